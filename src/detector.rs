@@ -1,0 +1,57 @@
+//! Failure detectors: the [`Detector`] trait and one file per algorithm.
+//!
+//! A detector is pure. It is told of heartbeat arrivals, in arrival order,
+//! and answers two questions about the silence that follows the last one:
+//! how suspicious it is at a time `t` ([`Detector::suspicion`]), and the
+//! earliest time at which its suspicion would reach a level `x` if nothing
+//! more arrives ([`Detector::crossing`]). The second question lets the
+//! scorer find every suspect/trust transition exactly, without polling, and
+//! for every threshold value at once.
+//!
+//! Suspicion is expressed in the units of the detector's swept parameter,
+//! so that "suspect when suspicion ≥ x" *is* "suspect with parameter x":
+//! the fixed-timeout detector's suspicion is the silence in nanoseconds
+//! and its threshold is the timeout in nanoseconds.
+//!
+//! All times a detector sees are on the monitor's local clock.
+
+pub mod fixed;
+pub mod registry;
+
+pub use registry::{kinds, DetectorKind, ParamSpec, ParamUnit, Params};
+
+use crate::sim::time::Nanos;
+
+/// One heartbeat as a monitor sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    /// When it arrived, on the monitor's clock.
+    pub at: Nanos,
+    /// Sequence number, from 0 within each incarnation of the sender.
+    pub seq: u64,
+    /// When it was sent, on the sender's clock.
+    pub sent: Nanos,
+    /// The sender's incarnation (0 at start, +1 after each restart).
+    pub incarnation: u32,
+}
+
+/// A heartbeat failure detector.
+///
+/// Contract, checked by property tests for every detector:
+/// - between arrivals, `suspicion` never decreases as `t` grows;
+/// - if `crossing(x) == Some(c)` then `suspicion(c) >= x` and
+///   `suspicion(c - 1ns) < x` (unless `c` is at or before the last arrival);
+/// - before the first arrival suspicion is `f64::INFINITY`: a monitor
+///   trusts a target only once it has heard from it.
+pub trait Detector: Send {
+    /// Records a heartbeat arrival. Arrivals come in order of `at`.
+    fn heartbeat(&mut self, arrival: &Arrival);
+
+    /// The suspicion level at local time `now`, given no arrival after the
+    /// last one recorded.
+    fn suspicion(&self, now: Nanos) -> f64;
+
+    /// The earliest local time at which `suspicion` reaches `level` if
+    /// nothing more arrives, or `None` if it never does.
+    fn crossing(&self, level: f64) -> Option<Nanos>;
+}

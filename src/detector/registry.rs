@@ -1,0 +1,230 @@
+//! The detector registry: every detector kind a scenario can name, with
+//! its parameters, their units, defaults, ranges and sources.
+//!
+//! Adding a detector is one file under `src/detector/` plus one entry in
+//! [`kinds`].
+
+use super::fixed::Fixed;
+use super::Detector;
+use crate::sim::time::Nanos;
+use std::fmt;
+
+/// How a parameter is written in a scenario file and stored internally.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamUnit {
+    /// A duration string (`"150ms"`), stored as nanoseconds.
+    Duration,
+    /// A plain number.
+    Number,
+    /// A whole number (window sizes).
+    Count,
+}
+
+impl ParamUnit {
+    /// The unit suffix used in CSV columns and tables.
+    pub fn column_unit(self) -> &'static str {
+        match self {
+            ParamUnit::Duration => "ms",
+            ParamUnit::Number | ParamUnit::Count => "",
+        }
+    }
+
+    /// Converts an internal value to the value shown in CSV and tables.
+    pub fn display_value(self, v: f64) -> f64 {
+        match self {
+            ParamUnit::Duration => v / 1e6,
+            ParamUnit::Number | ParamUnit::Count => v,
+        }
+    }
+
+    /// Formats an internal value the way a scenario file would write it.
+    pub fn format(self, v: f64) -> String {
+        match self {
+            ParamUnit::Duration => Nanos(v.round() as u64).to_string(),
+            ParamUnit::Number => format!("{v}"),
+            ParamUnit::Count => format!("{}", v.round() as u64),
+        }
+    }
+}
+
+/// One parameter of a detector kind.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub unit: ParamUnit,
+    /// Default value (internal units); `None` means the scenario must set it.
+    pub default: Option<f64>,
+    /// Smallest allowed value (internal units).
+    pub min: f64,
+    /// Whether `min` itself is allowed.
+    pub min_inclusive: bool,
+    /// Largest allowed value (internal units), inclusive.
+    pub max: f64,
+    pub doc: &'static str,
+}
+
+impl ParamSpec {
+    /// Checks the range; the error is a phrase for a diagnostic.
+    pub fn check(&self, v: f64) -> Result<(), String> {
+        let low_ok = if self.min_inclusive {
+            v >= self.min
+        } else {
+            v > self.min
+        };
+        if !v.is_finite() || !low_ok || v > self.max {
+            return Err(format!(
+                "`{}` must be {}, got {}",
+                self.name,
+                self.range_text(),
+                self.unit.format(v)
+            ));
+        }
+        if self.unit == ParamUnit::Count && v.fract() != 0.0 {
+            return Err(format!("`{}` must be a whole number, got {v}", self.name));
+        }
+        Ok(())
+    }
+
+    /// The allowed range as words: "> 0s", "in [0, 1]".
+    pub fn range_text(&self) -> String {
+        let lo = self.unit.format(self.min);
+        let op = if self.min_inclusive { ">=" } else { ">" };
+        if self.max.is_finite() && self.max < f64::MAX {
+            let hi = self.unit.format(self.max);
+            let open = if self.min_inclusive { '[' } else { '(' };
+            format!("in {open}{lo}, {hi}]")
+        } else {
+            format!("{op} {lo}")
+        }
+    }
+}
+
+/// Values of a detector's non-swept parameters, in the kind's order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Params {
+    values: Vec<(&'static str, f64)>,
+}
+
+impl Params {
+    pub fn new(values: Vec<(&'static str, f64)>) -> Params {
+        Params { values }
+    }
+
+    /// The value of `name`; panics on a name the kind does not declare,
+    /// which is a bug in the detector's registration, not user input.
+    pub fn get(&self, name: &str) -> f64 {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("detector parameter `{name}` is not registered"))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, f64)> + '_ {
+        self.values.iter().copied()
+    }
+}
+
+/// Builds a detector from its parameters and, for detectors whose state
+/// depends on it, the threshold.
+pub type BuildFn = fn(&Params, f64) -> Box<dyn Detector>;
+
+/// A detector kind as scenario files name it.
+pub struct DetectorKind {
+    /// The `kind = "..."` name.
+    pub name: &'static str,
+    /// One line on what it computes.
+    pub summary: &'static str,
+    /// Paper or implementation it follows.
+    pub source: &'static str,
+    /// The parameter swept by the trade-off curve; the detector's suspicion
+    /// is in its units and "suspect" means suspicion ≥ its value.
+    pub swept: ParamSpec,
+    /// The other parameters.
+    pub params: &'static [ParamSpec],
+    /// True when the detector's own state depends on the threshold (so one
+    /// instance per threshold value must be run on the arrival stream).
+    pub threshold_dependent: bool,
+    pub build: BuildFn,
+}
+
+impl fmt::Debug for DetectorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DetectorKind")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl DetectorKind {
+    pub fn param(&self, name: &str) -> Option<&ParamSpec> {
+        std::iter::once(&self.swept)
+            .chain(self.params.iter())
+            .find(|p| p.name == name)
+    }
+}
+
+const NS_PER_MS: f64 = 1e6;
+
+static KINDS: &[DetectorKind] = &[DetectorKind {
+    name: "fixed",
+    summary: "suspect once the silence since the last heartbeat reaches `timeout`",
+    source: "baseline deadline detector (Akka DeadlineFailureDetector; ZooKeeper, etcd, Kafka, Redis, Kubernetes timeouts)",
+    swept: ParamSpec {
+        name: "timeout",
+        unit: ParamUnit::Duration,
+        default: None,
+        min: 0.0,
+        min_inclusive: false,
+        max: f64::MAX,
+        doc: "silence after which the target is suspected",
+    },
+    params: &[],
+    threshold_dependent: false,
+    build: |_, _| Box::new(Fixed::new()),
+}];
+
+/// Every registered detector kind, in a stable order.
+pub fn kinds() -> &'static [DetectorKind] {
+    KINDS
+}
+
+/// The kind named `name`.
+pub fn find(name: &str) -> Option<&'static DetectorKind> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+/// A millisecond count as internal nanoseconds, for defaults.
+pub const fn ms(v: f64) -> f64 {
+    v * NS_PER_MS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_unique_name_and_documented_params() {
+        let mut names: Vec<&str> = kinds().iter().map(|k| k.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), kinds().len());
+        for k in kinds() {
+            assert!(!k.summary.is_empty() && !k.source.is_empty());
+            for p in std::iter::once(&k.swept).chain(k.params) {
+                assert!(!p.doc.is_empty(), "{}.{} has no doc", k.name, p.name);
+                if let Some(d) = p.default {
+                    p.check(d).unwrap();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn range_errors_name_the_parameter_and_the_value() {
+        let spec = find("fixed").unwrap().swept;
+        let err = spec.check(0.0).unwrap_err();
+        assert!(err.contains("`timeout` must be > 0s, got 0s"), "{err}");
+        assert_eq!(ms(1.5), 1_500_000.0);
+    }
+}

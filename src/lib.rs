@@ -1,0 +1,27 @@
+//! fdsim: a deterministic discrete-event simulator for heartbeat failure
+//! detection.
+//!
+//! A guided tour, in the order data flows:
+//!
+//! 1. **Model** — [`sim`] is the engine: integer-nanosecond virtual time,
+//!    an event queue ordered by (time, insertion), one seeded ChaCha stream
+//!    per component, and sans-I/O [`sim::Agent`]s. [`net`] holds nodes and
+//!    links on a petgraph graph with latency distributions, loss and
+//!    partitions. [`fault`] turns declared faults into a crash/restart
+//!    timeline. [`protocol`] holds the agents (push heartbeats today).
+//! 2. **Scenario** — [`scenario`] reads a TOML file into a validated
+//!    [`scenario::Scenario`], with precise errors.
+//! 3. **Run** — [`run`] simulates each scenario once per seed (in parallel,
+//!    deterministically) and scores every detector of [`detector`] on the
+//!    recorded arrival stream with [`metrics`], for every swept value.
+//! 4. **Report** — [`report`] writes CSV and readable tables.
+
+pub mod detector;
+pub mod fault;
+pub mod metrics;
+pub mod net;
+pub mod protocol;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod sim;

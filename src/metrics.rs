@@ -1,0 +1,8 @@
+//! Scoring: Chen, Toueg and Aguilera's QoS metrics, computed exactly from
+//! the arrival stream and the ground truth, and their aggregation.
+
+pub mod qos;
+pub mod summary;
+
+pub use qos::{score, score_detector, RunQos, ScoreInput};
+pub use summary::{percentile, Summary};

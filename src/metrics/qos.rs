@@ -1,0 +1,431 @@
+//! The ground-truth oracle: scores a detector on one monitored pair of one
+//! run, exactly and event by event, for many thresholds at once.
+//!
+//! Definitions (Chen, Toueg, Aguilera, IEEE ToC 51(5), 2002), with the
+//! conventions fdsim settles (documented in `docs/metrics.md`):
+//!
+//! - The output at time t for threshold x is *suspect* iff
+//!   suspicion(t) ≥ x. Between arrivals suspicion never decreases, so each
+//!   gap holds at most one suspect transition per threshold, found with
+//!   [`Detector::crossing`]; trust transitions happen only at arrivals.
+//! - **Detection time** T_D of a crash at c: from c to the start of the
+//!   suspicion that lasts until the restart (or the end of the run), or 0 if
+//!   that suspicion began before c. If the monitor trusts the target at the
+//!   restart (or the end), the crash is **undetected**: counted, never
+//!   dropped and never averaged in.
+//! - **Accuracy periods.** An incarnation's accuracy period starts at the
+//!   monitor's first trust of it (a monitor cannot be blamed for suspecting
+//!   a node it has not yet heard from) and never before the warm-up ends;
+//!   it ends at the crash or at the end of the run.
+//! - A **mistake** is a suspect transition inside an accuracy period. Its
+//!   duration runs to the next trust transition, cut short by a crash or
+//!   the end of the run.
+//! - **P_A** is the fraction of accuracy-period time during which the
+//!   monitor trusts the target.
+//!
+//! At equal times, truth changes (crash, restart) come before detector
+//! transitions.
+
+use crate::detector::{Detector, DetectorKind, Params};
+use crate::fault::Outage;
+use crate::protocol::heartbeat::Logged;
+use crate::sim::clock::Clock;
+use crate::sim::time::Nanos;
+
+/// QoS of one detector at one threshold over one run of one pair.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunQos {
+    /// Detection time of every detected crash, in crash order.
+    pub detections: Vec<Nanos>,
+    /// Crashes the monitor did not suspect through to the restart or end.
+    pub undetected: u32,
+    /// Suspect transitions inside accuracy periods.
+    pub mistakes: u64,
+    /// Summed durations of those mistakes.
+    pub mistake_time: Nanos,
+    /// Length of the accuracy periods (up time scored for accuracy).
+    pub up_time: Nanos,
+    /// Time inside accuracy periods during which the monitor suspected.
+    pub suspect_time: Nanos,
+}
+
+impl RunQos {
+    pub fn crashes(&self) -> u32 {
+        self.detections.len() as u32 + self.undetected
+    }
+
+    /// P_A, or `None` when there was no up time to score.
+    pub fn query_accuracy(&self) -> Option<f64> {
+        (self.up_time.0 > 0).then(|| 1.0 - self.suspect_time.0 as f64 / self.up_time.0 as f64)
+    }
+
+    /// λ_M in mistakes per hour of up time.
+    pub fn mistakes_per_hour(&self) -> Option<f64> {
+        (self.up_time.0 > 0).then(|| self.mistakes as f64 / (self.up_time.0 as f64 / 3.6e12))
+    }
+
+    /// Mean mistake duration, if there were mistakes.
+    pub fn mean_mistake(&self) -> Option<Nanos> {
+        (self.mistakes > 0).then(|| Nanos(self.mistake_time.0 / self.mistakes))
+    }
+}
+
+/// What the scorer needs about one monitored pair of one run.
+#[derive(Clone, Copy, Debug)]
+pub struct ScoreInput<'a> {
+    /// Heartbeats logged by the monitor from the target, in arrival order.
+    pub arrivals: &'a [Logged],
+    /// The target's outages, in time order.
+    pub outages: &'a [Outage],
+    /// The monitor's clock (detectors run on local time).
+    pub clock: Clock,
+    /// Mistakes before this true time are not scored.
+    pub warmup: Nanos,
+    /// End of the run (exclusive).
+    pub end: Nanos,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Truth {
+    Crash,
+    Restart,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Phase {
+    Up,
+    Down { crash: Nanos },
+}
+
+/// Per-threshold output state and accumulators.
+#[derive(Clone, Debug)]
+struct Track {
+    suspect: bool,
+    since: Nanos,
+    accuracy_from: Option<Nanos>,
+    open_mistake: Option<Nanos>,
+    qos: RunQos,
+}
+
+impl Track {
+    fn new() -> Track {
+        // Before the first heartbeat every detector suspects.
+        Track {
+            suspect: true,
+            since: Nanos::ZERO,
+            accuracy_from: None,
+            open_mistake: None,
+            qos: RunQos::default(),
+        }
+    }
+
+    fn suspect_at(&mut self, t: Nanos, phase: Phase) {
+        debug_assert!(!self.suspect);
+        self.suspect = true;
+        self.since = t;
+        if matches!(phase, Phase::Up) && self.accuracy_from.is_some_and(|a| t >= a) {
+            self.qos.mistakes += 1;
+            self.open_mistake = Some(t);
+        }
+    }
+
+    fn trust_at(&mut self, t: Nanos, phase: Phase, warmup: Nanos) {
+        debug_assert!(self.suspect);
+        if matches!(phase, Phase::Up) {
+            self.close_suspicion(t);
+            if self.accuracy_from.is_none() {
+                self.accuracy_from = Some(t.max(warmup));
+            }
+        }
+        self.suspect = false;
+        self.since = t;
+    }
+
+    /// Books the suspicion that ends at `t` against the accuracy period.
+    fn close_suspicion(&mut self, t: Nanos) {
+        if let Some(from) = self.accuracy_from {
+            let start = self.since.max(from);
+            self.qos.suspect_time += t.saturating_sub(start);
+        }
+        if let Some(m) = self.open_mistake.take() {
+            self.qos.mistake_time += t - m;
+        }
+    }
+
+    /// Ends the accuracy period at `t` (crash or end of run).
+    fn close_period(&mut self, t: Nanos) {
+        if self.suspect {
+            self.close_suspicion(t);
+        }
+        if let Some(from) = self.accuracy_from.take() {
+            self.qos.up_time += t.saturating_sub(from);
+        }
+    }
+
+    /// The down period that began at `crash` ends at `t` (restart or end).
+    fn judge_crash(&mut self, crash: Nanos) {
+        if self.suspect {
+            self.qos.detections.push(self.since.max(crash) - crash);
+        } else {
+            self.qos.undetected += 1;
+        }
+    }
+
+    fn restart(&mut self, r: Nanos, crash: Nanos, warmup: Nanos) {
+        self.judge_crash(crash);
+        if !self.suspect {
+            self.accuracy_from = Some(r.max(warmup));
+        }
+    }
+}
+
+struct Scorer<'a> {
+    thresholds: &'a [f64],
+    tracks: Vec<Track>,
+    /// Number of thresholds currently suspecting; always a prefix.
+    suspecting: usize,
+    phase: Phase,
+    truth: Vec<(Nanos, Truth)>,
+    next_truth: usize,
+    warmup: Nanos,
+}
+
+impl Scorer<'_> {
+    fn apply_truth_until(&mut self, t: Nanos) {
+        while let Some(&(at, what)) = self.truth.get(self.next_truth) {
+            if at > t {
+                break;
+            }
+            self.next_truth += 1;
+            match (what, self.phase) {
+                (Truth::Crash, Phase::Up) => {
+                    for tr in &mut self.tracks {
+                        tr.close_period(at);
+                    }
+                    self.phase = Phase::Down { crash: at };
+                }
+                (Truth::Restart, Phase::Down { crash }) => {
+                    for tr in &mut self.tracks {
+                        tr.restart(at, crash, self.warmup);
+                    }
+                    self.phase = Phase::Up;
+                }
+                _ => debug_assert!(false, "truth events alternate"),
+            }
+        }
+    }
+
+    /// Number of thresholds at or below `level`.
+    fn count_at_or_below(&self, level: f64) -> usize {
+        self.thresholds.partition_point(|&x| x <= level)
+    }
+
+    /// The silence from local `from` up to (excluding) local `to`.
+    fn gap(&mut self, det: &dyn Detector, clock: Clock, from: Nanos, to: Nanos) {
+        if to > from {
+            let reached = self.count_at_or_below(det.suspicion(Nanos(to.0 - 1)));
+            let mut floor = from;
+            for i in self.suspecting..reached.max(self.suspecting) {
+                let c = det.crossing(self.thresholds[i]).unwrap_or(Nanos(to.0 - 1));
+                let c = c.max(floor).min(Nanos(to.0 - 1));
+                floor = c;
+                let at = clock.true_time(c);
+                self.apply_truth_until(at);
+                self.tracks[i].suspect_at(at, self.phase);
+            }
+            self.suspecting = self.suspecting.max(reached);
+        }
+    }
+
+    fn arrival(&mut self, det: &mut dyn Detector, logged: &Logged) {
+        self.apply_truth_until(logged.true_at);
+        det.heartbeat(&logged.arrival);
+        let now = self.count_at_or_below(det.suspicion(logged.arrival.at));
+        let t = logged.true_at;
+        if now < self.suspecting {
+            for tr in &mut self.tracks[now..self.suspecting] {
+                tr.trust_at(t, self.phase, self.warmup);
+            }
+        } else {
+            for tr in &mut self.tracks[self.suspecting..now] {
+                tr.suspect_at(t, self.phase);
+            }
+        }
+        self.suspecting = now;
+    }
+
+    fn finish(mut self, end: Nanos) -> Vec<RunQos> {
+        self.apply_truth_until(end);
+        for tr in &mut self.tracks {
+            match self.phase {
+                Phase::Up => tr.close_period(end),
+                Phase::Down { crash } => tr.judge_crash(crash),
+            }
+        }
+        self.tracks.into_iter().map(|t| t.qos).collect()
+    }
+}
+
+/// Scores `det` on one pair for every threshold in `thresholds`, which
+/// must be sorted ascending. Returns one [`RunQos`] per threshold.
+pub fn score(det: &mut dyn Detector, thresholds: &[f64], input: ScoreInput<'_>) -> Vec<RunQos> {
+    debug_assert!(thresholds.windows(2).all(|w| w[0] <= w[1]));
+    let mut truth: Vec<(Nanos, Truth)> = Vec::with_capacity(input.outages.len() * 2);
+    for o in input.outages.iter().filter(|o| o.crash < input.end) {
+        truth.push((o.crash, Truth::Crash));
+        if let Some(r) = o.restart.filter(|&r| r < input.end) {
+            truth.push((r, Truth::Restart));
+        }
+    }
+    let mut s = Scorer {
+        thresholds,
+        tracks: vec![Track::new(); thresholds.len()],
+        suspecting: thresholds.len(),
+        phase: Phase::Up,
+        truth,
+        next_truth: 0,
+        warmup: input.warmup,
+    };
+    let mut prev = input.clock.local(Nanos::ZERO);
+    for logged in input.arrivals.iter().take_while(|l| l.true_at < input.end) {
+        s.gap(det, input.clock, prev, logged.arrival.at);
+        s.arrival(det, logged);
+        prev = logged.arrival.at;
+    }
+    s.gap(det, input.clock, prev, input.clock.local(input.end));
+    s.finish(input.end)
+}
+
+/// Scores a registered detector kind at every threshold in `thresholds`
+/// (any order; results come back in the same order). Detectors whose state
+/// does not depend on the threshold are run once for all values; others
+/// once per value, on the same arrival stream.
+pub fn score_detector(
+    kind: &DetectorKind,
+    params: &Params,
+    thresholds: &[f64],
+    input: ScoreInput<'_>,
+) -> Vec<RunQos> {
+    if kind.threshold_dependent {
+        return thresholds
+            .iter()
+            .map(|&x| {
+                let mut det = (kind.build)(params, x);
+                score(det.as_mut(), &[x], input).remove(0)
+            })
+            .collect();
+    }
+    let mut order: Vec<usize> = (0..thresholds.len()).collect();
+    order.sort_by(|&a, &b| thresholds[a].total_cmp(&thresholds[b]));
+    let sorted: Vec<f64> = order.iter().map(|&i| thresholds[i]).collect();
+    let mut det = (kind.build)(params, f64::NAN);
+    let scored = score(det.as_mut(), &sorted, input);
+    let mut out = vec![RunQos::default(); thresholds.len()];
+    for (qos, &i) in scored.into_iter().zip(&order) {
+        out[i] = qos;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::fixed::Fixed;
+    use crate::detector::Arrival;
+
+    fn logged(at_ms: u64, seq: u64) -> Logged {
+        let at = Nanos::from_millis(at_ms);
+        Logged {
+            arrival: Arrival {
+                at,
+                seq,
+                sent: at,
+                incarnation: 0,
+            },
+            true_at: at,
+        }
+    }
+
+    fn input<'a>(arrivals: &'a [Logged], outages: &'a [Outage], end_ms: u64) -> ScoreInput<'a> {
+        ScoreInput {
+            arrivals,
+            outages,
+            clock: Clock::default(),
+            warmup: Nanos::ZERO,
+            end: Nanos::from_millis(end_ms),
+        }
+    }
+
+    #[test]
+    fn a_late_heartbeat_is_one_mistake_for_short_timeouts_only() {
+        // Heartbeats every 100 ms, one arrives 250 ms after the previous.
+        let arr = [logged(0, 0), logged(100, 1), logged(350, 2), logged(450, 3)];
+        let th = [
+            Nanos::from_millis(150).0 as f64,
+            Nanos::from_millis(300).0 as f64,
+        ];
+        let q = score(&mut Fixed::new(), &th, input(&arr, &[], 500));
+        assert_eq!(q[0].mistakes, 1);
+        assert_eq!(q[0].mistake_time, Nanos::from_millis(100)); // 250..350
+        assert_eq!(q[0].up_time, Nanos::from_millis(500));
+        assert_eq!(q[0].query_accuracy(), Some(0.8));
+        assert_eq!(q[1].mistakes, 0);
+        assert_eq!(q[1].query_accuracy(), Some(1.0));
+    }
+
+    #[test]
+    fn crash_detection_time_is_last_arrival_plus_timeout_minus_crash() {
+        let arr = [logged(0, 0), logged(100, 1), logged(200, 2)];
+        let crash = [Outage {
+            node: 0,
+            crash: Nanos::from_millis(230),
+            restart: None,
+        }];
+        let th = [Nanos::from_millis(150).0 as f64];
+        let q = score(&mut Fixed::new(), &th, input(&arr, &crash, 1_000));
+        assert_eq!(q[0].detections, vec![Nanos::from_millis(120)]); // 350 - 230
+        assert_eq!(q[0].undetected, 0);
+        assert_eq!(q[0].up_time, Nanos::from_millis(230));
+    }
+
+    #[test]
+    fn a_crash_not_suspected_before_restart_is_undetected() {
+        let arr = [logged(0, 0), logged(100, 1), logged(260, 0)];
+        let crash = [Outage {
+            node: 0,
+            crash: Nanos::from_millis(150),
+            restart: Some(Nanos::from_millis(250)),
+        }];
+        // 1 s timeout: the 150 ms outage is never noticed.
+        let q = score(&mut Fixed::new(), &[1e9], input(&arr, &crash, 1_000));
+        assert_eq!(q[0].undetected, 1);
+        assert!(q[0].detections.is_empty());
+        assert_eq!(q[0].crashes(), 1);
+        // Accuracy resumes at the restart since the monitor still trusts.
+        assert_eq!(q[0].up_time, Nanos::from_millis(150 + 750));
+    }
+
+    #[test]
+    fn warmup_excludes_early_mistakes() {
+        let arr = [logged(0, 0), logged(300, 1), logged(400, 2), logged(700, 3)];
+        let th = [Nanos::from_millis(150).0 as f64];
+        let mut inp = input(&arr, &[], 800);
+        inp.warmup = Nanos::from_millis(350);
+        let q = score(&mut Fixed::new(), &th, inp);
+        assert_eq!(q[0].mistakes, 1, "only the mistake at 550 ms counts");
+        assert_eq!(q[0].up_time, Nanos::from_millis(450));
+        assert_eq!(q[0].suspect_time, Nanos::from_millis(150));
+    }
+}
+
+impl RunQos {
+    /// Adds another pair's (or run's) QoS into this one.
+    pub fn merge(&mut self, other: &RunQos) {
+        self.detections.extend_from_slice(&other.detections);
+        self.undetected += other.undetected;
+        self.mistakes += other.mistakes;
+        self.mistake_time += other.mistake_time;
+        self.up_time += other.up_time;
+        self.suspect_time += other.suspect_time;
+    }
+}

@@ -1,0 +1,115 @@
+//! Scenario files: TOML describing the network, the faults and the
+//! detectors with their parameter sweeps.
+//!
+//! Parsing is two steps: serde reads the file into raw structs that keep
+//! spans (`raw.rs`), then `validate.rs` checks every field and builds the
+//! typed [`Scenario`]. Both steps report errors the same way, with file,
+//! line, column and a caret ([`ScenarioError`]).
+
+pub mod error;
+pub mod raw;
+mod validate;
+
+pub use error::{Diagnostic, ScenarioError};
+
+use crate::detector::{DetectorKind, Params};
+use crate::fault::FaultSpec;
+use crate::net::{LinkModel, Partition};
+use crate::sim::agent::NodeId;
+use crate::sim::time::Nanos;
+use std::path::{Path, PathBuf};
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub path: PathBuf,
+    /// Length of each run.
+    pub duration: Nanos,
+    /// Mistakes before this time are not scored.
+    pub warmup: Nanos,
+    /// One run per seed.
+    pub seeds: Vec<u64>,
+    pub interval: Nanos,
+    /// Node names; a node's id is its index here.
+    pub nodes: Vec<String>,
+    pub monitors: Vec<NodeId>,
+    pub targets: Vec<NodeId>,
+    /// Every directed link with its model.
+    pub links: Vec<(NodeId, NodeId, LinkModel)>,
+    pub partitions: Vec<Partition>,
+    pub faults: Vec<FaultSpec>,
+    pub detectors: Vec<DetectorConfig>,
+}
+
+/// One `[[detectors]]` entry.
+#[derive(Clone, Debug)]
+pub struct DetectorConfig {
+    /// Label in tables and CSV (`name`, or the kind).
+    pub label: String,
+    pub kind: &'static DetectorKind,
+    pub params: Params,
+    /// Values of the swept parameter, in internal units, as declared.
+    pub values: Vec<f64>,
+}
+
+impl Scenario {
+    /// Reads and validates one scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
+            path: path.to_path_buf(),
+            reason: e.to_string().to_lowercase(),
+        })?;
+        Scenario::parse(path, &text)
+    }
+
+    /// Validates scenario text; `path` names it in errors and resolves the
+    /// default scenario name.
+    pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+        let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
+            ScenarioError::at(path, text, e.span(), e.message().trim_end().to_string())
+        })?;
+        validate::validate(path, text, raw)
+    }
+
+    /// Overrides the seeds: `count` seeds from `base` (either may be absent,
+    /// keeping the file's value).
+    pub fn override_seeds(&mut self, count: Option<u64>, base: Option<u64>) {
+        if count.is_none() && base.is_none() {
+            return;
+        }
+        let n = count.unwrap_or(self.seeds.len() as u64);
+        let b = base.unwrap_or(self.seeds.first().copied().unwrap_or(1));
+        self.seeds = (0..n).map(|i| b + i).collect();
+    }
+}
+
+/// Expands files and directories into the list of scenario files: a
+/// directory contributes its `*.toml` files (not recursively), sorted by
+/// name. Missing paths are errors.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let entries = std::fs::read_dir(p).map_err(|e| ScenarioError::Io {
+                path: p.clone(),
+                reason: e.to_string().to_lowercase(),
+            })?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "toml") && f.is_file())
+                .collect();
+            files.sort();
+            out.extend(files);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(ScenarioError::Io {
+                path: p.clone(),
+                reason: "no such file or directory".into(),
+            });
+        }
+    }
+    Ok(out)
+}
