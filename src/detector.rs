@@ -18,7 +18,7 @@
 pub mod fixed;
 pub mod registry;
 
-pub use registry::{kinds, DetectorKind, ParamSpec, ParamUnit, Params};
+pub use registry::{kinds, DetectorKind, Env, ParamSpec, ParamUnit, Params};
 
 use crate::sim::time::Nanos;
 

@@ -134,7 +134,7 @@ pub fn human(n: Option<Nanos>) -> String {
 fn rate(v: Option<f64>) -> String {
     match v {
         None => "-".into(),
-        Some(x) if x == 0.0 => "0".into(),
+        Some(0.0) => "0".into(),
         Some(x) if x >= 100.0 => format!("{x:.0}"),
         Some(x) if x >= 0.01 => format!("{x:.3}"),
         Some(x) => format!("{x:.2e}"),

@@ -1,6 +1,7 @@
 //! Running scenarios: one simulation per seed, every detector scored on
 //! the recorded arrival stream, seeds in parallel with deterministic order.
 
+use crate::detector::Env;
 use crate::fault::{self, Outage};
 use crate::metrics::{score_detector, RunQos, ScoreInput};
 use crate::net::Network;
@@ -88,8 +89,11 @@ pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
                 warmup: sc.warmup,
                 end: sc.duration,
             };
+            let env = Env {
+                interval: sc.interval,
+            };
             for (d, cfg) in sc.detectors.iter().enumerate() {
-                let scored = score_detector(cfg.kind, &cfg.params, &cfg.values, input);
+                let scored = score_detector(cfg.kind, &cfg.params, &env, &cfg.values, input);
                 for (acc, q) in qos[d].iter_mut().zip(&scored) {
                     acc.merge(q);
                 }

@@ -8,8 +8,28 @@
 //! and election timeouts of ZooKeeper, etcd, Kafka, Redis Cluster and
 //! Kubernetes. The swept parameter is the timeout T.
 
+use super::registry::{DetectorKind, ParamSpec, ParamUnit};
 use super::{Arrival, Detector};
 use crate::sim::time::Nanos;
+
+/// Registration of `kind = "fixed"`.
+pub static KIND: DetectorKind = DetectorKind {
+    name: "fixed",
+    summary: "suspect once the silence since the last heartbeat reaches `timeout`",
+    source: "baseline deadline detector (Akka DeadlineFailureDetector; ZooKeeper, etcd, Kafka, Redis, Kubernetes timeouts)",
+    swept: ParamSpec {
+        name: "timeout",
+        unit: ParamUnit::Duration,
+        default: None,
+        min: 0.0,
+        min_inclusive: false,
+        max: f64::MAX,
+        doc: "silence after which the target is suspected",
+    },
+    params: &[],
+    threshold_dependent: false,
+    build: |_, _, _| Box::new(Fixed::new()),
+};
 
 /// The fixed-timeout detector. Its state is the last arrival time.
 #[derive(Clone, Debug, Default)]

@@ -4,7 +4,6 @@
 //! Adding a detector is one file under `src/detector/` plus one entry in
 //! [`kinds`].
 
-use super::fixed::Fixed;
 use super::Detector;
 use crate::sim::time::Nanos;
 use std::fmt;
@@ -125,9 +124,17 @@ impl Params {
     }
 }
 
-/// Builds a detector from its parameters and, for detectors whose state
-/// depends on it, the threshold.
-pub type BuildFn = fn(&Params, f64) -> Box<dyn Detector>;
+/// What a detector may know about the scenario it runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Env {
+    /// The heartbeat interval η the target was configured with (NFD-E and
+    /// others use it as the nominal inter-arrival time).
+    pub interval: Nanos,
+}
+
+/// Builds a detector from its parameters, the scenario environment and,
+/// for detectors whose state depends on it, the threshold (NaN otherwise).
+pub type BuildFn = fn(&Params, f64, &Env) -> Box<dyn Detector>;
 
 /// A detector kind as scenario files name it.
 pub struct DetectorKind {
@@ -166,32 +173,18 @@ impl DetectorKind {
 
 const NS_PER_MS: f64 = 1e6;
 
-static KINDS: &[DetectorKind] = &[DetectorKind {
-    name: "fixed",
-    summary: "suspect once the silence since the last heartbeat reaches `timeout`",
-    source: "baseline deadline detector (Akka DeadlineFailureDetector; ZooKeeper, etcd, Kafka, Redis, Kubernetes timeouts)",
-    swept: ParamSpec {
-        name: "timeout",
-        unit: ParamUnit::Duration,
-        default: None,
-        min: 0.0,
-        min_inclusive: false,
-        max: f64::MAX,
-        doc: "silence after which the target is suspected",
-    },
-    params: &[],
-    threshold_dependent: false,
-    build: |_, _| Box::new(Fixed::new()),
-}];
+/// Every detector kind. Adding a detector: one file under `src/detector/`
+/// exporting a `pub static KIND: DetectorKind`, plus one line here.
+static KINDS: &[&DetectorKind] = &[&super::fixed::KIND];
 
 /// Every registered detector kind, in a stable order.
-pub fn kinds() -> &'static [DetectorKind] {
+pub fn kinds() -> &'static [&'static DetectorKind] {
     KINDS
 }
 
 /// The kind named `name`.
 pub fn find(name: &str) -> Option<&'static DetectorKind> {
-    KINDS.iter().find(|k| k.name == name)
+    KINDS.iter().copied().find(|k| k.name == name)
 }
 
 /// A millisecond count as internal nanoseconds, for defaults.

@@ -26,7 +26,7 @@
 //! At equal times, truth changes (crash, restart) come before detector
 //! transitions.
 
-use crate::detector::{Detector, DetectorKind, Params};
+use crate::detector::{Detector, DetectorKind, Env, Params};
 use crate::fault::Outage;
 use crate::protocol::heartbeat::Logged;
 use crate::sim::clock::Clock;
@@ -303,6 +303,7 @@ pub fn score(det: &mut dyn Detector, thresholds: &[f64], input: ScoreInput<'_>) 
 pub fn score_detector(
     kind: &DetectorKind,
     params: &Params,
+    env: &Env,
     thresholds: &[f64],
     input: ScoreInput<'_>,
 ) -> Vec<RunQos> {
@@ -310,7 +311,7 @@ pub fn score_detector(
         return thresholds
             .iter()
             .map(|&x| {
-                let mut det = (kind.build)(params, x);
+                let mut det = (kind.build)(params, x, env);
                 score(det.as_mut(), &[x], input).remove(0)
             })
             .collect();
@@ -318,13 +319,25 @@ pub fn score_detector(
     let mut order: Vec<usize> = (0..thresholds.len()).collect();
     order.sort_by(|&a, &b| thresholds[a].total_cmp(&thresholds[b]));
     let sorted: Vec<f64> = order.iter().map(|&i| thresholds[i]).collect();
-    let mut det = (kind.build)(params, f64::NAN);
+    let mut det = (kind.build)(params, f64::NAN, env);
     let scored = score(det.as_mut(), &sorted, input);
     let mut out = vec![RunQos::default(); thresholds.len()];
     for (qos, &i) in scored.into_iter().zip(&order) {
         out[i] = qos;
     }
     out
+}
+
+impl RunQos {
+    /// Adds another pair's (or run's) QoS into this one.
+    pub fn merge(&mut self, other: &RunQos) {
+        self.detections.extend_from_slice(&other.detections);
+        self.undetected += other.undetected;
+        self.mistakes += other.mistakes;
+        self.mistake_time += other.mistake_time;
+        self.up_time += other.up_time;
+        self.suspect_time += other.suspect_time;
+    }
 }
 
 #[cfg(test)]
@@ -415,17 +428,5 @@ mod tests {
         assert_eq!(q[0].mistakes, 1, "only the mistake at 550 ms counts");
         assert_eq!(q[0].up_time, Nanos::from_millis(450));
         assert_eq!(q[0].suspect_time, Nanos::from_millis(150));
-    }
-}
-
-impl RunQos {
-    /// Adds another pair's (or run's) QoS into this one.
-    pub fn merge(&mut self, other: &RunQos) {
-        self.detections.extend_from_slice(&other.detections);
-        self.undetected += other.undetected;
-        self.mistakes += other.mistakes;
-        self.mistake_time += other.mistake_time;
-        self.up_time += other.up_time;
-        self.suspect_time += other.suspect_time;
     }
 }

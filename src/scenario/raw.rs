@@ -8,6 +8,10 @@ use toml::Spanned;
 
 pub type Text = Spanned<String>;
 
+/// One `[[detectors]]` table: `kind`, optional `name`, and the detector's
+/// parameters, read generically because each kind has its own.
+pub type RawDetector = Spanned<BTreeMap<String, Spanned<toml::Value>>>;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
@@ -24,7 +28,7 @@ pub struct RawScenario {
     pub partitions: Vec<Spanned<RawPartition>>,
     #[serde(default)]
     pub faults: Vec<Spanned<RawFault>>,
-    pub detectors: Spanned<Vec<Spanned<BTreeMap<String, Spanned<toml::Value>>>>>,
+    pub detectors: Spanned<Vec<RawDetector>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -609,10 +609,7 @@ fn faults(
     Ok(out)
 }
 
-fn detectors(
-    cx: &Ctx,
-    raw: &Spanned<Vec<Spanned<BTreeMap<String, Spanned<toml::Value>>>>>,
-) -> R<Vec<DetectorConfig>> {
+fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>> {
     if raw.get_ref().is_empty() {
         return cx.err(
             raw.span(),
