@@ -165,7 +165,9 @@ pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
                 "duration \"{text}\" has no unit; write e.g. \"{value}ms\" (units: ns, us, ms, s, m, h, d)"
             ))),
             other => return Err(DurationError(format!(
-                "unknown unit \"{other}\" in duration \"{text}\" (units: ns, us, ms, s, m, h, d)"
+                "unknown unit \"{}\" in duration \"{text}\"; write a number and a unit without spaces, \
+                 e.g. \"150ms\", \"2s\", \"1h30m\" (units: ns, us, ms, s, m, h, d)",
+                other.trim()
             ))),
         };
         rest = &rest[unit_len..];

@@ -1,0 +1,194 @@
+//! The `fdsim` binary on fixture scenarios: success paths, precise errors
+//! and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fdsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fdsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("fdsim runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fdsim-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Runs `validate` on a fixture and returns (exit code, stderr).
+fn validate(fixture: &str) -> (i32, String) {
+    let path = format!("tests/fixtures/{fixture}");
+    let o = fdsim(&["validate", &path]);
+    (o.status.code().unwrap_or(-1), stderr(&o))
+}
+
+#[test]
+fn run_writes_metrics_csv_and_prints_the_table() {
+    let out = temp_dir("run");
+    let o = fdsim(&[
+        "run",
+        "tests/fixtures/ok-small.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--jobs",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("T_D mean"), "{stdout}");
+    assert!(stdout.contains("timeout=120ms"), "{stdout}");
+    let csv = std::fs::read_to_string(out.join("ok-small/metrics.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("scenario,detector,kind,param,param_value,param_unit,seed,"));
+    assert!(header.contains("detection_ms_p99") && header.contains("mistakes_per_hour"));
+    // 4 log-spaced timeouts x 2 seeds.
+    assert_eq!(lines.count(), 8);
+    assert!(out.join("ok-small/summary.txt").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(out.join("ok-small"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn validate_accepts_every_bundled_scenario() {
+    let o = fdsim(&["validate", "scenarios/"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("ok: "), "{stdout}");
+}
+
+#[test]
+fn out_of_range_loss_names_file_line_column_and_field() {
+    let (code, err) = validate("bad-loss.toml");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("tests/fixtures/bad-loss.toml:9:8: `network.loss` must be in [0, 1], got 1.5"),
+        "{err}"
+    );
+    assert!(
+        err.contains("9 | loss = 1.5") && err.contains("^^^"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_field_is_an_error_with_its_position() {
+    let (code, err) = validate("bad-syntax.toml");
+    assert_eq!(code, 2);
+    assert!(err.contains("bad-syntax.toml:9:1:"), "{err}");
+    assert!(err.contains("unknown field `lose`"), "{err}");
+}
+
+#[test]
+fn toml_syntax_error_is_reported_with_position() {
+    let (code, err) = validate("bad-toml.toml");
+    assert_eq!(code, 2);
+    assert!(err.contains("bad-toml.toml:2:"), "{err}");
+}
+
+#[test]
+fn min_above_max_is_a_semantic_error_at_the_max() {
+    let (code, err) = validate("bad-uniform.toml");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad-uniform.toml:8:50: `network.latency.max` (2ms) is below `network.latency.min` (5ms)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn partition_ending_before_it_starts_is_rejected() {
+    let (code, err) = validate("bad-partition.toml");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "bad-partition.toml:12:7: `partitions.end` (5m) must be after `partitions.start` (10m)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn unreadable_duration_explains_the_format() {
+    let (code, err) = validate("bad-duration.toml");
+    assert_eq!(code, 2);
+    assert!(err.contains("bad-duration.toml:2:12: `duration`:"), "{err}");
+    assert!(err.contains("\"150ms\""), "{err}");
+}
+
+#[test]
+fn out_of_range_detector_parameter_is_rejected() {
+    let (code, err) = validate("bad-detector.toml");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad-detector.toml:12:11: `timeout` must be > 0s, got 0s"),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_refuses_bad_input_and_writes_nothing() {
+    let out = temp_dir("bad");
+    let o = fdsim(&[
+        "run",
+        "tests/fixtures/ok-small.toml",
+        "tests/fixtures/bad-loss.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        !out.exists(),
+        "no output may be written when any input is bad"
+    );
+}
+
+#[test]
+fn missing_file_is_bad_input() {
+    let (code, err) = validate("does-not-exist.toml");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("does-not-exist.toml") && err.contains("no such file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_with_two() {
+    let o = fdsim(&["run"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = fdsim(&["run", "scenarios/", "--jobs", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for cmd in [&["--help"][..], &["run", "--help"], &["validate", "--help"]] {
+        let o = fdsim(cmd);
+        assert!(o.status.success());
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains("fdsim run scenarios/") || text.contains("fdsim validate"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn fixtures_exist() {
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/ok-small.toml")
+        .exists());
+}

@@ -1,0 +1,14 @@
+//! Integration tests of fdsim, one binary with a module per area.
+
+mod cli;
+mod determinism;
+mod exact;
+mod props;
+
+use fdsim::scenario::Scenario;
+use std::path::Path;
+
+/// Parses scenario text, panicking with the rendered error if invalid.
+pub fn scenario(text: &str) -> Scenario {
+    Scenario::parse(Path::new("test.toml"), text).unwrap_or_else(|e| panic!("{e}"))
+}
