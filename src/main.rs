@@ -182,22 +182,20 @@ fn cmd_run(
         }
     };
     for res in &results {
-        let table = report::table(res);
-        println!("{table}");
-        let dir = out.join(&res.scenario.name);
-        let written = report::to_csv(&report::metrics_rows(res)).and_then(|csv| {
-            report::write_atomic(&dir.join("metrics.csv"), &csv)?;
-            report::write_atomic(&dir.join("summary.txt"), table.as_bytes())
-        });
-        if let Err(e) = written {
-            eprintln!("error: cannot write {}: {e}", dir.display());
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        println!("{}", report::table(res));
+    }
+    let count = results.len();
+    if let Err(e) = report::write_all(out, results) {
+        eprintln!(
+            "error: cannot write the report under {}: {e}",
+            out.display()
+        );
+        return ExitCode::from(EXIT_FAILURE);
     }
     eprintln!(
-        "wrote {} scenario report(s) under {}",
-        results.len(),
-        out.display()
+        "wrote {count} scenario report(s) under {}; open {}",
+        out.display(),
+        out.join("index.md").display()
     );
     ExitCode::SUCCESS
 }

@@ -1,6 +1,7 @@
 //! Scoring: Chen, Toueg and Aguilera's QoS metrics, computed exactly from
 //! the arrival stream and the ground truth, and their aggregation.
 
+pub mod curve;
 pub mod interval;
 pub mod qos;
 pub mod summary;

@@ -1,0 +1,321 @@
+//! The per-scenario `report.md` and the top-level `index.md`/`index.html`.
+
+use super::table::human;
+use crate::fault::FaultSpec;
+use crate::metrics::curve::CurvePoint;
+use crate::net::{Direction, Latency};
+use crate::run::ScenarioResult;
+use crate::scenario::Scenario;
+use crate::sim::time::Nanos;
+use std::fmt::Write;
+
+/// False-positive budgets the report picks a setting for, in mistakes per
+/// hour of up time.
+pub const BUDGETS: [(&str, f64); 3] = [
+    ("1 per day", 1.0 / 24.0),
+    ("1 per week", 1.0 / (24.0 * 7.0)),
+    ("1 per year", 1.0 / (24.0 * 365.0)),
+];
+
+/// Up time with zero mistakes needed before the 95 % upper bound of the
+/// rate falls to `budget`: −ln(0.025)/budget hours.
+pub fn hours_to_certify(budget: f64) -> f64 {
+    -(0.025f64.ln()) / budget
+}
+
+/// A latency distribution in words.
+pub fn describe_latency(l: &Latency) -> String {
+    let d = |ns: f64| Nanos(ns.round() as u64).to_string();
+    match *l {
+        Latency::Constant { value } => format!("constant {value}"),
+        Latency::Uniform { min, max } => format!("uniform {min}–{max}"),
+        Latency::Normal { mean, std } => {
+            format!("normal (mean {}, sd {}, truncated at 0)", d(mean), d(std))
+        }
+        Latency::LogNormal { median, sigma } => {
+            format!("lognormal (median {}, σ {sigma})", d(median))
+        }
+        Latency::Exponential { shift, mean } => {
+            format!("{shift} + exponential (mean {} in all)", d(mean))
+        }
+        Latency::Pareto { scale, shape } => format!("Pareto (minimum {}, shape {shape})", d(scale)),
+    }
+}
+
+fn names(sc: &Scenario, ids: &[u32]) -> String {
+    ids.iter()
+        .map(|&i| sc.nodes[i as usize].as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the scenario models, as a bullet list.
+pub fn describe_model(sc: &Scenario) -> String {
+    let mut s = String::new();
+    let seeds = match (sc.seeds.first(), sc.seeds.last()) {
+        (Some(a), Some(b)) if sc.seeds.len() > 1 => format!("seeds {a}–{b}"),
+        (Some(a), _) => format!("seed {a}"),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        s,
+        "- **Runs:** {} × {} of virtual time ({seeds}); mistakes scored after a {} warm-up.",
+        sc.seeds.len(),
+        sc.duration,
+        sc.warmup
+    );
+    let _ = writeln!(
+        s,
+        "- **Heartbeats:** every {} from {} to {}.",
+        sc.interval,
+        names(sc, &sc.targets),
+        names(sc, &sc.monitors)
+    );
+    let mut models: Vec<String> = sc
+        .links
+        .iter()
+        .map(|(f, t, m)| {
+            format!(
+                "{} → {}: {}, loss {}",
+                sc.nodes[*f as usize],
+                sc.nodes[*t as usize],
+                describe_latency(&m.latency),
+                m.loss
+            )
+        })
+        .collect();
+    models.truncate(6);
+    let _ = writeln!(s, "- **Links:** {}.", models.join("; "));
+    for p in &sc.partitions {
+        let dir = match p.direction {
+            Direction::Both => "both ways",
+            Direction::AToB => "one way, a → b",
+            Direction::BToA => "one way, b → a",
+        };
+        let _ = writeln!(
+            s,
+            "- **Partition** {}–{}: [{}] | [{}], {dir}.",
+            p.start,
+            p.end,
+            names(sc, &p.a),
+            names(sc, &p.b)
+        );
+    }
+    for f in &sc.faults {
+        let line = match *f {
+            FaultSpec::Crash { node, at, restart_after } => format!(
+                "- **Crash** of {} at {at}{}.",
+                sc.nodes[node as usize],
+                restart_after.map_or(", for good".to_string(), |r| format!(", restart {r} later"))
+            ),
+            FaultSpec::CrashLoop { node, first, every, down, jitter } => format!(
+                "- **Crash loop** of {}: from {first}, one crash every {every} (+ uniform 0–{jitter}), each down {down}.",
+                sc.nodes[node as usize]
+            ),
+        };
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or("-".into(), f)
+}
+
+fn rate(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 0.01 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.2e}")
+    }
+}
+
+/// The full `report.md` of one scenario.
+pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
+    let sc = &res.scenario;
+    let mut s = format!("# {}\n\n", sc.name);
+    if !sc.description.is_empty() {
+        let _ = writeln!(s, "{}\n", sc.description);
+    }
+    let _ = writeln!(s, "## What it models\n\n{}", describe_model(sc));
+    let _ = writeln!(
+        s,
+        "## Trade-off\n\n![detection time against mistakes per hour](tradeoff.svg)\n\n\
+         Each line is one detector swept over its parameter; each point is labelled with the \
+         parameter value. Bars are 95 % confidence intervals (Student-t for the mean detection \
+         time, exact Poisson for the mistake rate). Hollow points below the dashed axis break had \
+         no mistakes. Ringed points are on the Pareto front: no other setting is faster *and* \
+         makes fewer mistakes.\n"
+    );
+    s.push_str("## Table\n\n");
+    s.push_str("| detector | parameter | T_D mean [95 % CI] | median | p99 | max | mistakes/h [95 % CI] | 1 − P_A | mean mistake | undetected | front |\n");
+    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for p in points {
+        let cfg = &sc.detectors[p.detector];
+        let sm = &p.summary;
+        let td = p.detection_ms.map_or("-".into(), |(m, lo, hi)| {
+            if lo.is_finite() {
+                format!("{} [{}, {}]", ms(m), ms(lo), ms(hi))
+            } else {
+                ms(m)
+            }
+        });
+        let mph = p.mistakes_per_hour.map_or("-".into(), |(r, lo, hi)| {
+            format!("{} [{}, {}]", rate(r), rate(lo), rate(hi))
+        });
+        let _ = writeln!(
+            s,
+            "| {} | {} = {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {} |",
+            cfg.label,
+            cfg.kind.swept.name,
+            cfg.kind.swept.unit.format(p.value),
+            td,
+            human(sm.detection_percentile(50.0)),
+            human(sm.detection_percentile(99.0)),
+            human(sm.detection_max()),
+            mph,
+            opt(p.unavailability(), |u| if u == 0.0 {
+                "0".into()
+            } else {
+                format!("{u:.2e}")
+            }),
+            human(sm.mean_mistake()),
+            sm.undetected,
+            sm.crashes,
+            if p.pareto { "●" } else { "" }
+        );
+    }
+    s.push('\n');
+    s.push_str(&budget_section(res, points));
+    s.push_str(
+        "\n## Files\n\n- `curve.csv`: the table above, one row per detector × value.\n\
+         - `runs.csv`: one row per detector × value × seed (`metrics.csv` holds the same rows).\n\
+         - `tradeoff.svg`: the picture.\n- `summary.txt`: the table printed by `fdsim run`.\n\n\
+         Column definitions: `docs/output.md`; metric definitions: `docs/metrics.md`.\n",
+    );
+    s
+}
+
+fn ms(v: f64) -> String {
+    human(Some(Nanos((v.max(0.0) * 1e6).round() as u64)))
+}
+
+/// For each detector and budget: the fastest setting whose observed rate
+/// meets the budget, and the fastest whose 95 % upper bound does.
+fn budget_section(res: &ScenarioResult, points: &[CurvePoint]) -> String {
+    let sc = &res.scenario;
+    let hours = points
+        .first()
+        .map_or(0.0, |p| p.summary.up_time.as_secs_f64() / 3600.0);
+    let mut s = format!(
+        "## Best setting per false-positive budget\n\n\
+         For each detector, the setting with the lowest mean detection time whose mistake rate \
+         meets the budget: *observed* uses the measured rate, *certified* the upper end of its \
+         95 % interval. With {hours:.0} hours of up time simulated, zero mistakes certify a rate \
+         of at most {} per hour; certifying 1 per year needs {:.0} mistake-free hours (more seeds \
+         or a longer `duration`). Settings with undetected crashes are skipped.\n\n\
+         | detector | budget | observed: setting | T_D mean | certified: setting | T_D mean |\n\
+         |---|---|---|---|---|---|\n",
+        rate(3.688_879_454 / hours.max(1e-9)),
+        hours_to_certify(BUDGETS[2].1)
+    );
+    for (d, cfg) in sc.detectors.iter().enumerate() {
+        for (name, budget) in BUDGETS {
+            let best = |ok: &dyn Fn(&CurvePoint) -> bool| {
+                points
+                    .iter()
+                    .filter(|p| p.detector == d && p.summary.undetected == 0 && ok(p))
+                    .filter_map(|p| p.detection_ms.map(|(m, _, _)| (m, p)))
+                    .min_by(|a, b| a.0.total_cmp(&b.0))
+            };
+            let show = |b: Option<(f64, &CurvePoint)>| match b {
+                Some((m, p)) => (
+                    format!(
+                        "{} = {}",
+                        cfg.kind.swept.name,
+                        cfg.kind.swept.unit.format(p.value)
+                    ),
+                    ms(m),
+                ),
+                None => ("none".into(), "-".into()),
+            };
+            let (o, om) = show(best(&|p| p.observed_within(budget)));
+            let (c, cm) = show(best(&|p| p.certified_within(budget)));
+            let _ = writeln!(s, "| {} | {name} | {o} | {om} | {c} | {cm} |", cfg.label);
+        }
+    }
+    s
+}
+
+/// The top-level `index.md` linking every scenario's report.
+pub fn index_md(results: &[(ScenarioResult, Vec<CurvePoint>)]) -> String {
+    let mut s = String::from(
+        "# fdsim report\n\nOne section per scenario: its picture and a link to its full report.\n\n",
+    );
+    for (res, points) in results {
+        let sc = &res.scenario;
+        let front = points.iter().filter(|p| p.pareto).count();
+        let _ = writeln!(
+            s,
+            "## [{}]({}/report.md)\n\n{}\n\n{} detector setting(s) on the Pareto front of {}. \
+             Data: [curve.csv]({}/curve.csv), [runs.csv]({}/runs.csv).\n\n![{}]({}/tradeoff.svg)\n",
+            sc.name,
+            sc.name,
+            if sc.description.is_empty() {
+                "(no description)"
+            } else {
+                &sc.description
+            },
+            front,
+            points.len(),
+            sc.name,
+            sc.name,
+            sc.name,
+            sc.name
+        );
+    }
+    s
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The top-level `index.html`: the same as `index.md`, for a browser.
+pub fn index_html(results: &[(ScenarioResult, Vec<CurvePoint>)]) -> String {
+    let mut s = String::from(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>fdsim report</title>\n\
+         <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}\
+         img{max-width:100%;border:1px solid #ddd}</style></head><body>\n<h1>fdsim report</h1>\n",
+    );
+    for (res, _) in results {
+        let sc = &res.scenario;
+        let n = escape(&sc.name);
+        let _ = writeln!(
+            s,
+            "<h2><a href=\"{n}/report.md\">{n}</a></h2>\n<p>{}</p>\n<p><a href=\"{n}/curve.csv\">curve.csv</a> · \
+             <a href=\"{n}/runs.csv\">runs.csv</a></p>\n<img src=\"{n}/tradeoff.svg\" alt=\"{n} trade-off\">",
+            escape(&sc.description)
+        );
+    }
+    s.push_str("</body></html>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certifying_one_mistake_per_year_needs_about_32_thousand_hours() {
+        let h = hours_to_certify(1.0 / (24.0 * 365.0));
+        assert!((h - 32_314.6).abs() < 1.0, "{h}");
+    }
+}
