@@ -69,6 +69,52 @@ Exit code 2 if any file is invalid."
     },
 }
 
+/// A progress bar on stderr, shown only when stderr is a terminal and the
+/// work has already taken more than a second. The wall clock here decides
+/// only whether to draw; nothing simulated reads it.
+struct Progress {
+    label: &'static str,
+    enabled: bool,
+    start: std::time::Instant,
+    bar: std::sync::OnceLock<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(label: &'static str) -> Progress {
+        Progress {
+            label,
+            enabled: std::io::stderr().is_terminal(),
+            start: std::time::Instant::now(),
+            bar: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn update(&self, done: usize, total: usize) {
+        if !self.enabled || (self.bar.get().is_none() && self.start.elapsed().as_secs_f64() < 1.0) {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let bar = indicatif::ProgressBar::new(total as u64).with_elapsed(self.start.elapsed());
+            let style = indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} scenario seeds, {elapsed} elapsed, ~{eta} left",
+            )
+            .map(|s| s.progress_chars("=> "));
+            if let Ok(style) = style {
+                bar.set_style(style);
+            }
+            bar.set_message(self.label);
+            bar
+        });
+        bar.set_position(done as u64);
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 fn default_jobs() -> u64 {
     std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
 }
@@ -165,16 +211,11 @@ fn cmd_run(
     for sc in &mut scenarios {
         sc.override_seeds(seeds, seed);
     }
-    let progress = std::io::stderr().is_terminal();
-    let on_done = move |done: usize, total: usize| {
-        if progress {
-            eprint!("\rsimulated {done}/{total} scenario seeds");
-            if done == total {
-                eprintln!();
-            }
-        }
-    };
-    let results = match run::run_all(scenarios, jobs, &on_done) {
+    let progress = Progress::new("simulating");
+    let on_done = |done: usize, total: usize| progress.update(done, total);
+    let results = run::run_all(scenarios, jobs, &on_done);
+    progress.finish();
+    let results = match results {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start {jobs} worker threads: {e}");

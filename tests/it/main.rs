@@ -4,6 +4,7 @@ mod cli;
 mod determinism;
 mod exact;
 mod props;
+mod sweep;
 
 use fdsim::scenario::Scenario;
 use std::path::Path;
