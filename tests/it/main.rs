@@ -5,6 +5,7 @@ mod determinism;
 mod exact;
 mod props;
 mod sweep;
+mod tune;
 
 use fdsim::scenario::Scenario;
 use std::path::Path;
