@@ -1,1 +1,103 @@
-fn main() {}
+//! Engine benchmarks: the event queue in steady state, and one full
+//! 24-hour pairwise run. See `benches/README.md` for what each measures
+//! and the figures last recorded.
+
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
+use fdsim::scenario::Scenario;
+use fdsim::sim::{EventQueue, Nanos};
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+/// A small, fast generator for event time increments, so the bench
+/// measures the queue and not the random-number generator.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Mean gap between an event and the one it schedules: 100 ms, the
+/// heartbeat interval of the bundled LAN scenarios.
+const MEAN_INCREMENT_NS: u64 = 100_000_000;
+
+/// A queue holding `pending` events at times spread over one mean
+/// increment, as a simulation in steady state would.
+fn filled_queue(pending: usize, rng: &mut XorShift) -> EventQueue<u64> {
+    let mut q = EventQueue::with_capacity(pending + 1);
+    for i in 0..pending as u64 {
+        q.push(Nanos(rng.next() % MEAN_INCREMENT_NS), i);
+    }
+    q
+}
+
+/// Hold model: each step pops the earliest event and schedules one at a
+/// later time (uniform on [0, 2 x mean) after it), so the queue size stays
+/// constant. Throughput is in events popped and pushed per second.
+fn queue_hold(c: &mut Criterion) {
+    let mut group = c.benchmark_group("queue_hold");
+    group.throughput(Throughput::Elements(1));
+    for pending in [1_000usize, 100_000] {
+        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        let mut q = filled_queue(pending, &mut rng);
+        group.bench_with_input(BenchmarkId::from_parameter(pending), &pending, |b, _| {
+            b.iter(|| {
+                let (t, e) = q.pop().expect("queue never empties");
+                let later = t + Nanos(rng.next() % (2 * MEAN_INCREMENT_NS));
+                black_box(q.push(later, e));
+            })
+        });
+    }
+    group.finish();
+}
+
+/// A LAN pair like `scenarios/lan-pair.toml`, one seed: 24 hours of
+/// 100 ms heartbeats (864,000 sent), ~144 crashes, 8 fixed timeouts.
+const PAIR_24H: &str = r#"
+duration = "24h"
+warmup = "1m"
+
+[heartbeat]
+interval = "100ms"
+
+[network]
+latency = { dist = "lognormal", median = "100us", sigma = 0.35 }
+loss = 0.0001
+
+[[faults]]
+kind = "crash-loop"
+node = "target"
+first = "5m"
+every = "10m"
+down = "20s"
+jitter = "5m"
+
+[[detectors]]
+kind = "fixed"
+timeout = ["110ms", "150ms", "190ms", "210ms", "250ms", "300ms", "400ms", "500ms"]
+"#;
+
+/// Simulating one seed and scoring every timeout on it.
+fn pairwise_run(c: &mut Criterion) {
+    let scenario =
+        Scenario::parse(Path::new("bench.toml"), PAIR_24H).expect("bench scenario is valid");
+    let mut group = c.benchmark_group("pairwise_run");
+    // One run per sample: 10 samples of ~0.15 s each.
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(3));
+    group.bench_function("24h_100ms_8_timeouts", |b| {
+        b.iter(|| black_box(fdsim::run::run_seed(black_box(&scenario), 1)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, queue_hold, pairwise_run);
+criterion_main!(benches);
