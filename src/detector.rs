@@ -15,8 +15,17 @@
 //!
 //! All times a detector sees are on the monitor's local clock.
 
+pub mod bertier;
+pub mod chen;
+pub mod chen_nfds;
+pub mod describe;
 pub mod fixed;
+pub mod phi;
+pub mod phi_akka;
+pub mod phi_exp;
 pub mod registry;
+pub mod satzger;
+pub mod two_window;
 
 pub use registry::{kinds, DetectorKind, Env, ParamSpec, ParamUnit, Params};
 
@@ -54,4 +63,34 @@ pub trait Detector: Send {
     /// The earliest local time at which `suspicion` reaches `level` if
     /// nothing more arrives, or `None` if it never does.
     fn crossing(&self, level: f64) -> Option<Nanos>;
+
+    /// Threshold-dependent detectors only (see
+    /// [`DetectorKind::threshold_dependent`]): records an arrival, told
+    /// whether the detector was suspecting at its threshold just before it
+    /// (`suspicion(arrival.at) >= threshold`). This flag must be the only
+    /// way the threshold shapes the state; it lets the scorer share one
+    /// instance among many thresholds. The default ignores it.
+    fn heartbeat_judged(&mut self, arrival: &Arrival, was_suspecting: bool) {
+        let _ = was_suspecting;
+        self.heartbeat(arrival);
+    }
+
+    /// A copy of this detector, for threshold-dependent detectors whose
+    /// instances the scorer splits when thresholds disagree. `None` (the
+    /// default) makes the scorer run one instance per threshold instead.
+    fn boxed_clone(&self) -> Option<Box<dyn Detector>> {
+        None
+    }
+
+    /// True when `other` is a detector of the same type in exactly the same
+    /// state, so split instances can be joined again. Defaults to false.
+    fn same_state(&self, other: &dyn Detector) -> bool {
+        let _ = other;
+        false
+    }
+
+    /// This detector as `Any`, for [`Detector::same_state`] to downcast.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }

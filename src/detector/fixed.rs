@@ -56,7 +56,9 @@ impl Detector for Fixed {
     }
 
     fn crossing(&self, level: f64) -> Option<Nanos> {
-        let last = self.last?;
+        let Some(last) = self.last else {
+            return Some(Nanos::ZERO); // suspicion is already infinite
+        };
         if level <= 0.0 {
             return Some(last);
         }

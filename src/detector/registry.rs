@@ -175,7 +175,17 @@ const NS_PER_MS: f64 = 1e6;
 
 /// Every detector kind. Adding a detector: one file under `src/detector/`
 /// exporting a `pub static KIND: DetectorKind`, plus one line here.
-static KINDS: &[&DetectorKind] = &[&super::fixed::KIND];
+static KINDS: &[&DetectorKind] = &[
+    &super::fixed::KIND,
+    &super::chen_nfds::KIND,
+    &super::chen::KIND,
+    &super::bertier::KIND,
+    &super::two_window::KIND,
+    &super::phi::KIND,
+    &super::phi_akka::KIND,
+    &super::phi_exp::KIND,
+    &super::satzger::KIND,
+];
 
 /// Every registered detector kind, in a stable order.
 pub fn kinds() -> &'static [&'static DetectorKind] {

@@ -179,15 +179,48 @@ impl Track {
     }
 }
 
+/// A detector instance and the contiguous range of thresholds it serves.
+/// Detectors whose state does not depend on the threshold have one segment
+/// for all values; threshold-dependent ones start with one and split when
+/// an arrival finds some of its thresholds suspecting and others not.
+struct Segment<'d> {
+    det: Det<'d>,
+    lo: usize,
+    hi: usize,
+    /// Thresholds `lo..suspecting` currently suspect: always a prefix,
+    /// since suspicion ≥ x holds for every x up to some level.
+    suspecting: usize,
+}
+
+enum Det<'d> {
+    Borrowed(&'d mut dyn Detector),
+    Owned(Box<dyn Detector>),
+}
+
+impl Det<'_> {
+    fn get(&self) -> &dyn Detector {
+        match self {
+            Det::Borrowed(d) => &**d,
+            Det::Owned(d) => d.as_ref(),
+        }
+    }
+    fn get_mut(&mut self) -> &mut dyn Detector {
+        match self {
+            Det::Borrowed(d) => &mut **d,
+            Det::Owned(d) => d.as_mut(),
+        }
+    }
+}
+
 struct Scorer<'a> {
     thresholds: &'a [f64],
     tracks: Vec<Track>,
-    /// Number of thresholds currently suspecting; always a prefix.
-    suspecting: usize,
     phase: Phase,
     truth: Vec<(Nanos, Truth)>,
     next_truth: usize,
     warmup: Nanos,
+    /// Suspect transitions found in the current gap, reused across gaps.
+    pending: Vec<(Nanos, usize)>,
 }
 
 impl Scorer<'_> {
@@ -215,43 +248,88 @@ impl Scorer<'_> {
         }
     }
 
-    /// Number of thresholds at or below `level`.
-    fn count_at_or_below(&self, level: f64) -> usize {
-        self.thresholds.partition_point(|&x| x <= level)
+    /// Index one past the last threshold of `lo..hi` at or below `level`.
+    fn reached(&self, lo: usize, hi: usize, level: f64) -> usize {
+        lo + self.thresholds[lo..hi].partition_point(|&x| x <= level)
     }
 
     /// The silence from local `from` up to (excluding) local `to`.
-    fn gap(&mut self, det: &dyn Detector, clock: Clock, from: Nanos, to: Nanos) {
-        if to > from {
-            let reached = self.count_at_or_below(det.suspicion(Nanos(to.0 - 1)));
+    fn gap(&mut self, segs: &mut [Segment<'_>], clock: Clock, from: Nanos, to: Nanos) {
+        if to <= from {
+            return;
+        }
+        let last = Nanos(to.0 - 1);
+        self.pending.clear();
+        for seg in segs.iter_mut() {
+            let det = seg.det.get();
+            let reached = self.reached(seg.lo, seg.hi, det.suspicion(last));
             let mut floor = from;
-            for i in self.suspecting..reached.max(self.suspecting) {
-                let c = det.crossing(self.thresholds[i]).unwrap_or(Nanos(to.0 - 1));
-                let c = c.max(floor).min(Nanos(to.0 - 1));
+            for i in seg.suspecting..reached.max(seg.suspecting) {
+                let c = det.crossing(self.thresholds[i]).unwrap_or(last);
+                let c = c.max(floor).min(last);
                 floor = c;
-                let at = clock.true_time(c);
-                self.apply_truth_until(at);
-                self.tracks[i].suspect_at(at, self.phase);
+                self.pending.push((clock.true_time(c), i));
             }
-            self.suspecting = self.suspecting.max(reached);
+            seg.suspecting = seg.suspecting.max(reached);
+        }
+        if segs.len() > 1 {
+            self.pending.sort_unstable();
+        }
+        for k in 0..self.pending.len() {
+            let (at, i) = self.pending[k];
+            self.apply_truth_until(at);
+            self.tracks[i].suspect_at(at, self.phase);
         }
     }
 
-    fn arrival(&mut self, det: &mut dyn Detector, logged: &Logged) {
+    /// An arrival; `judged` splits threshold-dependent segments first.
+    fn arrival(&mut self, segs: &mut Vec<Segment<'_>>, logged: &Logged, judged: bool) {
         self.apply_truth_until(logged.true_at);
-        det.heartbeat(&logged.arrival);
-        let now = self.count_at_or_below(det.suspicion(logged.arrival.at));
+        let at = logged.arrival.at;
         let t = logged.true_at;
-        if now < self.suspecting {
-            for tr in &mut self.tracks[now..self.suspecting] {
-                tr.trust_at(t, self.phase, self.warmup);
+        let mut k = 0;
+        while k < segs.len() {
+            if judged {
+                let pre = segs[k].det.get().suspicion(at);
+                let split = self.reached(segs[k].lo, segs[k].hi, pre);
+                if split > segs[k].lo && split < segs[k].hi {
+                    let copy = segs[k]
+                        .det
+                        .get()
+                        .boxed_clone()
+                        .expect("threshold-dependent detectors can be cloned");
+                    let upper = Segment {
+                        det: Det::Owned(copy),
+                        lo: split,
+                        hi: segs[k].hi,
+                        suspecting: segs[k].suspecting.max(split),
+                    };
+                    segs[k].hi = split;
+                    segs[k].suspecting = segs[k].suspecting.min(split);
+                    segs.insert(k + 1, upper);
+                }
+                let was_suspecting = split == segs[k].hi;
+                segs[k]
+                    .det
+                    .get_mut()
+                    .heartbeat_judged(&logged.arrival, was_suspecting);
+            } else {
+                segs[k].det.get_mut().heartbeat(&logged.arrival);
             }
-        } else {
-            for tr in &mut self.tracks[self.suspecting..now] {
-                tr.suspect_at(t, self.phase);
+            let seg = &mut segs[k];
+            let now = self.reached(seg.lo, seg.hi, seg.det.get().suspicion(at));
+            if now < seg.suspecting {
+                for tr in &mut self.tracks[now..seg.suspecting] {
+                    tr.trust_at(t, self.phase, self.warmup);
+                }
+            } else {
+                for tr in &mut self.tracks[seg.suspecting..now] {
+                    tr.suspect_at(t, self.phase);
+                }
             }
+            seg.suspecting = now;
+            k += 1;
         }
-        self.suspecting = now;
     }
 
     fn finish(mut self, end: Nanos) -> Vec<RunQos> {
@@ -266,10 +344,26 @@ impl Scorer<'_> {
     }
 }
 
-/// Scores `det` on one pair for every threshold in `thresholds`, which
-/// must be sorted ascending. Returns one [`RunQos`] per threshold.
-pub fn score(det: &mut dyn Detector, thresholds: &[f64], input: ScoreInput<'_>) -> Vec<RunQos> {
-    debug_assert!(thresholds.windows(2).all(|w| w[0] <= w[1]));
+/// Joins neighbouring segments whose detectors have reached the same state
+/// again (a window that has slid past the interval on which they
+/// disagreed). Called right after an arrival, when each segment's suspect
+/// prefix is exactly the thresholds at or below its current suspicion.
+fn merge_equal(segs: &mut Vec<Segment<'_>>) {
+    let mut k = segs.len();
+    while k > 1 {
+        k -= 1;
+        if segs[k - 1].det.get().same_state(segs[k].det.get()) {
+            let upper = segs.remove(k);
+            let lower = &mut segs[k - 1];
+            if lower.suspecting == lower.hi {
+                lower.suspecting = upper.suspecting;
+            }
+            lower.hi = upper.hi;
+        }
+    }
+}
+
+fn truth_events(input: &ScoreInput<'_>) -> Vec<(Nanos, Truth)> {
     let mut truth: Vec<(Nanos, Truth)> = Vec::with_capacity(input.outages.len() * 2);
     for o in input.outages.iter().filter(|o| o.crash < input.end) {
         truth.push((o.crash, Truth::Crash));
@@ -277,29 +371,86 @@ pub fn score(det: &mut dyn Detector, thresholds: &[f64], input: ScoreInput<'_>) 
             truth.push((r, Truth::Restart));
         }
     }
+    truth
+}
+
+/// How often (in arrivals) segments are checked for equal states.
+const MERGE_EVERY: usize = 64;
+
+fn run_scorer(
+    mut segs: Vec<Segment<'_>>,
+    thresholds: &[f64],
+    input: ScoreInput<'_>,
+    judged: bool,
+) -> Vec<RunQos> {
+    debug_assert!(thresholds.windows(2).all(|w| w[0] <= w[1]));
     let mut s = Scorer {
         thresholds,
         tracks: vec![Track::new(); thresholds.len()],
-        suspecting: thresholds.len(),
         phase: Phase::Up,
-        truth,
+        truth: truth_events(&input),
         next_truth: 0,
         warmup: input.warmup,
+        pending: Vec::with_capacity(thresholds.len()),
     };
     let mut prev = input.clock.local(Nanos::ZERO);
-    for logged in input.arrivals.iter().take_while(|l| l.true_at < input.end) {
-        s.gap(det, input.clock, prev, logged.arrival.at);
-        s.arrival(det, logged);
+    for (n, logged) in input
+        .arrivals
+        .iter()
+        .take_while(|l| l.true_at < input.end)
+        .enumerate()
+    {
+        s.gap(&mut segs, input.clock, prev, logged.arrival.at);
+        s.arrival(&mut segs, logged, judged);
+        if judged && segs.len() > 1 && n % MERGE_EVERY == 0 {
+            merge_equal(&mut segs);
+        }
         prev = logged.arrival.at;
     }
-    s.gap(det, input.clock, prev, input.clock.local(input.end));
+    s.gap(&mut segs, input.clock, prev, input.clock.local(input.end));
     s.finish(input.end)
 }
 
+/// Scores `det` on one pair for every threshold in `thresholds`, which
+/// must be sorted ascending. Returns one [`RunQos`] per threshold. The
+/// detector's state must not depend on the threshold.
+pub fn score(det: &mut dyn Detector, thresholds: &[f64], input: ScoreInput<'_>) -> Vec<RunQos> {
+    let seg = Segment {
+        det: Det::Borrowed(det),
+        lo: 0,
+        hi: thresholds.len(),
+        suspecting: thresholds.len(),
+    };
+    run_scorer(vec![seg], thresholds, input, false)
+}
+
+/// Scores a threshold-dependent detector at every threshold in
+/// `thresholds` (sorted ascending) in one pass: one instance serves all
+/// thresholds until an arrival finds some of them suspecting and others
+/// not; then it is split (cloned), and split instances that reach the same
+/// state again are joined. Each instance learns of an arrival through
+/// [`Detector::heartbeat_judged`], with whether its thresholds were
+/// suspecting, which is the only way a threshold may shape its state.
+pub fn score_shared(
+    det: Box<dyn Detector>,
+    thresholds: &[f64],
+    input: ScoreInput<'_>,
+) -> Vec<RunQos> {
+    let seg = Segment {
+        det: Det::Owned(det),
+        lo: 0,
+        hi: thresholds.len(),
+        suspecting: thresholds.len(),
+    };
+    run_scorer(vec![seg], thresholds, input, true)
+}
+
 /// Scores a registered detector kind at every threshold in `thresholds`
-/// (any order; results come back in the same order). Detectors whose state
-/// does not depend on the threshold are run once for all values; others
-/// once per value, on the same arrival stream.
+/// (any order; results come back in the same order), all on the same
+/// arrival stream. Detectors whose state does not depend on the threshold
+/// run once for all values; threshold-dependent ones share instances
+/// between values while their states agree ([`score_shared`]), or, if they
+/// cannot be cloned, run once per value.
 pub fn score_detector(
     kind: &DetectorKind,
     params: &Params,
@@ -307,20 +458,30 @@ pub fn score_detector(
     thresholds: &[f64],
     input: ScoreInput<'_>,
 ) -> Vec<RunQos> {
-    if kind.threshold_dependent {
-        return thresholds
-            .iter()
-            .map(|&x| {
-                let mut det = (kind.build)(params, x, env);
-                score(det.as_mut(), &[x], input).remove(0)
-            })
-            .collect();
-    }
     let mut order: Vec<usize> = (0..thresholds.len()).collect();
     order.sort_by(|&a, &b| thresholds[a].total_cmp(&thresholds[b]));
     let sorted: Vec<f64> = order.iter().map(|&i| thresholds[i]).collect();
-    let mut det = (kind.build)(params, f64::NAN, env);
-    let scored = score(det.as_mut(), &sorted, input);
+    let scored = if !kind.threshold_dependent {
+        let mut det = (kind.build)(params, f64::NAN, env);
+        score(det.as_mut(), &sorted, input)
+    } else if sorted.len() == 1 {
+        // One value: the detector applies its own threshold.
+        let mut det = (kind.build)(params, sorted[0], env);
+        score(det.as_mut(), &sorted, input)
+    } else {
+        let det = (kind.build)(params, sorted[0], env);
+        if det.boxed_clone().is_some() {
+            score_shared(det, &sorted, input)
+        } else {
+            sorted
+                .iter()
+                .flat_map(|&x| {
+                    let mut det = (kind.build)(params, x, env);
+                    score(det.as_mut(), &[x], input)
+                })
+                .collect()
+        }
+    };
     let mut out = vec![RunQos::default(); thresholds.len()];
     for (qos, &i) in scored.into_iter().zip(&order) {
         out[i] = qos;
