@@ -89,6 +89,13 @@ time to certify so small a rate (zero mistakes in T hours only bounds the rate b
               value_parser = clap::value_parser!(u64).range(1..=1024))]
         jobs: u64,
     },
+    /// List the detectors, or show one with its parameters, defaults and source.
+    #[command(after_help = "Examples:\n  fdsim detectors\n  fdsim detectors phi-akka")]
+    Detectors {
+        /// A detector kind to show in detail.
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+    },
     /// Check scenario files without running them.
     #[command(
         after_help = "Examples:\n  fdsim validate scenarios/\n  fdsim validate my-network.toml\n\n\
@@ -163,6 +170,7 @@ fn main() -> ExitCode {
             jobs,
         } => cmd_run(&paths, &out, seeds, seed, jobs as usize),
         Command::Validate { paths } => cmd_validate(&paths),
+        Command::Detectors { name } => cmd_detectors(name.as_deref()),
         Command::Tune {
             path,
             max_mistakes_per_hour,
@@ -335,6 +343,25 @@ fn cmd_tune(
         }
     } else {
         print!("{}", fdsim::tune::render(&sc, budget, &results));
+    }
+    ExitCode::SUCCESS
+}
+
+fn cmd_detectors(name: Option<&str>) -> ExitCode {
+    use fdsim::detector::{describe, registry};
+    match name {
+        None => print!("{}", describe::catalogue()),
+        Some(n) => match registry::find(n) {
+            Some(kind) => print!("{}", describe::detail(kind)),
+            None => {
+                let known: Vec<&str> = fdsim::detector::kinds().iter().map(|k| k.name).collect();
+                eprintln!(
+                    "error: unknown detector \"{n}\"; known: {}",
+                    known.join(", ")
+                );
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+        },
     }
     ExitCode::SUCCESS
 }

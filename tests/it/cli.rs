@@ -192,3 +192,19 @@ fn fixtures_exist() {
         .join("tests/fixtures/ok-small.toml")
         .exists());
 }
+
+#[test]
+fn detectors_lists_every_kind_and_details_one() {
+    let o = fdsim(&["detectors"]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    for k in fdsim::detector::kinds() {
+        assert!(text.contains(k.name), "{text}");
+    }
+    let o = fdsim(&["detectors", "fixed"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("timeout"));
+    let o = fdsim(&["detectors", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown detector \"nope\""));
+}
