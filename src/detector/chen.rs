@@ -211,27 +211,35 @@ pub struct Estimate {
     whole: i128,
     num: i128,
     den: i128,
+    /// `whole` and `num/den` ready for [`Estimate::since`], which runs on
+    /// every arrival: 128-bit to float conversions are slow in software.
+    whole64: i64,
+    frac: f64,
 }
 
 impl Estimate {
     /// `sum/den + offset` nanoseconds; `den` must be positive.
     pub fn ratio(sum: i128, den: i128, offset: i128) -> Estimate {
         debug_assert!(den > 0);
+        let whole = sum.div_euclid(den).wrapping_add(offset);
+        let num = sum.rem_euclid(den);
         Estimate {
-            whole: sum.div_euclid(den).wrapping_add(offset),
-            num: sum.rem_euclid(den),
+            whole,
+            num,
             den,
+            whole64: whole.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+            frac: num as f64 / den as f64,
         }
     }
 
     /// `t − self` in nanoseconds; non-decreasing in `t`.
     pub fn since(self, t: Nanos) -> f64 {
-        (t.0 as i128 - self.whole) as f64 - self.num as f64 / self.den as f64
+        (t.0 as i64).saturating_sub(self.whole64) as f64 - self.frac
     }
 
     /// The estimate as a (rounded) number of nanoseconds.
     pub fn as_f64(self) -> f64 {
-        self.whole as f64 + self.num as f64 / self.den as f64
+        self.whole64 as f64 + self.frac
     }
 }
 

@@ -25,10 +25,13 @@
 //! suspects before the first heartbeat, +∞, where aten reports 0.)
 //! Incarnations are ignored.
 //!
-//! The window is an order-statistics treap keyed by (sample, ring slot),
-//! with subtree sizes: an arrival removes the oldest sample and inserts the
-//! new one in O(log n) expected time, the suspicion is a rank query and
-//! [`Detector::crossing`] a selection, both O(log n). For level x the
+//! The window is kept as sorted blocks of at most 64 samples
+//! ([`OrderStatistics`]): an arrival removes the oldest sample and inserts
+//! the new one by shifting within one block, the suspicion is a rank query
+//! and [`Detector::crossing`] a selection, each skipping whole blocks. That
+//! is O(n/64 + 64) rather than O(log n), chosen because it measured faster
+//! than a treap at the window sizes used (1000): contiguous memory beats
+//! pointer chasing. For level x the
 //! crossing is exact: the smallest k with k/n ≥ x (k = ⌈x·n⌉, checked in
 //! floating point), then the first nanosecond Δ with a·S₍ₖ₎ ≤ Δ.
 
@@ -81,7 +84,10 @@ pub struct Satzger {
 
 impl Satzger {
     pub fn new(window: usize, factor: f64) -> Satzger {
-        assert!(window >= 1 && window < NIL as usize, "window out of range");
+        assert!(
+            window >= 1 && window <= u32::MAX as usize,
+            "window out of range"
+        );
         Satzger {
             factor,
             cap: window,
@@ -167,75 +173,65 @@ impl Detector for Satzger {
     }
 }
 
-const NIL: u32 = u32::MAX;
+/// Largest block of [`OrderStatistics`] before it is split in two.
+const BLOCK: usize = 64;
 
-#[derive(Clone, Copy, Debug)]
-struct Node {
-    value: u64,
-    left: u32,
-    right: u32,
-    size: u32,
-    priority: u32,
-}
-
-/// A multiset of `u64` in a treap (a binary search tree on (value, slot),
-/// a heap on random priorities) with subtree sizes, so insertion,
-/// removal, rank and selection are O(log n) expected. Slot `i` is node
-/// `i`; [`OrderStatistics::replace`] reuses a slot for a new value.
+/// A multiset of `u64` with slots, kept as a list of sorted blocks of at
+/// most [`BLOCK`] values (a one-level "sorted blocks" structure). Insertion
+/// and removal shift at most one block; rank and selection skip whole
+/// blocks by their sizes. With a window of n values that is O(n/BLOCK +
+/// BLOCK) per operation, about 80 word moves at n = 1000: in practice
+/// faster than a balanced tree, whose pointer chasing misses the cache.
+/// Slot `i` holds the value [`OrderStatistics::replace`] later removes.
 #[derive(Clone, Debug)]
 pub struct OrderStatistics {
-    nodes: Vec<Node>,
-    root: u32,
-    /// xorshift32 state for priorities (fixed seed: deterministic).
-    rng: u32,
+    blocks: Vec<Vec<u64>>,
+    /// The value in each slot, so a replaced value can be found.
+    slots: Vec<u64>,
+    len: usize,
 }
 
 impl OrderStatistics {
     pub fn with_capacity(cap: usize) -> OrderStatistics {
         OrderStatistics {
-            nodes: Vec::with_capacity(cap.min(1 << 20)),
-            root: NIL,
-            rng: 0x9E37_79B9,
+            blocks: vec![Vec::with_capacity(2 * BLOCK)],
+            slots: Vec::with_capacity(cap.min(1 << 20)),
+            len: 0,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.size(self.root) as usize
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.root == NIL
+        self.len == 0
     }
 
     /// Adds `value` in a new slot and returns the slot.
     pub fn push(&mut self, value: u64) -> u32 {
-        let slot = self.nodes.len() as u32;
-        assert!(slot < NIL, "too many slots");
-        let node = self.fresh(value);
-        self.nodes.push(node);
-        self.root = self.insert(self.root, slot);
+        let slot = u32::try_from(self.slots.len()).expect("too many slots");
+        self.slots.push(value);
+        self.insert(value);
         slot
     }
 
     /// Replaces the value in `slot` by `value`.
     pub fn replace(&mut self, slot: u32, value: u64) {
-        self.root = self.remove(self.root, slot);
-        self.nodes[slot as usize] = self.fresh(value);
-        self.root = self.insert(self.root, slot);
+        let old = std::mem::replace(&mut self.slots[slot as usize], value);
+        self.remove(old);
+        self.insert(value);
     }
 
     /// The number of values `v` with `pred(v)`, for a predicate that holds
     /// for every value up to some point and for none after it.
     pub fn count_while(&self, pred: impl Fn(u64) -> bool) -> usize {
-        let mut t = self.root;
         let mut count = 0;
-        while t != NIL {
-            let n = &self.nodes[t as usize];
-            if pred(n.value) {
-                count += self.size(n.left) as usize + 1;
-                t = n.right;
-            } else {
-                t = n.left;
+        for b in &self.blocks {
+            match b.last() {
+                Some(&max) if pred(max) => count += b.len(),
+                Some(_) => return count + b.partition_point(|&v| pred(v)),
+                None => {}
             }
         }
         count
@@ -243,141 +239,47 @@ impl OrderStatistics {
 
     /// The `k`-th smallest value, 1 ≤ k ≤ len.
     pub fn select(&self, mut k: usize) -> u64 {
-        assert!(k >= 1 && k <= self.len(), "rank {k} out of range");
-        let mut t = self.root;
-        loop {
-            let n = &self.nodes[t as usize];
-            let left = self.size(n.left) as usize;
-            if k <= left {
-                t = n.left;
-            } else if k == left + 1 {
-                return n.value;
-            } else {
-                k -= left + 1;
-                t = n.right;
+        assert!(k >= 1 && k <= self.len, "rank {k} out of range");
+        for b in &self.blocks {
+            if k <= b.len() {
+                return b[k - 1];
             }
+            k -= b.len();
+        }
+        unreachable!("k is within len")
+    }
+
+    /// The block that holds (or would hold) `value`: the first whose
+    /// largest value is at least `value`, else the last.
+    fn block_for(&self, value: u64) -> usize {
+        let i = self
+            .blocks
+            .partition_point(|b| b.last().is_some_and(|&m| m < value));
+        i.min(self.blocks.len() - 1)
+    }
+
+    fn insert(&mut self, value: u64) {
+        let i = self.block_for(value);
+        let b = &mut self.blocks[i];
+        let at = b.partition_point(|&v| v <= value);
+        b.insert(at, value);
+        self.len += 1;
+        if b.len() > BLOCK {
+            let upper = b.split_off(BLOCK / 2);
+            self.blocks.insert(i + 1, upper);
         }
     }
 
-    fn fresh(&mut self, value: u64) -> Node {
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.rng = x;
-        Node {
-            value,
-            left: NIL,
-            right: NIL,
-            size: 1,
-            priority: x,
+    fn remove(&mut self, value: u64) {
+        let i = self.block_for(value);
+        let b = &mut self.blocks[i];
+        let at = b.partition_point(|&v| v < value);
+        debug_assert!(b.get(at) == Some(&value), "{value} is not in the set");
+        b.remove(at);
+        self.len -= 1;
+        if b.is_empty() && self.blocks.len() > 1 {
+            self.blocks.remove(i);
         }
-    }
-
-    fn size(&self, t: u32) -> u32 {
-        if t == NIL {
-            0
-        } else {
-            self.nodes[t as usize].size
-        }
-    }
-
-    fn fix_size(&mut self, t: u32) {
-        let n = self.nodes[t as usize];
-        self.nodes[t as usize].size = 1 + self.size(n.left) + self.size(n.right);
-    }
-
-    /// Order on (value, slot): a total order even with equal values.
-    fn less(&self, a: u32, b: u32) -> bool {
-        (self.nodes[a as usize].value, a) < (self.nodes[b as usize].value, b)
-    }
-
-    /// Splits `t` into the nodes ordered before node `k` and the rest.
-    fn split(&mut self, t: u32, k: u32) -> (u32, u32) {
-        if t == NIL {
-            return (NIL, NIL);
-        }
-        if self.less(t, k) {
-            let (l, r) = self.split(self.nodes[t as usize].right, k);
-            self.nodes[t as usize].right = l;
-            self.fix_size(t);
-            (t, r)
-        } else {
-            let (l, r) = self.split(self.nodes[t as usize].left, k);
-            self.nodes[t as usize].left = r;
-            self.fix_size(t);
-            (l, t)
-        }
-    }
-
-    /// Joins two treaps whose nodes in `a` all order before those in `b`.
-    fn merge(&mut self, a: u32, b: u32) -> u32 {
-        if a == NIL {
-            return b;
-        }
-        if b == NIL {
-            return a;
-        }
-        if self.nodes[a as usize].priority > self.nodes[b as usize].priority {
-            let r = self.merge(self.nodes[a as usize].right, b);
-            self.nodes[a as usize].right = r;
-            self.fix_size(a);
-            a
-        } else {
-            let l = self.merge(a, self.nodes[b as usize].left);
-            self.nodes[b as usize].left = l;
-            self.fix_size(b);
-            b
-        }
-    }
-
-    fn insert(&mut self, t: u32, n: u32) -> u32 {
-        if t == NIL {
-            return n;
-        }
-        if self.nodes[n as usize].priority > self.nodes[t as usize].priority {
-            let (l, r) = self.split(t, n);
-            self.nodes[n as usize].left = l;
-            self.nodes[n as usize].right = r;
-            self.fix_size(n);
-            return n;
-        }
-        if self.less(n, t) {
-            let l = self.insert(self.nodes[t as usize].left, n);
-            self.nodes[t as usize].left = l;
-        } else {
-            let r = self.insert(self.nodes[t as usize].right, n);
-            self.nodes[t as usize].right = r;
-        }
-        self.nodes[t as usize].size += 1;
-        t
-    }
-
-    fn remove(&mut self, t: u32, n: u32) -> u32 {
-        debug_assert!(t != NIL, "slot {n} is not in the tree");
-        if t == n {
-            let node = self.nodes[t as usize];
-            return self.merge(node.left, node.right);
-        }
-        if self.less(n, t) {
-            let l = self.remove(self.nodes[t as usize].left, n);
-            self.nodes[t as usize].left = l;
-        } else {
-            let r = self.remove(self.nodes[t as usize].right, n);
-            self.nodes[t as usize].right = r;
-        }
-        self.nodes[t as usize].size -= 1;
-        t
-    }
-
-    /// Height of the tree (tests).
-    #[cfg(test)]
-    fn height(&self, t: u32) -> usize {
-        if t == NIL {
-            return 0;
-        }
-        let n = self.nodes[t as usize];
-        1 + self.height(n.left).max(self.height(n.right))
     }
 }
 
@@ -447,7 +349,7 @@ mod tests {
         assert_eq!(d.crossing(1.0), Some(Nanos(90)));
     }
 
-    /// Compares the treap with a sorted vector on a long pseudo-random
+    /// Compares the sorted blocks with a sorted vector on a long pseudo-random
     /// stream with many duplicates.
     #[test]
     fn order_statistics_agree_with_a_sorted_vector() {
@@ -480,7 +382,7 @@ mod tests {
                     let want = sorted.iter().filter(|&&s| s <= probe).count();
                     assert_eq!(tree.count_while(|s| s <= probe), want);
                 }
-                assert!(tree.height(tree.root) <= 40, "treap degenerated");
+                assert!(tree.blocks.iter().all(|b| b.len() <= BLOCK));
             }
         }
     }
