@@ -234,7 +234,8 @@ impl Estimate {
 
     /// `t − self` in nanoseconds; non-decreasing in `t`.
     pub fn since(self, t: Nanos) -> f64 {
-        (t.0 as i64).saturating_sub(self.whole64) as f64 - self.frac
+        let t = i64::try_from(t.0).unwrap_or(i64::MAX);
+        t.saturating_sub(self.whole64) as f64 - self.frac
     }
 
     /// The estimate as a (rounded) number of nanoseconds.
