@@ -33,7 +33,7 @@ fn scenario_text() -> impl Strategy<Value = String> {
         10u64..300,
         proptest::collection::vec((0u64..170, 1u64..60, 0u8..3, 0usize..3), 0..3),
         proptest::collection::vec((0u64..170, prop::option::of(1u64..40)), 0..2),
-        proptest::collection::vec(10u64..2000, 1..4),
+        proptest::collection::btree_set(10u64..2000, 1..4),
     )
         .prop_map(|(lat, loss, targets, interval, parts, crashes, timeouts)| {
             let target_names: Vec<String> = (0..targets).map(|i| format!("t{i}")).collect();
