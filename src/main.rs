@@ -266,7 +266,10 @@ fn cmd_run(
         Err(code) => return code,
     };
     for sc in &mut scenarios {
-        sc.override_seeds(seeds, seed);
+        if let Err(e) = sc.override_seeds(seeds, seed) {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
     }
     let progress = Progress::new("simulating");
     let on_done = |done: usize, total: usize| progress.update(done, total);
@@ -317,7 +320,10 @@ fn cmd_tune(
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    sc.override_seeds(seeds, seed);
+    if let Err(e) = sc.override_seeds(seeds, seed) {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     let results =
         match fdsim::tune::tune(&sc, detector, fdsim::tune::TuneOptions::new(budget, jobs)) {
             Ok(r) => r,

@@ -74,14 +74,23 @@ impl Scenario {
     }
 
     /// Overrides the seeds: `count` seeds from `base` (either may be absent,
-    /// keeping the file's value).
-    pub fn override_seeds(&mut self, count: Option<u64>, base: Option<u64>) {
+    /// keeping the file's value). Fails, changing nothing, if the last seed
+    /// would pass `u64::MAX`.
+    pub fn override_seeds(&mut self, count: Option<u64>, base: Option<u64>) -> Result<(), String> {
         if count.is_none() && base.is_none() {
-            return;
+            return Ok(());
         }
         let n = count.unwrap_or(self.seeds.len() as u64);
         let b = base.unwrap_or(self.seeds.first().copied().unwrap_or(1));
+        if n > 0 && b.checked_add(n - 1).is_none() {
+            return Err(format!(
+                "seeds {b} to {b} + {} run past the largest seed, {}",
+                n - 1,
+                u64::MAX
+            ));
+        }
         self.seeds = (0..n).map(|i| b + i).collect();
+        Ok(())
     }
 }
 

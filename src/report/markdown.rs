@@ -71,9 +71,10 @@ pub fn describe_model(sc: &Scenario) -> String {
         names(sc, &sc.targets),
         names(sc, &sc.monitors)
     );
-    let mut models: Vec<String> = sc
+    let heartbeat_links: Vec<String> = sc
         .links
         .iter()
+        .filter(|(f, t, _)| sc.targets.contains(f) && sc.monitors.contains(t))
         .map(|(f, t, m)| {
             format!(
                 "{} → {}: {}, loss {}",
@@ -84,8 +85,11 @@ pub fn describe_model(sc: &Scenario) -> String {
             )
         })
         .collect();
-    models.truncate(6);
-    let _ = writeln!(s, "- **Links:** {}.", models.join("; "));
+    let _ = writeln!(
+        s,
+        "- **Links carrying heartbeats:** {}.",
+        heartbeat_links.join("; ")
+    );
     for p in &sc.partitions {
         let dir = match p.direction {
             Direction::Both => "both ways",

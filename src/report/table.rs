@@ -29,11 +29,13 @@ fn rate(v: Option<f64>) -> String {
     }
 }
 
-fn accuracy(v: Option<f64>) -> String {
-    match v {
+/// 1 − P_A, the fraction of up time wrongly suspected: scientific
+/// notation keeps 0.9999996 from reading as 1.
+fn unavailability(pa: Option<f64>) -> String {
+    match pa {
         None => "-".into(),
-        Some(x) if x >= 1.0 => "1".into(),
-        Some(x) => format!("{x:.6}"),
+        Some(x) if x >= 1.0 => "0".into(),
+        Some(x) => format!("{:.2e}", 1.0 - x),
     }
 }
 
@@ -47,7 +49,7 @@ pub fn table(res: &ScenarioResult) -> String {
         "T_D mean".into(),
         "T_D p99".into(),
         "mistakes/h".into(),
-        "P_A".into(),
+        "1-P_A".into(),
         "detected".into(),
         "undetected".into(),
     ]];
@@ -64,7 +66,7 @@ pub fn table(res: &ScenarioResult) -> String {
                 human(s.detection_mean()),
                 human(s.detection_percentile(99.0)),
                 rate(s.mistakes_per_hour()),
-                accuracy(s.query_accuracy()),
+                unavailability(s.query_accuracy()),
                 format!("{}/{}", s.detections.len(), s.crashes),
                 s.undetected.to_string(),
             ]);

@@ -76,10 +76,14 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
     let cx = Ctx { path, text };
     let name = match &raw.name {
         Some(n) if n.get_ref().trim().is_empty() => return cx.err(n.span(), "`name` is empty"),
-        Some(n) if !n.get_ref().chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)) => {
+        Some(n)
+            if !n.get_ref().chars().all(|c| c.is_alphanumeric() || "-_.".contains(c))
+                || n.get_ref().starts_with('.') =>
+        {
             return cx.err(
                 n.span(),
-                "`name` may hold only letters, digits, '-', '_' and '.' (it names the output folder)",
+                "`name` may hold only letters, digits, '-', '_' and '.', and may not start with '.' \
+                 (it names the output folder)",
             )
         }
         Some(n) => n.get_ref().clone(),
@@ -113,6 +117,15 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         );
     }
     let (nodes, monitors, targets) = nodes(&cx, raw.nodes.as_ref())?;
+    if let Some(n) = &raw.nodes {
+        let pairs = monitors.iter().any(|m| targets.iter().any(|t| t != m));
+        if !pairs {
+            return cx.err(
+                n.targets.span(),
+                "no target is watched by a different node: list at least one target that is not also the only monitor",
+            );
+        }
+    }
     let links = links(&cx, &raw.network, &nodes)?;
     let partitions = raw
         .partitions

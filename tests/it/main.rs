@@ -6,6 +6,7 @@ mod exact;
 mod props;
 mod sweep;
 mod tune;
+mod validation;
 
 use fdsim::scenario::Scenario;
 use std::path::Path;
