@@ -40,9 +40,31 @@ impl ParamUnit {
     pub fn format(self, v: f64) -> String {
         match self {
             ParamUnit::Duration => Nanos(v.round() as u64).to_string(),
-            ParamUnit::Number => format!("{v}"),
+            ParamUnit::Number => number_text(v),
             ParamUnit::Count => format!("{}", v.round() as u64),
         }
+    }
+}
+
+/// A number with at most six significant digits and no trailing zeros:
+/// `41.4`, `0.99`, `16`, `1.5e-7`.
+pub fn number_text(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let mag = v.abs().log10().floor() as i32;
+    if !(-4..15).contains(&mag) {
+        let text = format!("{v:.5e}");
+        let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        return format!("{mantissa}e{exp}");
+    }
+    let prec = (5 - mag).max(0) as usize;
+    let text = format!("{v:.prec$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
     }
 }
 
@@ -221,6 +243,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn numbers_print_with_six_significant_digits_and_no_noise() {
+        assert_eq!(number_text(41.400000000000006), "41.4");
+        assert_eq!(number_text(0.99), "0.99");
+        assert_eq!(number_text(16.0), "16");
+        assert_eq!(number_text(1.660000000000001), "1.66");
+        assert_eq!(number_text(0.1), "0.1");
+        assert_eq!(number_text(1.5e-7), "1.5e-7");
     }
 
     #[test]

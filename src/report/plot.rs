@@ -62,6 +62,31 @@ impl YAxis {
     }
 }
 
+/// A point label waiting to be placed.
+struct Label {
+    x: f64,
+    y: f64,
+    text: String,
+    color: RGBColor,
+    priority: u8,
+}
+
+/// The x range: a little beyond the smallest and largest mean detection
+/// times and their intervals, never below 0.1 ms (a log axis has no 0).
+fn x_range(points: &[&CurvePoint]) -> (f64, f64) {
+    let mut lo = f64::INFINITY;
+    let mut hi = 0.0f64;
+    for (m, l, h) in points.iter().filter_map(|p| p.detection_ms) {
+        lo = lo.min(if l.is_finite() { l } else { m });
+        hi = hi.max(if h.is_finite() { h } else { m });
+    }
+    if !lo.is_finite() {
+        return (1.0, 1000.0);
+    }
+    let lo = (lo / 1.25).max(0.1);
+    (lo, (hi * 1.25).max(lo * 10.0))
+}
+
 /// A tick value as a plain decimal: `100`, `1`, `0.01`, `0.0001`.
 fn decimal(v: f64) -> String {
     if v >= 1.0 {
@@ -80,13 +105,9 @@ pub fn tradeoff_svg(res: &ScenarioResult, points: &[CurvePoint]) -> Result<Strin
         .filter(|p| p.detection_ms.is_some() && p.mistakes_per_hour.is_some())
         .collect();
     let axis = YAxis::for_points(&drawable);
-    let x_max = drawable
-        .iter()
-        .filter_map(|p| p.detection_ms)
-        .map(|(m, _, hi)| if hi.is_finite() { hi } else { m })
-        .fold(0.0f64, f64::max)
-        .max(1.0)
-        * 1.1;
+    // Detection time on a log axis too: sweeps span decades, and equal
+    // ratios (twice as fast) matter more than equal differences.
+    let (x_min, x_max) = x_range(&drawable);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (960, 620)).into_drawing_area();
@@ -97,12 +118,16 @@ pub fn tradeoff_svg(res: &ScenarioResult, points: &[CurvePoint]) -> Result<Strin
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(76)
-            .build_cartesian_2d(0f64..x_max, (axis.floor / 2.0..axis.top).log_scale())
+            .build_cartesian_2d(
+                (x_min..x_max).log_scale(),
+                (axis.floor / 2.0..axis.top).log_scale(),
+            )
             .map_err(|e| e.to_string())?;
         let floor = axis.floor;
         chart
             .configure_mesh()
-            .x_desc("mean detection time, ms (bars: 95% CI)")
+            .x_desc("mean detection time, ms (log; bars: 95% CI)")
+            .x_label_formatter(&|v| decimal(*v))
             .y_desc("mistakes per hour of up time (log; bars: 95% CI)")
             .y_label_formatter(&|v| {
                 if (v / floor - 1.0).abs() < 1e-9 {
@@ -116,9 +141,10 @@ pub fn tradeoff_svg(res: &ScenarioResult, points: &[CurvePoint]) -> Result<Strin
             .draw()
             .map_err(|e| e.to_string())?;
         let dashed = |y: f64| {
+            let ratio = (x_max / x_min).powf(1.0 / 80.0);
             (0..40).map(move |i| {
-                let a = x_max * i as f64 / 40.0;
-                PathElement::new(vec![(a, y), (a + x_max / 80.0, y)], BLACK.mix(0.5))
+                let a = x_min * ratio.powi(2 * i);
+                PathElement::new(vec![(a, y), (a * ratio, y)], BLACK.mix(0.5))
             })
         };
         chart
@@ -127,10 +153,11 @@ pub fn tradeoff_svg(res: &ScenarioResult, points: &[CurvePoint]) -> Result<Strin
         chart
             .draw_series(std::iter::once(Text::new(
                 "axis break: points below had no mistakes",
-                (x_max * 0.01, axis.break_line() * 0.82),
+                (x_min * (x_max / x_min).powf(0.01), axis.break_line() * 0.82),
                 ("sans-serif", 12).into_font().color(&BLACK.mix(0.6)),
             )))
             .map_err(|e| e.to_string())?;
+        let mut labels: Vec<Label> = Vec::new();
         for (d, cfg) in sc.detectors.iter().enumerate() {
             let color = PALETTE[d % PALETTE.len()];
             let mut mine: Vec<&&CurvePoint> = drawable.iter().filter(|p| p.detector == d).collect();
@@ -174,17 +201,40 @@ pub fn tradeoff_svg(res: &ScenarioResult, points: &[CurvePoint]) -> Result<Strin
                 chart
                     .draw_series(std::iter::once(marker))
                     .map_err(|e| e.to_string())?;
-                let label = cfg.kind.swept.unit.format(p.value);
-                let text = EmptyElement::at((x, y))
-                    + Text::new(
-                        label,
-                        (6, -15),
-                        ("sans-serif", 11).into_font().color(&color),
-                    );
-                chart
-                    .draw_series(std::iter::once(text))
-                    .map_err(|e| e.to_string())?;
+                labels.push(Label {
+                    x,
+                    y,
+                    text: cfg.kind.swept.unit.format(p.value),
+                    color,
+                    priority: if p.pareto { 0 } else { 1 },
+                });
             }
+        }
+        // Labels last, Pareto points first, each only where it does not
+        // cover one already placed: a legible subset beats an unreadable
+        // pile. Every value is in report.md and curve.csv anyway.
+        labels.sort_by_key(|l| l.priority);
+        let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
+        for l in labels {
+            let (px, py) = chart.backend_coord(&(l.x, l.y));
+            let w = 6 * l.text.chars().count() as i32;
+            let b = (px + 4, py - 16, px + 8 + w, py - 2);
+            if placed
+                .iter()
+                .any(|o| b.0 < o.2 && o.0 < b.2 && b.1 < o.3 && o.1 < b.3)
+            {
+                continue;
+            }
+            placed.push(b);
+            let text = EmptyElement::at((l.x, l.y))
+                + Text::new(
+                    l.text,
+                    (6, -15),
+                    ("sans-serif", 11).into_font().color(&l.color),
+                );
+            chart
+                .draw_series(std::iter::once(text))
+                .map_err(|e| e.to_string())?;
         }
         let mut front: Vec<(f64, f64)> = drawable
             .iter()

@@ -837,14 +837,63 @@ fn range(cx: &Ctx, spec: &ParamSpec, v: &Spanned<toml::Value>, t: &toml::Table) 
         ParamUnit::Duration | ParamUnit::Count => x.round(),
         ParamUnit::Number => x,
     };
-    Ok((0..steps)
+    let exact: Vec<f64> = (0..steps)
         .map(|i| {
             let f = i as f64 / (steps - 1) as f64;
-            round(if log {
+            if log {
                 from * (to / from).powf(f)
             } else {
                 from + (to - from) * f
-            })
+            }
         })
-        .collect())
+        .collect();
+    Ok(readable(&exact, round))
+}
+
+/// Rounds range values to the fewest significant digits (three or more)
+/// that keep them distinct, so a log range reads `8.84ms`, not
+/// `8.835605ms`. The ends of the range are kept exactly.
+fn readable(exact: &[f64], round: impl Fn(f64) -> f64) -> Vec<f64> {
+    for digits in 3..=15 {
+        let mut out: Vec<f64> = exact
+            .iter()
+            .map(|&v| round(significant(v, digits)))
+            .collect();
+        if let (Some(first), Some(last)) = (exact.first(), exact.last()) {
+            out[0] = round(*first);
+            let n = out.len();
+            out[n - 1] = round(*last);
+        }
+        if out.windows(2).all(|w| w[0] < w[1]) {
+            return out;
+        }
+    }
+    exact.iter().map(|&v| round(v)).collect()
+}
+
+fn significant(v: f64, digits: i32) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    // Through decimal text, so 41.4 comes out as the double nearest 41.4
+    // rather than 41.400000000000006.
+    format!("{:.*e}", (digits - 1) as usize, v)
+        .parse()
+        .unwrap_or(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_values_keep_three_significant_digits_unless_that_merges_them() {
+        let exact = [1e6, 8.835_605e6, 78.06e6, 689.7e6];
+        assert_eq!(
+            readable(&exact, f64::round),
+            vec![1e6, 8.84e6, 78.1e6, 689.7e6]
+        );
+        let close = [1.0, 1.0004, 1.0008];
+        assert_eq!(readable(&close, |x| x), vec![1.0, 1.0004, 1.0008]);
+    }
 }
