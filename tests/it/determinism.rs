@@ -11,6 +11,7 @@ fn run_to(dir: &str, jobs: &str) -> Vec<u8> {
             "run",
             "tests/fixtures/ok-small.toml",
             "scenarios/lan-pair.toml",
+            "scenarios/cloud-detectors.toml",
         ])
         .args([
             "--seeds",
@@ -25,10 +26,18 @@ fn run_to(dir: &str, jobs: &str) -> Vec<u8> {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut bytes = o.stdout;
-    for name in ["ok-small", "lan-pair"] {
-        bytes.extend(std::fs::read(out.join(name).join("metrics.csv")).unwrap());
-        bytes.extend(std::fs::read(out.join(name).join("summary.txt")).unwrap());
+    for name in ["ok-small", "lan-pair", "cloud-detectors"] {
+        for file in [
+            "runs.csv",
+            "curve.csv",
+            "summary.txt",
+            "report.md",
+            "tradeoff.svg",
+        ] {
+            bytes.extend(std::fs::read(out.join(name).join(file)).unwrap());
+        }
     }
+    bytes.extend(std::fs::read(out.join("index.md")).unwrap());
     std::fs::remove_dir_all(&out).unwrap();
     bytes
 }
