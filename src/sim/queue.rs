@@ -1,6 +1,6 @@
 //! The event queue: a binary heap ordered by (time, insertion sequence).
 //!
-//! Payloads live in a slab so the heap moves only 24-byte keys while it
+//! Payloads live in a slab so the heap moves only 16-byte keys while it
 //! sifts. Two events at the same time pop in the order they were pushed,
 //! which is the stable tie-break rule that makes runs reproducible.
 
@@ -8,17 +8,32 @@ use super::time::Nanos;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+/// Bits of [`Key::order`] that hold the payload's slab slot; the rest hold
+/// the insertion sequence number. 2^24 pending events and 2^40 events in
+/// a run are far beyond any scenario fdsim runs; both are checked.
+const SLOT_BITS: u32 = 24;
+const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+const MAX_SEQ: u64 = (1 << (64 - SLOT_BITS)) - 1;
+
+/// 16 bytes: the time, then the sequence number and slot packed so that
+/// comparing `order` compares sequence numbers (slots are unique, and the
+/// sequence number sits in the high bits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key {
     time: u64,
-    seq: u64,
-    slot: u32,
+    order: u64,
+}
+
+impl Key {
+    fn slot(self) -> usize {
+        (self.order & SLOT_MASK) as usize
+    }
 }
 
 impl Ord for Key {
     fn cmp(&self, other: &Self) -> Ordering {
         // Reversed: BinaryHeap is a max-heap and we want the earliest first.
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        (other.time, other.order).cmp(&(self.time, self.order))
     }
 }
 
@@ -71,11 +86,15 @@ impl<E> EventQueue<E> {
             }
         };
         let seq = self.next_seq;
+        assert!(seq <= MAX_SEQ, "more than 2^40 events in one run");
+        assert!(
+            u64::from(slot) <= SLOT_MASK,
+            "more than 2^24 pending events"
+        );
         self.next_seq += 1;
         self.heap.push(Key {
             time: time.0,
-            seq,
-            slot,
+            order: (seq << SLOT_BITS) | u64::from(slot),
         });
         seq
     }
@@ -83,10 +102,9 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
         let key = self.heap.pop()?;
-        let event = self.slab[key.slot as usize]
-            .take()
-            .expect("queue slot holds an event");
-        self.free.push(key.slot);
+        let slot = key.slot();
+        let event = self.slab[slot].take().expect("queue slot holds an event");
+        self.free.push(slot as u32);
         Some((Nanos(key.time), event))
     }
 
