@@ -16,6 +16,7 @@
 //!    recorded arrival stream with [`metrics`], for every swept value.
 //! 4. **Report** — [`report`] writes CSV and readable tables.
 
+pub mod check;
 pub mod detector;
 pub mod fault;
 pub mod metrics;

@@ -96,6 +96,62 @@ time to certify so small a rate (zero mistakes in T hours only bounds the rate b
         #[arg(value_name = "NAME")]
         name: Option<String>,
     },
+    /// Record the statistics that `fdsim check` compares against.
+    #[command(
+        after_help = "Examples:\n  fdsim baseline scenarios/ --out baselines/\n\n\
+Writes OUT/NAME.json per scenario: per detector x value, mean and p99 detection time, mistakes \
+per hour and 1 - P_A with their 95 % intervals and standard errors, the seeds, the fdsim version \
+and a fingerprint of the scenario file. Commit it; `fdsim check` reruns the same seeds."
+    )]
+    Baseline {
+        /// Scenario files or directories.
+        #[arg(required = true, value_name = "FILE_OR_DIR")]
+        paths: Vec<PathBuf>,
+        /// Directory for the baseline files.
+        #[arg(long, default_value = "baselines", value_name = "DIR")]
+        out: PathBuf,
+        /// Number of seeds, overriding the file's `seeds`.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        seeds: Option<u64>,
+        /// First seed, overriding the file's.
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// Worker threads; results are identical for every value.
+        #[arg(long, value_name = "N", default_value_t = default_jobs(),
+              value_parser = clap::value_parser!(u64).range(1..=1024))]
+        jobs: u64,
+    },
+    /// Rerun scenarios and fail if a detector's accuracy regressed.
+    #[command(
+        after_help = "Examples:\n  fdsim check scenarios/ --baseline baselines/\n  \
+fdsim check scenarios/lan-pair.toml --baseline baselines/ --junit check.xml \\\n      \
+--tolerance mistakes_per_hour=0.2,0.01\n\n\
+A metric regresses only when its change exceeds the tolerance (the larger of REL x baseline and \
+ABS) AND is significant at 95 % given both runs' sampling error. Metrics and default tolerances \
+(REL,ABS): detection_ms_mean 0.05,1  detection_ms_p99 0.1,5  mistakes_per_hour 0.1,0.001  \
+unavailability 0.1,1e-6  undetected 0,0. Budgets written in [[detectors]] entries \
+(max_mistakes_per_hour, max_detection_ms_mean, max_detection_ms_p99) are gated too.\n\n\
+Exit codes: 0 every metric held or improved and every budget is met, 1 something regressed, \
+went missing or is over budget, 2 bad input (no baseline, invalid scenario or tolerance)."
+    )]
+    Check {
+        /// Scenario files or directories.
+        #[arg(required = true, value_name = "FILE_OR_DIR")]
+        paths: Vec<PathBuf>,
+        /// Directory holding NAME.json baselines from `fdsim baseline`.
+        #[arg(long, value_name = "DIR")]
+        baseline: Option<PathBuf>,
+        /// Also write the verdict as JUnit XML for CI systems.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Per-metric tolerance METRIC=REL,ABS; repeatable.
+        #[arg(long, value_name = "METRIC=REL,ABS")]
+        tolerance: Vec<String>,
+        /// Worker threads; results are identical for every value.
+        #[arg(long, value_name = "N", default_value_t = default_jobs(),
+              value_parser = clap::value_parser!(u64).range(1..=1024))]
+        jobs: u64,
+    },
     /// Check scenario files without running them.
     #[command(
         after_help = "Examples:\n  fdsim validate scenarios/\n  fdsim validate my-network.toml\n\n\
@@ -171,6 +227,26 @@ fn main() -> ExitCode {
         } => cmd_run(&paths, &out, seeds, seed, jobs as usize),
         Command::Validate { paths } => cmd_validate(&paths),
         Command::Detectors { name } => cmd_detectors(name.as_deref()),
+        Command::Baseline {
+            paths,
+            out,
+            seeds,
+            seed,
+            jobs,
+        } => cmd_baseline(&paths, &out, (seeds, seed), jobs as usize),
+        Command::Check {
+            paths,
+            baseline,
+            junit,
+            tolerance,
+            jobs,
+        } => cmd_check(
+            &paths,
+            baseline.as_deref(),
+            junit.as_deref(),
+            &tolerance,
+            jobs as usize,
+        ),
         Command::Tune {
             path,
             max_mistakes_per_hour,
@@ -370,4 +446,151 @@ fn cmd_detectors(name: Option<&str>) -> ExitCode {
         },
     }
     ExitCode::SUCCESS
+}
+
+/// Runs scenarios for `baseline` and `check`, with a progress bar.
+fn simulate(scenarios: Vec<Scenario>, jobs: usize) -> Result<Vec<run::ScenarioResult>, ExitCode> {
+    let progress = Progress::new("simulating");
+    let on_done = |done: usize, total: usize| progress.update(done, total);
+    let results = run::run_all(scenarios, jobs, &on_done);
+    progress.finish();
+    results.map_err(|e| {
+        eprintln!("error: cannot start {jobs} worker threads: {e}");
+        ExitCode::from(EXIT_FAILURE)
+    })
+}
+
+/// The text of a scenario file (already validated, so readable).
+fn scenario_text(sc: &Scenario) -> String {
+    std::fs::read_to_string(&sc.path).unwrap_or_default()
+}
+
+fn cmd_baseline(
+    paths: &[PathBuf],
+    out: &Path,
+    (seeds, seed): (Option<u64>, Option<u64>),
+    jobs: usize,
+) -> ExitCode {
+    let mut scenarios = match load_all(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    for sc in &mut scenarios {
+        if let Err(e) = sc.override_seeds(seeds, seed) {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    }
+    let results = match simulate(scenarios, jobs) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    for res in &results {
+        let base = fdsim::check::Baseline::record(res, &scenario_text(&res.scenario));
+        let path = out.join(format!("{}.json", res.scenario.name));
+        let written = serde_json::to_string_pretty(&base)
+            .map_err(std::io::Error::other)
+            .and_then(|text| report::write_atomic(&path, format!("{text}\n").as_bytes()));
+        if let Err(e) = written {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(EXIT_FAILURE);
+        }
+        println!(
+            "recorded {}: {} detector x value points, {} seeds",
+            path.display(),
+            base.points.len(),
+            base.seeds.len()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn load_baseline(dir: &Path, sc: &Scenario) -> Result<fdsim::check::Baseline, String> {
+    let path = dir.join(format!("{}.json", sc.name));
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "no baseline for scenario {} at {} ({}); record one with: fdsim baseline {} --out {}",
+            sc.name,
+            path.display(),
+            e.to_string().to_lowercase(),
+            sc.path.display(),
+            dir.display()
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: not a baseline file: {e}", path.display()))
+}
+
+fn cmd_check(
+    paths: &[PathBuf],
+    baseline_dir: Option<&Path>,
+    junit: Option<&Path>,
+    tolerance: &[String],
+    jobs: usize,
+) -> ExitCode {
+    use fdsim::check;
+    let mut tol = check::Tolerances::default();
+    for t in tolerance {
+        if let Err(e) = tol.set_from_text(t) {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    }
+    let mut scenarios = match load_all(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut baselines = Vec::new();
+    if let Some(dir) = baseline_dir {
+        for sc in &mut scenarios {
+            match load_baseline(dir, sc) {
+                Ok(b) => {
+                    if b.scenario_fingerprint != check::fingerprint(&scenario_text(sc)) {
+                        eprintln!(
+                            "note: {} changed since its baseline was recorded; comparing the points both share",
+                            sc.path.display()
+                        );
+                    }
+                    sc.seeds = b.seeds.clone();
+                    baselines.push(Some(b));
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            }
+        }
+    } else {
+        if scenarios
+            .iter()
+            .all(|s| s.detectors.iter().all(|d| d.budget.is_empty()))
+        {
+            eprintln!("error: nothing to check: give --baseline DIR, or budgets (max_mistakes_per_hour, ...) in [[detectors]]");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        baselines.resize(scenarios.len(), None);
+    }
+    let results = match simulate(scenarios, jobs) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let mut findings = Vec::new();
+    for (res, base) in results.iter().zip(&baselines) {
+        let now = check::Baseline::record(res, &scenario_text(&res.scenario));
+        if let Some(base) = base {
+            findings.extend(check::compare(base, &now, &tol));
+        }
+        findings.extend(check::check_budgets(&res.scenario, &now));
+    }
+    print!("{}", check::render(&findings));
+    if let Some(path) = junit {
+        if let Err(e) = report::write_atomic(path, check::junit(&findings).as_bytes()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
+    if findings.iter().any(|f| f.status.fails()) {
+        ExitCode::from(EXIT_FAILURE)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -52,6 +52,31 @@ pub struct DetectorConfig {
     pub params: Params,
     /// Values of the swept parameter, in internal units, as declared.
     pub values: Vec<f64>,
+    /// Absolute limits `fdsim check` gates on.
+    pub budget: Budget,
+}
+
+/// Absolute accuracy limits for one detector, written in its
+/// `[[detectors]]` entry. `fdsim check` passes a detector when at least one
+/// of its swept values meets every limit given (observed values).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Budget {
+    pub max_mistakes_per_hour: Option<f64>,
+    pub max_detection_ms_mean: Option<f64>,
+    pub max_detection_ms_p99: Option<f64>,
+}
+
+impl Budget {
+    /// The budget keys a `[[detectors]]` entry may hold.
+    pub const KEYS: [&'static str; 3] = [
+        "max_mistakes_per_hour",
+        "max_detection_ms_mean",
+        "max_detection_ms_p99",
+    ];
+
+    pub fn is_empty(&self) -> bool {
+        *self == Budget::default()
+    }
 }
 
 impl Scenario {

@@ -260,6 +260,36 @@ pub fn mean_interval(values: &[f64], conf: f64) -> Option<MeanInterval> {
     })
 }
 
+/// Distribution-free interval for the `p`-quantile of `sorted` values:
+/// the order statistics x₍ₗ₎ and x₍ᵤ₎ whose ranks bracket n·p by the
+/// normal approximation to the binomial count of values below the
+/// quantile, at confidence `conf`. `None` for an empty slice.
+pub fn quantile_interval(sorted: &[f64], p: f64, conf: f64) -> Option<(f64, f64)> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let z = normal_quantile(1.0 - (1.0 - conf) / 2.0);
+    let nf = n as f64;
+    let half = z * (nf * p * (1.0 - p)).sqrt();
+    let lo = ((nf * p - half).floor() as isize).clamp(1, n as isize) as usize;
+    let hi = ((nf * p + half).ceil() as isize + 1).clamp(1, n as isize) as usize;
+    Some((sorted[lo - 1], sorted[hi - 1]))
+}
+
+/// One-sided p-value that a Poisson rate rose: `k_new` events in `t_new`
+/// against `k_old` in `t_old`. Conditional on the total N, k_new is
+/// binomial(N, t_new/(t_old + t_new)) when the rates are equal; this is
+/// P(X ≥ k_new) = I_π(k_new, N − k_new + 1) (the exact conditional test).
+pub fn poisson_increase_p(k_old: u64, t_old: f64, k_new: u64, t_new: f64) -> f64 {
+    if k_new == 0 {
+        return 1.0;
+    }
+    let n = (k_old + k_new) as f64;
+    let pi = t_new / (t_old + t_new);
+    beta_inc(k_new as f64, n - k_new as f64 + 1.0, pi)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +350,24 @@ mod tests {
         let (lo, hi) = poisson_interval(10, 0.95);
         assert!(close(lo, 4.795_39, 1e-6));
         assert!(close(hi, 18.390_36, 1e-6));
+    }
+
+    #[test]
+    fn quantile_interval_brackets_the_sample_quantile() {
+        let v: Vec<f64> = (1..=1000).map(f64::from).collect();
+        let (lo, hi) = quantile_interval(&v, 0.99, 0.95).unwrap();
+        // n·p = 990, half-width 1.96·sqrt(9.9) = 6.17.
+        assert_eq!((lo, hi), (983.0, 998.0));
+        assert_eq!(quantile_interval(&[5.0], 0.99, 0.95), Some((5.0, 5.0)));
+    }
+
+    #[test]
+    fn poisson_increase_test_matches_the_binomial_tail() {
+        // Equal exposure: X ~ Bin(10, 1/2); P(X >= 8) = 56/1024.
+        let p = poisson_increase_p(2, 1.0, 8, 1.0);
+        assert!((p - 56.0 / 1024.0).abs() < 1e-12, "{p}");
+        assert_eq!(poisson_increase_p(5, 1.0, 0, 1.0), 1.0);
+        assert!(poisson_increase_p(10, 100.0, 40, 100.0) < 1e-4);
     }
 
     #[test]

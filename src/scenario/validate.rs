@@ -1,7 +1,7 @@
 //! From raw structs to a typed [`Scenario`], checking every field.
 
 use super::raw::*;
-use super::{DetectorConfig, Scenario, ScenarioError};
+use super::{Budget, DetectorConfig, Scenario, ScenarioError};
 use crate::detector::registry::{self, ParamSpec, ParamUnit, Params};
 use crate::fault::FaultSpec;
 use crate::net::{Direction, Latency, LinkModel, Partition};
@@ -669,7 +669,8 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>
             );
         }
         for (key, v) in table {
-            if key != "kind" && key != "name" && kind.param(key).is_none() {
+            let reserved = key == "kind" || key == "name" || Budget::KEYS.contains(&key.as_str());
+            if !reserved && kind.param(key).is_none() {
                 let known: Vec<&str> = std::iter::once(kind.swept.name)
                     .chain(kind.params.iter().map(|p| p.name))
                     .collect();
@@ -714,14 +715,39 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>
             };
             params.push((spec.name, v));
         }
+        let budget = budget(cx, table)?;
         out.push(DetectorConfig {
             label,
             kind,
             params: Params::new(params),
             values,
+            budget,
         });
     }
     Ok(out)
+}
+
+/// The optional `max_*` budget keys of a `[[detectors]]` entry.
+fn budget(cx: &Ctx, table: &std::collections::BTreeMap<String, Spanned<toml::Value>>) -> R<Budget> {
+    let get = |key: &str| -> R<Option<f64>> {
+        let Some(v) = table.get(key) else {
+            return Ok(None);
+        };
+        let x = match v.get_ref() {
+            toml::Value::Integer(i) => *i as f64,
+            toml::Value::Float(f) => *f,
+            other => return cx.err(v.span(), format!("`{key}` must be a number, got {other}")),
+        };
+        if !(x.is_finite() && x >= 0.0) {
+            return cx.err(v.span(), format!("`{key}` must be a number >= 0, got {x}"));
+        }
+        Ok(Some(x))
+    };
+    Ok(Budget {
+        max_mistakes_per_hour: get("max_mistakes_per_hour")?,
+        max_detection_ms_mean: get("max_detection_ms_mean")?,
+        max_detection_ms_p99: get("max_detection_ms_p99")?,
+    })
 }
 
 /// One parameter value in internal units, range-checked.

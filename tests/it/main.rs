@@ -1,5 +1,6 @@
 //! Integration tests of fdsim, one binary with a module per area.
 
+mod check;
 mod cli;
 mod determinism;
 mod exact;
