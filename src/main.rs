@@ -10,6 +10,33 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Writes to standard output. A closed pipe (`fdsim ... | head`) ends the
+/// program quietly instead of panicking; other write errors exit with 1.
+fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(i32::from(EXIT_FAILURE));
+    }
+}
+
+/// `print!` through [`out`].
+macro_rules! outp {
+    ($($arg:tt)*) => { out(&format!($($arg)*)) };
+}
+
+/// `println!` through [`out`].
+macro_rules! outln {
+    ($($arg:tt)*) => { out(&format!("{}\n", format!($($arg)*))) };
+}
+
 const EXIT_FAILURE: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
 
@@ -35,8 +62,11 @@ enum Command {
     #[command(
         after_help = "Examples:\n  fdsim run scenarios/                      every bundled scenario\n  \
 fdsim run scenarios/lan-pair.toml --seeds 3\n  fdsim run scenarios/wan-pair.toml --seed 7 --seeds 1   reproduce one run\n\n\
-For each scenario NAME it writes OUT/NAME/metrics.csv (one row per detector x parameter x seed) \
-and OUT/NAME/summary.txt (the table printed here). Files are replaced atomically."
+For each scenario NAME it writes under OUT/NAME/: curve.csv (one row per detector x value, \
+pooled over seeds, with 95 % intervals), runs.csv and metrics.csv (one row per detector x value \
+x seed), tradeoff.svg (detection time against mistakes per hour), report.md and summary.txt (the \
+table printed here); and OUT/index.md and OUT/index.html linking them. Files are replaced \
+atomically."
     )]
     Run {
         /// Scenario files, or directories whose *.toml files are all run.
@@ -88,6 +118,43 @@ time to certify so small a rate (zero mistakes in T hours only bounds the rate b
         #[arg(long, value_name = "N", default_value_t = default_jobs(),
               value_parser = clap::value_parser!(u64).range(1..=1024))]
         jobs: u64,
+    },
+    /// Write the event timeline of one seed for one detector, as CSV.
+    #[command(
+        after_help = "Examples:\n  fdsim trace scenarios/lossy-pair.toml --from 5m --to 5m2s\n  \
+fdsim trace scenarios/cloud-detectors.toml --detector phi --value 8 --seed 3 --from 10m --to 10m5s\n  \
+fdsim trace scenarios/wan-pair.toml --value 300ms --from 0 --to 1h --samples-per-interval 0 --out wan.csv\n\n\
+One row per event in [FROM, TO) of true time: crashes and restarts of the target, heartbeat \
+arrivals (seq, suspicion just before and after), suspect and trust transitions for each swept \
+value (or each --value), and suspicion samples between arrivals. The transitions are exactly \
+those `fdsim run` scores. Columns: docs/output.md. Durations as in scenario files (90s, 1h30m)."
+    )]
+    Trace {
+        /// The scenario file.
+        #[arg(value_name = "FILE")]
+        path: PathBuf,
+        /// The seed to simulate (default: the scenario's first seed).
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// The detector (its `name`, or its kind); needed if the scenario has several.
+        #[arg(long, value_name = "NAME")]
+        detector: Option<String>,
+        /// Trace only this value of the swept parameter (repeatable), written as in a scenario file.
+        #[arg(long = "value", value_name = "V")]
+        values: Vec<String>,
+        /// Start of the window (true time from the start of the run).
+        #[arg(long, value_name = "T", value_parser = duration_arg)]
+        from: fdsim::sim::Nanos,
+        /// End of the window (exclusive), at most the scenario's duration.
+        #[arg(long, value_name = "T", value_parser = duration_arg)]
+        to: fdsim::sim::Nanos,
+        /// Suspicion samples per heartbeat interval between arrivals (0: none).
+        #[arg(long, value_name = "N", default_value_t = 20,
+              value_parser = clap::value_parser!(u32).range(0..=1000))]
+        samples_per_interval: u32,
+        /// Write the CSV to this file (atomically) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// List the detectors, or show one with its parameters, defaults and source.
     #[command(after_help = "Examples:\n  fdsim detectors\n  fdsim detectors phi-akka")]
@@ -227,6 +294,22 @@ fn main() -> ExitCode {
         } => cmd_run(&paths, &out, seeds, seed, jobs as usize),
         Command::Validate { paths } => cmd_validate(&paths),
         Command::Detectors { name } => cmd_detectors(name.as_deref()),
+        Command::Trace {
+            path,
+            seed,
+            detector,
+            values,
+            from,
+            to,
+            samples_per_interval,
+            out,
+        } => cmd_trace(
+            &path,
+            (seed, detector, &values),
+            (from, to),
+            samples_per_interval,
+            out.as_deref(),
+        ),
         Command::Baseline {
             paths,
             out,
@@ -314,7 +397,7 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
         Ok(scenarios) => {
             for sc in &scenarios {
                 let values: usize = sc.detectors.iter().map(|d| d.values.len()).sum();
-                println!(
+                outln!(
                     "ok: {} ({}): {} nodes, {} detectors, {} parameter values, {} seeds",
                     sc.path.display(),
                     sc.name,
@@ -359,7 +442,7 @@ fn cmd_run(
         }
     };
     for res in &results {
-        println!("{}", report::table(res));
+        outln!("{}", report::table(res));
     }
     let count = results.len();
     if let Err(e) = report::write_all(out, results) {
@@ -417,14 +500,69 @@ fn cmd_tune(
             "detectors": results,
         });
         match serde_json::to_string_pretty(&doc) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => outln!("{text}"),
             Err(e) => {
                 eprintln!("error: cannot encode the result: {e}");
                 return ExitCode::from(EXIT_FAILURE);
             }
         }
     } else {
-        print!("{}", fdsim::tune::render(&sc, budget, &results));
+        outp!("{}", fdsim::tune::render(&sc, budget, &results));
+    }
+    ExitCode::SUCCESS
+}
+
+/// A duration argument in scenario syntax (`90s`, `1h30m`).
+fn duration_arg(text: &str) -> Result<fdsim::sim::Nanos, String> {
+    fdsim::sim::parse_duration(text).map_err(|e| e.to_string())
+}
+
+fn cmd_trace(
+    path: &Path,
+    (seed, detector, values): (Option<u64>, Option<String>, &[String]),
+    (from, to): (fdsim::sim::Nanos, fdsim::sim::Nanos),
+    samples_per_interval: u32,
+    out: Option<&Path>,
+) -> ExitCode {
+    use fdsim::trace;
+    let sc = match Scenario::load(path) {
+        Ok(sc) => sc,
+        Err(e) => {
+            print_scenario_error(&e);
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let rows = trace::find_detector(&sc, detector.as_deref())
+        .and_then(|cfg| {
+            let spec = &cfg.kind.swept;
+            values.iter().map(|v| trace::parse_value(spec, v)).collect()
+        })
+        .and_then(|values| {
+            let opts = trace::TraceOptions {
+                seed: seed.unwrap_or(sc.seeds.first().copied().unwrap_or(1)),
+                detector,
+                values,
+                from,
+                to,
+                samples_per_interval,
+            };
+            trace::trace(&sc, &opts)
+        });
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let written = report::to_csv(&rows).and_then(|bytes| match out {
+        Some(file) => report::write_atomic(file, &bytes),
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes),
+    });
+    if let Err(e) = written {
+        let to = out.map_or("standard output".into(), |f| f.display().to_string());
+        eprintln!("error: cannot write the trace to {to}: {e}");
+        return ExitCode::from(EXIT_FAILURE);
     }
     ExitCode::SUCCESS
 }
@@ -432,9 +570,9 @@ fn cmd_tune(
 fn cmd_detectors(name: Option<&str>) -> ExitCode {
     use fdsim::detector::{describe, registry};
     match name {
-        None => print!("{}", describe::catalogue()),
+        None => outp!("{}", describe::catalogue()),
         Some(n) => match registry::find(n) {
-            Some(kind) => print!("{}", describe::detail(kind)),
+            Some(kind) => outp!("{}", describe::detail(kind)),
             None => {
                 let known: Vec<&str> = fdsim::detector::kinds().iter().map(|k| k.name).collect();
                 eprintln!(
@@ -495,7 +633,7 @@ fn cmd_baseline(
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(EXIT_FAILURE);
         }
-        println!(
+        outln!(
             "recorded {}: {} detector x value points, {} seeds",
             path.display(),
             base.points.len(),
@@ -581,7 +719,7 @@ fn cmd_check(
         }
         findings.extend(check::check_budgets(&res.scenario, &now));
     }
-    print!("{}", check::render(&findings));
+    outp!("{}", check::render(&findings));
     if let Some(path) = junit {
         if let Err(e) = report::write_atomic(path, check::junit(&findings).as_bytes()) {
             eprintln!("error: cannot write {}: {e}", path.display());

@@ -52,7 +52,10 @@ pub fn detail(k: &DetectorKind) -> String {
         k.swept.doc
     );
     if k.threshold_dependent {
-        s.push_str("  (its state depends on this value: one instance per value runs on the same arrivals)\n");
+        s.push_str(
+            "  (its state depends on this value; the scorer shares one instance among values until \
+             an arrival splits them, all on the same arrivals)\n",
+        );
     }
     if !k.params.is_empty() {
         s.push_str("\nother parameters:\n");
@@ -78,10 +81,20 @@ pub fn detail(k: &DetectorKind) -> String {
     s
 }
 
+/// A sweep around the default that the parameter's range accepts.
 fn example_sweep(k: &DetectorKind) -> String {
-    match (k.swept.unit, k.swept.default) {
+    let spec = &k.swept;
+    match (spec.unit, spec.default) {
         (ParamUnit::Duration, _) => "[\"150ms\", \"250ms\", \"500ms\"]".into(),
-        (_, Some(d)) => format!("{{ from = {}, to = {}, steps = 8 }}", d / 2.0, d * 2.0),
+        (_, Some(d)) => {
+            let hi = (d * 2.0).min(spec.max);
+            let lo = (d / 2.0).max(spec.min).min(hi / 2.0);
+            format!(
+                "{{ from = {}, to = {}, steps = 8 }}",
+                super::registry::number_text(lo),
+                super::registry::number_text(hi)
+            )
+        }
         (_, None) => "[1, 2, 4]".into(),
     }
 }
@@ -105,6 +118,15 @@ mod tests {
                 );
             }
             assert!(d.contains(k.source));
+            // The example must validate.
+            let example = d.split("example:\n").nth(1).unwrap();
+            let text = format!(
+                "duration = \"1h\"\n[heartbeat]\ninterval = \"100ms\"\n[network]\n\
+                 latency = {{ dist = \"constant\", value = \"1ms\" }}\n{}",
+                example.replace("\n  ", "\n")
+            );
+            crate::scenario::Scenario::parse(std::path::Path::new("x.toml"), &text)
+                .unwrap_or_else(|e| panic!("{}: {e}\n{text}", k.name));
         }
     }
 }

@@ -93,11 +93,14 @@ impl ParamSpec {
             v > self.min
         };
         if !v.is_finite() || !low_ok || v > self.max {
+            let shown = match self.unit {
+                ParamUnit::Number => format!("{v}"),
+                _ => self.unit.format(v),
+            };
             return Err(format!(
-                "`{}` must be {}, got {}",
+                "`{}` must be {}, got {shown}",
                 self.name,
-                self.range_text(),
-                self.unit.format(v)
+                self.range_text()
             ));
         }
         if self.unit == ParamUnit::Count && v.fract() != 0.0 {
