@@ -26,4 +26,5 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod trace;
 pub mod tune;
