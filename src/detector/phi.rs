@@ -40,12 +40,18 @@
 //! interval like any other. Suspicion before the first arrival is +∞.
 //!
 //! [`Detector::crossing`] inverts Q by Newton's method on `ln Q` (bracketed,
-//! in y), converts to nanoseconds and then settles the exact nanosecond
-//! with [`first_reaching`].
+//! in y, to full precision, and remembered per level: the scorer asks for
+//! the same thresholds throughout), converts to nanoseconds and rounds up,
+//! which nearly always gives the answer c itself. It then checks
+//! φ(c − 1) < x ≤ φ(c), computing both values at once (their continued
+//! fractions side by side, bit for bit what [`Detector::suspicion`]
+//! returns), and only when that fails settles the exact nanosecond with
+//! [`first_reaching`].
 
 use super::registry::{ms, DetectorKind, ParamSpec, ParamUnit, Params};
 use super::{Arrival, Detector};
 use crate::sim::time::Nanos;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::f64::consts::{FRAC_1_SQRT_2, LN_10, LN_2};
 
@@ -148,6 +154,29 @@ impl PhiConfig {
     }
 }
 
+/// `x as f64` (rounded to nearest, ties to even), without the software
+/// routine `u128 as f64` calls: through the hardware 64-bit conversion,
+/// directly when `x` fits in 64 bits, else on its top 64 bits with the
+/// bits shifted out folded into the lowest one (a sticky bit: the 64-bit
+/// value keeps 11 bits below the 53 an `f64` holds, so the rounding sees
+/// the same round bit and the same "anything below it" as on `x`), then
+/// scaled back by an exact power of two. The window sums this converts
+/// exceed 64 bits for every sample variance above ~18 ms² at n = 1000.
+#[inline]
+pub(crate) fn u128_to_f64(x: u128) -> f64 {
+    match u64::try_from(x) {
+        Ok(small) => small as f64,
+        Err(_) => {
+            let shift = 64 - x.leading_zeros();
+            let top = (x >> shift) as u64;
+            let sticky = u64::from(x & ((1u128 << shift) - 1) != 0);
+            // 2^shift, shift in 1..=64, built from its exponent bits.
+            let scale = f64::from_bits(u64::from(1023 + shift) << 52);
+            (top | sticky) as f64 * scale
+        }
+    }
+}
+
 /// A bounded window of inter-arrival times with exact running sums.
 #[derive(Clone, Debug)]
 pub struct IntervalWindow {
@@ -202,7 +231,7 @@ impl IntervalWindow {
     }
 
     pub fn mean(&self) -> f64 {
-        self.sum as f64 / self.len() as f64
+        u128_to_f64(self.sum) / self.len() as f64
     }
 
     /// Population variance, exactly (n Σx² − (Σx)²) / n² when that fits
@@ -214,10 +243,10 @@ impl IntervalWindow {
             .zip(self.sum.checked_mul(self.sum))
             .map(|(a, b)| a - b);
         match exact {
-            Some(num) => num as f64 / (n * n) as f64,
+            Some(num) => u128_to_f64(num) / u128_to_f64(n * n),
             None => {
                 let m = self.mean();
-                (self.sum_sq as f64 / n as f64 - m * m).max(0.0)
+                (u128_to_f64(self.sum_sq) / n as f64 - m * m).max(0.0)
             }
         }
     }
@@ -237,6 +266,9 @@ pub struct Phi {
     mean: f64,
     /// Clamped σ, ns.
     std: f64,
+    /// Standard-normal quantiles of the levels asked for, for the
+    /// crossing's first guess.
+    quantiles: QuantileMemo,
 }
 
 impl Phi {
@@ -247,6 +279,7 @@ impl Phi {
             last: None,
             mean: f64::NAN,
             std: f64::NAN,
+            quantiles: QuantileMemo::new(),
         }
     }
 
@@ -288,11 +321,70 @@ impl Detector for Phi {
         let y = if level <= 0.0 {
             f64::NEG_INFINITY
         } else {
-            // A tenth of a nanosecond is plenty: the search settles it.
-            quantile_within(-level * LN_10, 0.1 / self.std)
+            self.quantiles
+                .get(level, |l| upper_tail_quantile(-l * LN_10))
         };
         let guess = self.mean + self.std * y;
+        // With y to full precision the guess nearly always rounds up to the
+        // answer c itself: check φ(c − 1) < level ≤ φ(c) with both values
+        // computed at once. Otherwise (or before a silence of 1 ns) search.
+        let g = last.0.saturating_add(guess.ceil() as u64);
+        if g > last.0 {
+            let silence = g - last.0;
+            let [before, at] =
+                phi_normal_pair([(silence - 1) as f64, silence as f64], self.mean, self.std);
+            if before < level && at >= level {
+                return Some(Nanos(g));
+            }
+        }
         first_reaching(last, guess, |c| self.suspicion(c) >= level)
+    }
+}
+
+/// Slots of a [`QuantileMemo`] (a power of two).
+const MEMO_SLOTS: usize = 32;
+
+/// A detector's quantile function, remembered for the last levels asked
+/// for (direct-mapped on the level's bits). The scorer asks for the same
+/// few thresholds all run long, and the exact normal quantile costs a few
+/// continued-fraction evaluations. The quantile only seeds the crossing's
+/// search, which checks its answer on the suspicion itself, so the memo
+/// changes no result; and being a function of the level alone it needs no
+/// invalidation.
+#[derive(Clone)]
+pub(crate) struct QuantileMemo {
+    /// (level bits, quantile); a NaN level marks an empty slot.
+    slots: [Cell<(u64, f64)>; MEMO_SLOTS],
+}
+
+impl QuantileMemo {
+    pub(crate) fn new() -> QuantileMemo {
+        QuantileMemo {
+            slots: std::array::from_fn(|_| Cell::new((f64::NAN.to_bits(), f64::NAN))),
+        }
+    }
+
+    /// `quantile(level)`, computed once per level while it stays in the
+    /// memo; `level` is not NaN.
+    #[inline]
+    pub(crate) fn get(&self, level: f64, quantile: impl FnOnce(f64) -> f64) -> f64 {
+        debug_assert!(!level.is_nan());
+        let key = level.to_bits();
+        let hash = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - MEMO_SLOTS.trailing_zeros());
+        let slot = &self.slots[hash as usize];
+        let (k, y) = slot.get();
+        if k == key {
+            return y;
+        }
+        let y = quantile(level);
+        slot.set((key, y));
+        y
+    }
+}
+
+impl std::fmt::Debug for QuantileMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QuantileMemo")
     }
 }
 
@@ -302,6 +394,27 @@ impl Detector for Phi {
 pub fn phi_normal(delta: f64, mean: f64, std: f64) -> f64 {
     let y = (delta - mean) / std;
     -ln_upper_tail(y) / LN_10 + 0.0
+}
+
+/// φ at two silences under the same N(`mean`, `std`²), each result bit
+/// for bit [`phi_normal`]'s: in the tail the two continued fractions run
+/// side by side ([`gamma_half_fraction_pair`]), elsewhere each value is
+/// [`phi_normal`] itself.
+fn phi_normal_pair(delta: [f64; 2], mean: f64, std: f64) -> [f64; 2] {
+    // The operations of phi_normal → ln_upper_tail → ln_erfc, lane by lane.
+    let y = delta.map(|d| (d - mean) / std);
+    let x = y.map(|y| y * FRAC_1_SQRT_2);
+    let xx = x.map(|x| x * x);
+    let in_tail = |k: usize| y[k] >= 0.0 && xx[k] >= SERIES_LIMIT && xx[k].is_finite();
+    if !(in_tail(0) && in_tail(1)) {
+        return delta.map(|d| phi_normal(d, mean, std));
+    }
+    let h = gamma_half_fraction_pair(xx);
+    [0, 1].map(|k| {
+        let ln_erfc = -xx[k] + (x[k] * h[k]).ln() - LN_SQRT_PI;
+        let ln_q = -LN_2 + ln_erfc;
+        -ln_q / LN_10 + 0.0
+    })
 }
 
 const SQRT_PI: f64 = 1.772_453_850_905_516;
@@ -334,30 +447,86 @@ fn erf_series(x: f64, xx: f64) -> f64 {
 /// The continued fraction h(X) of Γ(½, X) = e^(−X) √X h(X), by the
 /// modified Lentz method; converges quickly for X ≥ 1.5.
 fn gamma_half_fraction(xx: f64) -> f64 {
-    let mut b = xx + 0.5;
-    let mut c = 1.0 / TINY;
-    let mut d = 1.0 / b;
-    let mut h = d;
-    for i in 1..500 {
-        let i = i as f64;
+    Lentz::start(xx).finish(1)
+}
+
+/// [`gamma_half_fraction`] at two points at once, each result bit for bit
+/// the one-point value: every lane performs the same operations in the
+/// same order. The Lentz recurrence is a chain of dependent divisions, so
+/// a single evaluation leaves the divider mostly idle; two independent
+/// chains side by side take about the time of one.
+fn gamma_half_fraction_pair(xx: [f64; 2]) -> [f64; 2] {
+    let mut a = Lentz::start(xx[0]);
+    let mut b = Lentz::start(xx[1]);
+    for i in 1..LENTZ_TERMS {
+        let a_done = a.step(i);
+        let b_done = b.step(i);
+        if a_done || b_done {
+            let ha = if a_done { a.h } else { a.finish(i + 1) };
+            let hb = if b_done { b.h } else { b.finish(i + 1) };
+            return [ha, hb];
+        }
+    }
+    [a.h, b.h]
+}
+
+/// Terms of the continued fraction are taken for i in 1..LENTZ_TERMS.
+const LENTZ_TERMS: u32 = 500;
+
+/// The state of the modified Lentz method for h(X).
+#[derive(Clone, Copy)]
+struct Lentz {
+    b: f64,
+    c: f64,
+    d: f64,
+    h: f64,
+}
+
+impl Lentz {
+    #[inline(always)]
+    fn start(xx: f64) -> Lentz {
+        let b = xx + 0.5;
+        let d = 1.0 / b;
+        Lentz {
+            b,
+            c: 1.0 / TINY,
+            d,
+            h: d,
+        }
+    }
+
+    /// Applies term `i`; true once the fraction has converged.
+    #[inline(always)]
+    fn step(&mut self, i: u32) -> bool {
+        let i = f64::from(i);
         let an = -i * (i - 0.5);
-        b += 2.0;
-        d = an * d + b;
+        self.b += 2.0;
+        let mut d = an * self.d + self.b;
         if d.abs() < TINY {
             d = TINY;
         }
-        c = b + an / c;
+        let mut c = self.b + an / self.c;
         if c.abs() < TINY {
             c = TINY;
         }
         d = 1.0 / d;
         let del = d * c;
-        h *= del;
-        if (del - 1.0).abs() < 1e-16 {
-            break;
-        }
+        self.c = c;
+        self.d = d;
+        self.h *= del;
+        (del - 1.0).abs() < 1e-16
     }
-    h
+
+    /// Applies terms `from..LENTZ_TERMS` until convergence; h.
+    #[inline(always)]
+    fn finish(mut self, from: u32) -> f64 {
+        for i in from..LENTZ_TERMS {
+            if self.step(i) {
+                break;
+            }
+        }
+        self.h
+    }
 }
 
 /// ln erfc(x) for x ≥ 0, finite for every finite x.
@@ -664,6 +833,36 @@ mod tests {
         assert_eq!(w.variance(), 0.0);
         w.push(1_000_000_000_126); // window 123, 123, 126
         assert_eq!(w.variance(), 2.0);
+    }
+
+    #[test]
+    fn u128_to_f64_rounds_as_the_cast_does() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut values: Vec<u128> = vec![0, 1, u128::from(u64::MAX), 1 << 64, u128::MAX];
+        for bits in 54..=128u32 {
+            // Halfway cases and their neighbours at every width.
+            let one = 1u128 << (bits - 1);
+            let half_ulp = 1u128 << (bits - 54);
+            for base in [one, one | (1 << (bits - 53)), u128::MAX >> (128 - bits)] {
+                for d in [0, 1, half_ulp - 1, half_ulp, half_ulp + 1] {
+                    values.push(base.wrapping_add(d));
+                    values.push(base.wrapping_sub(d));
+                }
+            }
+        }
+        for _ in 0..100_000 {
+            let v = (u128::from(next()) << 64) | u128::from(next());
+            values.push(v >> (next() % 128));
+        }
+        for v in values {
+            assert_eq!(u128_to_f64(v).to_bits(), (v as f64).to_bits(), "{v}");
+        }
     }
 
     #[test]

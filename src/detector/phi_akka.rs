@@ -50,12 +50,13 @@
 //!
 //! [`Detector::crossing`] solves the cubic
 //! `0.070566 y³ + 1.5976 y = ln(10^x − 1)` by Cardano's formula (one real
-//! root, since both coefficients are positive) and settles the exact
-//! nanosecond with [`first_reaching`]; past φ ≈ 323 the exponential
+//! root, since both coefficients are positive; remembered per level, as
+//! the scorer asks for the same thresholds throughout) and settles the
+//! exact nanosecond with [`first_reaching`]; past φ ≈ 323 the exponential
 //! underflows and φ jumps to +∞, which the search finds as well.
 
 use super::phi::{
-    duration_spec, first_reaching, window_spec, IntervalWindow, PhiConfig, THRESHOLD,
+    duration_spec, first_reaching, window_spec, IntervalWindow, PhiConfig, QuantileMemo, THRESHOLD,
 };
 use super::registry::{ms, DetectorKind};
 use super::{Arrival, Detector};
@@ -144,6 +145,9 @@ pub struct PhiAkka {
     last: Option<Nanos>,
     mean: f64,
     std: f64,
+    /// [`logistic_quantile`] of the levels asked for, for the crossing's
+    /// first guess.
+    quantiles: QuantileMemo,
 }
 
 impl PhiAkka {
@@ -155,6 +159,7 @@ impl PhiAkka {
             last: None,
             mean: f64::NAN,
             std: f64::NAN,
+            quantiles: QuantileMemo::new(),
         }
     }
 
@@ -231,7 +236,7 @@ impl Detector for PhiAkka {
         if level.is_nan() {
             return None;
         }
-        let guess = self.mean + self.std * logistic_quantile(level);
+        let guess = self.mean + self.std * self.quantiles.get(level, logistic_quantile);
         first_reaching(last, guess, |c| self.suspicion(c) >= level)
     }
 }

@@ -37,7 +37,7 @@
 //! [`Detector::crossing`] is closed form, Δ = x · m · ln 10, settled to the
 //! exact nanosecond with [`first_reaching`].
 
-use super::phi::{duration_spec, first_reaching, window_spec, THRESHOLD};
+use super::phi::{duration_spec, first_reaching, u128_to_f64, window_spec, THRESHOLD};
 use super::registry::{ms, DetectorKind};
 use super::{Arrival, Detector};
 use crate::sim::time::Nanos;
@@ -122,7 +122,7 @@ impl PhiExp {
         }
         self.samples.push_back(interval);
         self.sum += u128::from(interval);
-        self.mean = self.sum as f64 / self.samples.len() as f64;
+        self.mean = u128_to_f64(self.sum) / self.samples.len() as f64;
     }
 }
 

@@ -33,7 +33,9 @@
 //! than a treap at the window sizes used (1000): contiguous memory beats
 //! pointer chasing. For level x the
 //! crossing is exact: the smallest k with k/n ≥ x (k = ⌈x·n⌉, checked in
-//! floating point), then the first nanosecond Δ with a·S₍ₖ₎ ≤ Δ.
+//! floating point), then the first nanosecond Δ with a·S₍ₖ₎ ≤ Δ, which is
+//! ⌈a·S₍ₖ₎⌉ in closed form (silences below 2^53 ns, 104 days, are exact in
+//! `f64`; beyond, [`first_reaching`] searches).
 
 use super::phi::{first_reaching, window_spec};
 use super::registry::{DetectorKind, ParamSpec, ParamUnit};
@@ -168,10 +170,23 @@ impl Detector for Satzger {
             return Some(last);
         }
         let k = Self::rank_for(level, self.samples.len())?;
-        let guess = self.samples.select(k) as f64 * self.factor;
-        first_reaching(last, guess, |c| self.suspicion(c) >= level)
+        // The expression `fraction_after` compares with the silence.
+        let scaled = self.samples.select(k) as f64 * self.factor;
+        // Suspicion at silence Δ reaches the level iff at least k scaled
+        // samples are ≤ Δ (as f64), iff the k-th is. Up to 2^53 ns every Δ
+        // converts exactly, so the first such Δ is ⌈S₍ₖ₎·a⌉, and no search
+        // is needed.
+        if scaled <= EXACT_SILENCE {
+            if let Some(c) = last.0.checked_add(scaled.ceil() as u64) {
+                return Some(Nanos(c));
+            }
+        }
+        first_reaching(last, scaled, |c| self.suspicion(c) >= level)
     }
 }
+
+/// Silences (ns) up to which `u64 as f64` is exact: 2^53.
+const EXACT_SILENCE: f64 = 9_007_199_254_740_992.0;
 
 /// Largest block of [`OrderStatistics`] before it is split in two.
 const BLOCK: usize = 64;
@@ -186,6 +201,10 @@ const BLOCK: usize = 64;
 #[derive(Clone, Debug)]
 pub struct OrderStatistics {
     blocks: Vec<Vec<u64>>,
+    /// The largest value (the last) of each block, so that finding a block
+    /// reads one small array rather than every block. Only an empty set
+    /// has an empty block, its only one, with a meaningless entry here.
+    maxes: Vec<u64>,
     /// The value in each slot, so a replaced value can be found.
     slots: Vec<u64>,
     len: usize,
@@ -195,6 +214,7 @@ impl OrderStatistics {
     pub fn with_capacity(cap: usize) -> OrderStatistics {
         OrderStatistics {
             blocks: vec![Vec::with_capacity(2 * BLOCK)],
+            maxes: vec![0],
             slots: Vec::with_capacity(cap.min(1 << 20)),
             len: 0,
         }
@@ -226,13 +246,15 @@ impl OrderStatistics {
     /// The number of values `v` with `pred(v)`, for a predicate that holds
     /// for every value up to some point and for none after it.
     pub fn count_while(&self, pred: impl Fn(u64) -> bool) -> usize {
+        if self.len == 0 {
+            return 0;
+        }
         let mut count = 0;
-        for b in &self.blocks {
-            match b.last() {
-                Some(&max) if pred(max) => count += b.len(),
-                Some(_) => return count + b.partition_point(|&v| pred(v)),
-                None => {}
+        for (b, &max) in self.blocks.iter().zip(&self.maxes) {
+            if !pred(max) {
+                return count + b.partition_point(|&v| pred(v));
             }
+            count += b.len();
         }
         count
     }
@@ -252,9 +274,7 @@ impl OrderStatistics {
     /// The block that holds (or would hold) `value`: the first whose
     /// largest value is at least `value`, else the last.
     fn block_for(&self, value: u64) -> usize {
-        let i = self
-            .blocks
-            .partition_point(|b| b.last().is_some_and(|&m| m < value));
+        let i = self.maxes.partition_point(|&m| m < value);
         i.min(self.blocks.len() - 1)
     }
 
@@ -266,7 +286,12 @@ impl OrderStatistics {
         self.len += 1;
         if b.len() > BLOCK {
             let upper = b.split_off(BLOCK / 2);
+            let upper_max = upper[upper.len() - 1];
+            self.maxes[i] = b[b.len() - 1];
             self.blocks.insert(i + 1, upper);
+            self.maxes.insert(i + 1, upper_max);
+        } else {
+            self.maxes[i] = b[b.len() - 1];
         }
     }
 
@@ -277,8 +302,11 @@ impl OrderStatistics {
         debug_assert!(b.get(at) == Some(&value), "{value} is not in the set");
         b.remove(at);
         self.len -= 1;
-        if b.is_empty() && self.blocks.len() > 1 {
+        if let Some(&max) = b.last() {
+            self.maxes[i] = max;
+        } else if self.blocks.len() > 1 {
             self.blocks.remove(i);
+            self.maxes.remove(i);
         }
     }
 }
@@ -383,6 +411,8 @@ mod tests {
                     assert_eq!(tree.count_while(|s| s <= probe), want);
                 }
                 assert!(tree.blocks.iter().all(|b| b.len() <= BLOCK));
+                let maxes: Vec<u64> = tree.blocks.iter().map(|b| *b.last().unwrap()).collect();
+                assert_eq!(tree.maxes, maxes);
             }
         }
     }
