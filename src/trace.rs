@@ -225,7 +225,7 @@ pub fn trace(sc: &Scenario, opts: &TraceOptions) -> Result<Vec<TraceRow>, String
                 monitor: m,
                 target: t,
                 outages: &target_outages,
-                clock: Clock::default(),
+                clock: sc.clocks[m as usize],
                 from: opts.from,
                 to: opts.to,
                 step,
@@ -396,10 +396,15 @@ impl Pair<'_> {
         let stop = to.min(self.clock.local(self.to));
         while g < stop {
             let s = self.unit().display_value(lane.det.suspicion(g));
-            self.push(self.clock.true_time(g), Event::Suspicion, lane.own_value, |r| {
-                r.suspicion = Some(s);
-            });
-            g = g + step;
+            self.push(
+                self.clock.true_time(g),
+                Event::Suspicion,
+                lane.own_value,
+                |r| {
+                    r.suspicion = Some(s);
+                },
+            );
+            g += step;
         }
     }
 
@@ -562,10 +567,7 @@ mod tests {
                 _ => {}
             }
         }
-        let samples = rows
-            .iter()
-            .filter(|r| r.event == Event::Suspicion)
-            .count();
+        let samples = rows.iter().filter(|r| r.event == Event::Suspicion).count();
         // 10 samples per 100 ms for 20 s, less the ones before the first
         // heartbeat.
         assert!((1_900..=2_000).contains(&samples), "{samples}");
