@@ -23,6 +23,7 @@ pub mod fixed;
 pub mod phi;
 pub mod phi_akka;
 pub mod phi_exp;
+pub mod presets;
 pub mod registry;
 pub mod satzger;
 pub mod two_window;
