@@ -4,6 +4,7 @@
 //! from each fault's own random stream), so the scorer knows the ground
 //! truth without asking the engine.
 
+use crate::net::Latency;
 use crate::sim::agent::NodeId;
 use crate::sim::rng::Stream;
 use crate::sim::time::Nanos;
@@ -27,14 +28,133 @@ pub enum FaultSpec {
         down: Nanos,
         jitter: Nanos,
     },
+    /// One stop-the-world pause at `at`, its length drawn from `length`.
+    Pause {
+        node: NodeId,
+        at: Nanos,
+        length: Latency,
+    },
+    /// Recurring pauses: after `first`, gaps between the end of one pause
+    /// and the start of the next are exponential with mean `every`;
+    /// lengths are drawn from `length`.
+    Pauses {
+        node: NodeId,
+        first: Nanos,
+        every: Nanos,
+        length: Latency,
+    },
+    /// A gray failure: on `[start, end)` the node's timers run `factor`
+    /// times slower (its heartbeats go out that much less often).
+    Slow {
+        node: NodeId,
+        start: Nanos,
+        end: Nanos,
+        factor: f64,
+    },
 }
 
 impl FaultSpec {
     pub fn node(&self) -> NodeId {
         match self {
-            FaultSpec::Crash { node, .. } | FaultSpec::CrashLoop { node, .. } => *node,
+            FaultSpec::Crash { node, .. }
+            | FaultSpec::CrashLoop { node, .. }
+            | FaultSpec::Pause { node, .. }
+            | FaultSpec::Pauses { node, .. }
+            | FaultSpec::Slow { node, .. } => *node,
         }
     }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            FaultSpec::Crash { .. } => "crash",
+            FaultSpec::CrashLoop { .. } => "crash-loop",
+            FaultSpec::Pause { .. } => "pause",
+            FaultSpec::Pauses { .. } => "pauses",
+            FaultSpec::Slow { .. } => "slow",
+        }
+    }
+}
+
+/// The random stream of each fault: labelled by kind, node name and the
+/// fault's ordinal among faults of that kind on that node, so adding a
+/// fault of another kind or on another node leaves its draws alone.
+fn streams(specs: &[FaultSpec], seed: u64, names: &[String]) -> Vec<Stream> {
+    let mut seen: Vec<(&str, NodeId)> = Vec::new();
+    specs
+        .iter()
+        .map(|f| {
+            let key = (f.kind(), f.node());
+            let k = seen.iter().filter(|s| **s == key).count();
+            seen.push(key);
+            let label = format!("fault:{}:{}:{k}", f.kind(), names[f.node() as usize]);
+            Stream::new(seed, &label)
+        })
+        .collect()
+}
+
+/// One stop-the-world pause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PauseWindow {
+    pub node: NodeId,
+    pub start: Nanos,
+    pub length: Nanos,
+}
+
+/// Resolves the pause faults to pauses starting before `end`, sorted by
+/// node then time.
+pub fn pauses(specs: &[FaultSpec], seed: u64, end: Nanos, names: &[String]) -> Vec<PauseWindow> {
+    let mut out = Vec::new();
+    for (spec, mut rng) in specs.iter().zip(streams(specs, seed, names)) {
+        match spec {
+            FaultSpec::Pause { node, at, length } if *at < end => {
+                out.push(PauseWindow {
+                    node: *node,
+                    start: *at,
+                    length: length.sample(&mut rng),
+                });
+            }
+            FaultSpec::Pauses {
+                node,
+                first,
+                every,
+                length,
+            } => {
+                let mut t = *first;
+                loop {
+                    t += Nanos(rng.exponential(every.0 as f64).round() as u64);
+                    if t >= end {
+                        break;
+                    }
+                    let len = length.sample(&mut rng);
+                    out.push(PauseWindow {
+                        node: *node,
+                        start: t,
+                        length: len,
+                    });
+                    t += len;
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The slow windows `(node, start, end, factor)` of the slow faults.
+pub fn slow_windows(specs: &[FaultSpec]) -> Vec<(NodeId, Nanos, Nanos, f64)> {
+    specs
+        .iter()
+        .filter_map(|f| match *f {
+            FaultSpec::Slow {
+                node,
+                start,
+                end,
+                factor,
+            } => Some((node, start, end, factor)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// One period during which a node is down.
@@ -47,12 +167,9 @@ pub struct Outage {
 }
 
 /// Resolves fault specs to outages before `end`, sorted by node then time.
-/// Fault `i` draws from the stream labelled `fault:<i>:<node name>`.
 pub fn outages(specs: &[FaultSpec], seed: u64, end: Nanos, names: &[String]) -> Vec<Outage> {
     let mut out = Vec::new();
-    for (i, spec) in specs.iter().enumerate() {
-        let label = format!("fault:{i}:{}", names[spec.node() as usize]);
-        let mut rng = Stream::new(seed, &label);
+    for (spec, mut rng) in specs.iter().zip(streams(specs, seed, names)) {
         match *spec {
             FaultSpec::Crash {
                 node,
@@ -94,6 +211,7 @@ pub fn outages(specs: &[FaultSpec], seed: u64, end: Nanos, names: &[String]) -> 
                     k += 1;
                 }
             }
+            FaultSpec::Pause { .. } | FaultSpec::Pauses { .. } | FaultSpec::Slow { .. } => {}
         }
     }
     out.sort();

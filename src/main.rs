@@ -157,11 +157,18 @@ those `fdsim run` scores. Columns: docs/output.md. Durations as in scenario file
         out: Option<PathBuf>,
     },
     /// List the detectors, or show one with its parameters, defaults and source.
-    #[command(after_help = "Examples:\n  fdsim detectors\n  fdsim detectors phi-akka")]
+    #[command(
+        after_help = "Examples:\n  fdsim detectors\n  fdsim detectors phi-akka\n  \
+fdsim detectors --presets          real systems' defaults, for preset = \"...\" in [[detectors]]\n  \
+fdsim detectors cassandra          one preset: values, source and how they were derived"
+    )]
     Detectors {
-        /// A detector kind to show in detail.
+        /// A detector kind, or a preset, to show in detail.
         #[arg(value_name = "NAME")]
         name: Option<String>,
+        /// List the presets (real systems' defaults) instead of the kinds.
+        #[arg(long, conflicts_with = "name")]
+        presets: bool,
     },
     /// Record the statistics that `fdsim check` compares against.
     #[command(
@@ -293,7 +300,7 @@ fn main() -> ExitCode {
             jobs,
         } => cmd_run(&paths, &out, seeds, seed, jobs as usize),
         Command::Validate { paths } => cmd_validate(&paths),
-        Command::Detectors { name } => cmd_detectors(name.as_deref()),
+        Command::Detectors { name, presets } => cmd_detectors(name.as_deref(), presets),
         Command::Trace {
             path,
             seed,
@@ -567,17 +574,20 @@ fn cmd_trace(
     ExitCode::SUCCESS
 }
 
-fn cmd_detectors(name: Option<&str>) -> ExitCode {
-    use fdsim::detector::{describe, registry};
+fn cmd_detectors(name: Option<&str>, presets: bool) -> ExitCode {
+    use fdsim::detector::{describe, presets as preset, registry};
     match name {
+        None if presets => outp!("{}", describe::preset_catalogue()),
         None => outp!("{}", describe::catalogue()),
-        Some(n) => match registry::find(n) {
-            Some(kind) => outp!("{}", describe::detail(kind)),
-            None => {
+        Some(n) => match (registry::find(n), preset::find(n)) {
+            (Some(kind), _) => outp!("{}", describe::detail(kind)),
+            (None, Some(p)) => outp!("{}", describe::preset_detail(p)),
+            (None, None) => {
                 let known: Vec<&str> = fdsim::detector::kinds().iter().map(|k| k.name).collect();
                 eprintln!(
-                    "error: unknown detector \"{n}\"; known: {}",
-                    known.join(", ")
+                    "error: unknown detector \"{n}\"; known: {}; presets: {}",
+                    known.join(", "),
+                    preset::names().join(", ")
                 );
                 return ExitCode::from(EXIT_BAD_INPUT);
             }

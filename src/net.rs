@@ -1,11 +1,16 @@
 //! The network: nodes and directed links on a petgraph graph, with
-//! per-link latency and loss, and timed partitions.
+//! per-link latency, loss (independent or bursty), duplication and
+//! latency spikes, and timed (possibly flapping) partitions.
 
 pub mod latency;
+pub mod loss;
 pub mod partition;
+pub mod spike;
 
 pub use latency::Latency;
-pub use partition::{Direction, Partition};
+pub use loss::{GilbertElliott, Loss};
+pub use partition::{Direction, Flap, Partition};
+pub use spike::{Spike, SpikeChange};
 
 use crate::sim::agent::NodeId;
 use crate::sim::rng::Stream;
@@ -16,15 +21,37 @@ use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkModel {
     pub latency: Latency,
-    /// Independent probability that a message is lost.
-    pub loss: f64,
+    /// How messages are lost.
+    pub loss: Loss,
+    /// Probability that a message the link does not lose is delivered
+    /// twice, the copy with its own delay.
+    pub duplicate: f64,
+    /// Windows that change the delay of messages sent inside them, in
+    /// scenario order.
+    pub spikes: Vec<Spike>,
 }
 
-/// A directed link: its model and its own random stream.
+impl LinkModel {
+    /// A link with this latency and independent loss `loss`, without
+    /// duplication or spikes.
+    pub fn new(latency: Latency, loss: f64) -> LinkModel {
+        LinkModel {
+            latency,
+            loss: Loss::Independent(loss),
+            duplicate: 0.0,
+            spikes: Vec::new(),
+        }
+    }
+}
+
+/// A directed link: its model, its own random stream and, for
+/// Gilbert–Elliott loss, its state.
 #[derive(Clone, Debug)]
 pub struct Link {
     pub model: LinkModel,
     rng: Stream,
+    /// In the bad state of a Gilbert–Elliott chain.
+    bad: bool,
 }
 
 /// What happened to a message handed to the network.
@@ -32,6 +59,9 @@ pub struct Link {
 pub enum Transmit {
     /// It will arrive at this true time.
     Deliver(Nanos),
+    /// It will arrive twice: the original at the first true time, a
+    /// duplicate at the second.
+    Duplicate(Nanos, Nanos),
     /// The link lost it.
     Lost,
     /// An active partition dropped it.
@@ -73,13 +103,14 @@ impl Network {
     }
 
     /// Adds (or replaces) the link `from -> to`. Its random stream is
-    /// derived from `seed` and the link's endpoint names.
+    /// derived from `seed` and the link's endpoint names. A
+    /// Gilbert–Elliott link draws its initial state from that stream
+    /// first (see [`Loss`]).
     pub fn set_link(&mut self, from: NodeId, to: NodeId, model: LinkModel, seed: u64) {
         let label = format!("link:{}->{}", self.name(from), self.name(to));
-        let link = Link {
-            model,
-            rng: Stream::new(seed, &label),
-        };
+        let mut rng = Stream::new(seed, &label);
+        let bad = model.loss.initial_state(&mut rng);
+        let link = Link { model, rng, bad };
         let idx = self.index(from, to);
         match self.edges[idx] {
             Some(e) => self.graph[e] = link,
@@ -111,9 +142,17 @@ impl Network {
         self.partitions.iter().any(|p| p.cuts(from, to, t))
     }
 
-    /// Hands a message to the network at true time `now`. Every call on a
-    /// link draws latency and then loss from that link's stream, so the
-    /// latency draws do not depend on the loss probability.
+    /// Hands a message to the network at true time `now`.
+    ///
+    /// A message cut by a partition at `now` never enters the link and
+    /// draws nothing. Otherwise, from the link's stream and in this order:
+    /// the delay (from the distribution in force at `now`, see
+    /// [`spike::delay_model`]; spike additions are constants); the loss
+    /// decision, which steps a Gilbert–Elliott chain first (see
+    /// [`Loss::lose`]); and, for a message not lost, whether it is
+    /// duplicated, then the duplicate's own delay. A probability of 0 or 1
+    /// draws nothing, so a link without duplication draws exactly as
+    /// before duplication existed.
     pub fn transmit(&mut self, from: NodeId, to: NodeId, now: Nanos) -> Transmit {
         if self.is_cut(from, to, now) {
             return Transmit::Cut;
@@ -121,10 +160,15 @@ impl Network {
         let Some(e) = self.edges[self.index(from, to)] else {
             return Transmit::NoRoute;
         };
-        let link = &mut self.graph[e];
-        let delay = link.model.latency.sample(&mut link.rng);
-        if link.rng.bernoulli(link.model.loss) {
+        let Link { model, rng, bad } = &mut self.graph[e];
+        let (dist, add) = spike::delay_model(&model.latency, &model.spikes, now);
+        let delay = dist.sample(rng).saturating_add(add);
+        if model.loss.lose(bad, rng) {
             return Transmit::Lost;
+        }
+        if rng.bernoulli(model.duplicate) {
+            let copy = dist.sample(rng).saturating_add(add);
+            return Transmit::Duplicate(now + delay, now + copy);
         }
         Transmit::Deliver(now + delay)
     }
@@ -140,12 +184,12 @@ mod tests {
 
     fn pair() -> Network {
         let mut net = Network::new(&["a".into(), "b".into()]);
-        let model = LinkModel {
-            latency: Latency::Constant {
+        let model = LinkModel::new(
+            Latency::Constant {
                 value: Nanos::from_millis(5),
             },
-            loss: 0.0,
-        };
+            0.0,
+        );
         net.set_link(0, 1, model, 1);
         net
     }
@@ -169,6 +213,7 @@ mod tests {
             a: vec![0],
             b: vec![1],
             direction: Direction::Both,
+            flap: None,
         });
         assert_eq!(net.transmit(0, 1, Nanos(10)), Transmit::Cut);
         assert!(matches!(
@@ -183,12 +228,39 @@ mod tests {
         net.set_link(
             0,
             1,
-            LinkModel {
-                latency: Latency::Constant { value: Nanos(1) },
-                loss: 1.0,
-            },
+            LinkModel::new(Latency::Constant { value: Nanos(1) }, 1.0),
             1,
         );
         assert_eq!(net.transmit(0, 1, Nanos(0)), Transmit::Lost);
+    }
+
+    #[test]
+    fn a_duplicate_draws_its_own_delay_and_needs_no_draw_when_off() {
+        let uniform = Latency::Uniform {
+            min: Nanos(0),
+            max: Nanos(1_000_000),
+        };
+        let mut plain = Network::new(&["a".into(), "b".into()]);
+        plain.set_link(0, 1, LinkModel::new(uniform.clone(), 0.0), 3);
+        let mut twice = plain.clone();
+        twice.set_link(
+            0,
+            1,
+            LinkModel {
+                duplicate: 1.0,
+                ..LinkModel::new(uniform, 0.0)
+            },
+            3,
+        );
+        // duplicate = 1 draws nothing for the decision: the original takes
+        // draw 1 and its copy draw 2, which the plain link gives its
+        // second message.
+        let first = plain.transmit(0, 1, Nanos(0));
+        let second = plain.transmit(0, 1, Nanos(0));
+        let (Transmit::Deliver(a), Transmit::Deliver(b)) = (first, second) else {
+            panic!("{first:?} {second:?}");
+        };
+        assert_ne!(a, b);
+        assert_eq!(twice.transmit(0, 1, Nanos(0)), Transmit::Duplicate(a, b));
     }
 }

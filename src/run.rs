@@ -7,7 +7,7 @@ use crate::metrics::{score_detector, RunQos, ScoreInput};
 use crate::net::Network;
 use crate::protocol::heartbeat::HeartbeatAgent;
 use crate::scenario::Scenario;
-use crate::sim::{Clock, NetStats, NodeId, Sim};
+use crate::sim::{NetStats, NodeId, Sim};
 use rayon::prelude::*;
 
 /// The outcome of one seed of one scenario.
@@ -43,7 +43,7 @@ pub fn build_network(sc: &Scenario, seed: u64) -> Network {
 pub fn build_sim(sc: &Scenario, seed: u64) -> (Sim<HeartbeatAgent>, Vec<Outage>) {
     let net = build_network(sc, seed);
     let n = sc.nodes.len();
-    let clocks = vec![Clock::default(); n];
+    let clocks = sc.clocks.clone();
     let agents = (0..n as NodeId)
         .map(|id| {
             let sends_to: Vec<NodeId> = if sc.targets.contains(&id) {
@@ -53,6 +53,7 @@ pub fn build_sim(sc: &Scenario, seed: u64) -> (Sim<HeartbeatAgent>, Vec<Outage>)
             };
             let logs = sc.monitors.contains(&id);
             HeartbeatAgent::new(sends_to, sc.interval, logs, n, clocks[id as usize])
+                .with_jitter(sc.jitter.clone())
         })
         .collect();
     let mut sim = Sim::new(net, agents, clocks, seed);
@@ -62,6 +63,12 @@ pub fn build_sim(sc: &Scenario, seed: u64) -> (Sim<HeartbeatAgent>, Vec<Outage>)
         if let Some(r) = o.restart {
             sim.schedule_restart(o.node, r);
         }
+    }
+    for p in fault::pauses(&sc.faults, seed, sc.duration, &sc.nodes) {
+        sim.schedule_pause(p.node, p.start, p.length);
+    }
+    for (node, start, end, factor) in fault::slow_windows(&sc.faults) {
+        sim.add_slow_window(node, start, end, factor);
     }
     (sim, outages)
 }
@@ -85,7 +92,7 @@ pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
             let input = ScoreInput {
                 arrivals: &arrivals,
                 outages: &target_outages,
-                clock: Clock::default(),
+                clock: sc.clocks[m as usize],
                 warmup: sc.warmup,
                 end: sc.duration,
             };

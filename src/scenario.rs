@@ -32,10 +32,15 @@ pub struct Scenario {
     /// One run per seed.
     pub seeds: Vec<u64>,
     pub interval: Nanos,
+    /// Extra delay drawn for every heartbeat period (sender jitter), if any.
+    pub jitter: Option<crate::net::Latency>,
     /// Node names; a node's id is its index here.
     pub nodes: Vec<String>,
     pub monitors: Vec<NodeId>,
     pub targets: Vec<NodeId>,
+    /// One clock per node, in node order (`[[clocks]]`; perfect if not
+    /// listed). Offsets carry a common shift so that none is negative.
+    pub clocks: Vec<crate::sim::Clock>,
     /// Every directed link with its model.
     pub links: Vec<(NodeId, NodeId, LinkModel)>,
     pub partitions: Vec<Partition>,

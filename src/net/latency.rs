@@ -2,6 +2,7 @@
 
 use crate::sim::rng::Stream;
 use crate::sim::time::Nanos;
+use std::sync::Arc;
 
 /// A one-way delay distribution. Parameters are in nanoseconds unless the
 /// name says otherwise; `sample` never returns a negative delay.
@@ -20,11 +21,20 @@ pub enum Latency {
     Exponential { shift: Nanos, mean: f64 },
     /// Pareto (type I) with minimum `scale` and tail index `shape`.
     Pareto { scale: f64, shape: f64 },
+    /// One of `samples`, chosen uniformly: measured delays replayed.
+    /// `source` names where they came from (the file as the scenario
+    /// wrote it). The samples are shared, so cloning is cheap.
+    Empirical {
+        samples: Arc<[Nanos]>,
+        source: Arc<str>,
+    },
 }
 
 impl Latency {
     /// Draws one delay. Every call consumes the same number of draws for a
-    /// given variant except `Normal`, which redraws while negative.
+    /// given variant except `Normal`, which redraws while negative:
+    /// none for `Constant`, one for `Uniform`, `Exponential`, `Pareto` and
+    /// `Empirical`, two for `LogNormal` and for each try of `Normal`.
     pub fn sample(&self, rng: &mut Stream) -> Nanos {
         match *self {
             Latency::Constant { value } => value,
@@ -52,6 +62,12 @@ impl Latency {
                 let x = scale * rng.unit_open().powf(-1.0 / shape);
                 Nanos(x.min(u64::MAX as f64 / 4.0).round() as u64)
             }
+            // An empty sample set (which validation never builds) is a
+            // zero delay and draws nothing.
+            Latency::Empirical { ref samples, .. } => match samples.len() as u64 {
+                0 => Nanos::ZERO,
+                n => samples[rng.below(n) as usize],
+            },
         }
     }
 
@@ -68,6 +84,8 @@ impl Latency {
             Latency::Pareto { scale, shape } => {
                 (shape > 1.0).then(|| scale * shape / (shape - 1.0))
             }
+            Latency::Empirical { ref samples, .. } => (!samples.is_empty())
+                .then(|| samples.iter().map(|s| s.0 as f64).sum::<f64>() / samples.len() as f64),
         }
     }
 
@@ -80,6 +98,7 @@ impl Latency {
             Latency::LogNormal { .. } => "lognormal",
             Latency::Exponential { .. } => "exponential",
             Latency::Pareto { .. } => "pareto",
+            Latency::Empirical { .. } => "empirical",
         }
     }
 }
@@ -115,6 +134,10 @@ mod tests {
             Latency::Pareto {
                 scale: 1_000.0,
                 shape: 3.5,
+            },
+            Latency::Empirical {
+                samples: vec![Nanos(1_000), Nanos(2_000), Nanos(9_000)].into(),
+                source: "test".into(),
             },
         ];
         for lat in cases {

@@ -14,7 +14,18 @@ pub enum Direction {
     BToA,
 }
 
-/// A partition active on `[start, end)`.
+/// A flapping partition: inside its window it alternates a cut period of
+/// `down` with a healed period of `up`, starting cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flap {
+    /// Length of each healed period (the link is up).
+    pub up: Nanos,
+    /// Length of each cut period (the link is down); positive.
+    pub down: Nanos,
+}
+
+/// A partition active on `[start, end)`, throughout or, with `flap`, in
+/// the cut periods of its flapping.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Partition {
     pub start: Nanos,
@@ -22,11 +33,24 @@ pub struct Partition {
     pub a: Vec<NodeId>,
     pub b: Vec<NodeId>,
     pub direction: Direction,
+    pub flap: Option<Flap>,
 }
 
 impl Partition {
+    /// True when the partition cuts at `t`: inside `[start, end)` and, if
+    /// it flaps, inside a cut period `[start + k·(up + down), start +
+    /// k·(up + down) + down)`.
     pub fn active_at(&self, t: Nanos) -> bool {
-        self.start <= t && t < self.end
+        if !(self.start <= t && t < self.end) {
+            return false;
+        }
+        match self.flap {
+            None => true,
+            Some(f) => {
+                let period = f.up.0.saturating_add(f.down.0);
+                (t.0 - self.start.0) % period < f.down.0
+            }
+        }
     }
 
     /// True when this partition drops a message from `from` to `to` at `t`.
@@ -56,10 +80,31 @@ mod tests {
             a: vec![0],
             b: vec![1],
             direction: Direction::AToB,
+            flap: None,
         };
         assert!(p.cuts(0, 1, Nanos(10)));
         assert!(!p.cuts(1, 0, Nanos(10)));
         assert!(!p.cuts(0, 1, Nanos(20)), "end is exclusive");
         assert!(!p.cuts(0, 1, Nanos(9)));
+    }
+
+    #[test]
+    fn a_flapping_partition_cuts_in_its_down_periods_only_starting_cut() {
+        let p = Partition {
+            start: Nanos(100),
+            end: Nanos(160),
+            a: vec![0],
+            b: vec![1],
+            direction: Direction::Both,
+            flap: Some(Flap {
+                up: Nanos(20),
+                down: Nanos(5),
+            }),
+        };
+        // Cut on [100, 105), [125, 130), [150, 155); healed in between.
+        let cut: Vec<u64> = (90..170).filter(|&t| p.cuts(0, 1, Nanos(t))).collect();
+        let want: Vec<u64> = (100..105).chain(125..130).chain(150..155).collect();
+        assert_eq!(cut, want);
+        assert!(p.cuts(1, 0, Nanos(126)));
     }
 }

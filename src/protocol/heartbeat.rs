@@ -7,6 +7,7 @@
 //! identical heartbeats.
 
 use crate::detector::Arrival;
+use crate::net::Latency;
 use crate::sim::agent::{Agent, Ctx, NodeId, TimerKey};
 use crate::sim::time::Nanos;
 
@@ -42,6 +43,9 @@ pub struct HeartbeatAgent {
     log: Vec<Vec<Logged>>,
     /// Local-to-true mapping of this node's clock, for the log.
     clock: crate::sim::Clock,
+    /// Extra delay added to every period, drawn from the node's stream
+    /// (a scheduler's timer jitter).
+    jitter: Option<Latency>,
 }
 
 impl HeartbeatAgent {
@@ -65,7 +69,15 @@ impl HeartbeatAgent {
                 Vec::new()
             },
             clock,
+            jitter: None,
         }
+    }
+
+    /// Adds timer jitter: every period is `interval` plus a draw from
+    /// `jitter` (taken from this node's own random stream).
+    pub fn with_jitter(mut self, jitter: Option<Latency>) -> Self {
+        self.jitter = jitter;
+        self
     }
 
     /// The arrivals this node logged from `sender`.
@@ -91,7 +103,11 @@ impl HeartbeatAgent {
         for &m in &self.monitors {
             ctx.send(m, hb);
         }
-        ctx.set_timer(SEND_TIMER, self.interval);
+        let extra = match &self.jitter {
+            Some(j) => j.sample(ctx.rng()),
+            None => Nanos::ZERO,
+        };
+        ctx.set_timer(SEND_TIMER, self.interval + extra);
     }
 }
 

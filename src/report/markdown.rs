@@ -39,6 +39,14 @@ pub fn describe_latency(l: &Latency) -> String {
             format!("{shift} + exponential (mean {} in all)", d(mean))
         }
         Latency::Pareto { scale, shape } => format!("Pareto (minimum {}, shape {shape})", d(scale)),
+        Latency::Empirical {
+            ref samples,
+            ref source,
+        } => format!(
+            "empirical ({} samples from {source}, mean {})",
+            samples.len(),
+            d(l.mean().unwrap_or(0.0))
+        ),
     }
 }
 
@@ -76,13 +84,20 @@ pub fn describe_model(sc: &Scenario) -> String {
         .iter()
         .filter(|(f, t, _)| sc.targets.contains(f) && sc.monitors.contains(t))
         .map(|(f, t, m)| {
-            format!(
+            let mut line = format!(
                 "{} → {}: {}, loss {}",
                 sc.nodes[*f as usize],
                 sc.nodes[*t as usize],
                 describe_latency(&m.latency),
                 m.loss
-            )
+            );
+            if m.duplicate > 0.0 {
+                let _ = write!(line, ", duplicate {}", m.duplicate);
+            }
+            if !m.spikes.is_empty() {
+                let _ = write!(line, ", {} latency spike(s)", m.spikes.len());
+            }
+            line
         })
         .collect();
     let _ = writeln!(
@@ -96,9 +111,12 @@ pub fn describe_model(sc: &Scenario) -> String {
             Direction::AToB => "one way, a → b",
             Direction::BToA => "one way, b → a",
         };
+        let flap = p.flap.map_or(String::new(), |f| {
+            format!(", flapping: cut {} then healed {}, repeated", f.down, f.up)
+        });
         let _ = writeln!(
             s,
-            "- **Partition** {}–{}: [{}] | [{}], {dir}.",
+            "- **Partition** {}–{}: [{}] | [{}], {dir}{flap}.",
             p.start,
             p.end,
             names(sc, &p.a),
@@ -114,6 +132,20 @@ pub fn describe_model(sc: &Scenario) -> String {
             ),
             FaultSpec::CrashLoop { node, first, every, down, jitter } => format!(
                 "- **Crash loop** of {}: from {first}, one crash every {every} (+ uniform 0–{jitter}), each down {down}.",
+                sc.nodes[node as usize]
+            ),
+            FaultSpec::Pause { node, at, ref length } => format!(
+                "- **Pause** (stop-the-world) of {} at {at}, length {}.",
+                sc.nodes[node as usize],
+                describe_latency(length)
+            ),
+            FaultSpec::Pauses { node, first, every, ref length } => format!(
+                "- **Pauses** (stop-the-world) of {}: from {first}, on average {every} apart, length {}.",
+                sc.nodes[node as usize],
+                describe_latency(length)
+            ),
+            FaultSpec::Slow { node, start, end, factor } => format!(
+                "- **Slow node** {}: timers {factor}× slower on {start}–{end}.",
                 sc.nodes[node as usize]
             ),
         };

@@ -23,6 +23,8 @@ pub struct RawScenario {
     pub base_seed: Option<Spanned<i64>>,
     pub heartbeat: RawHeartbeat,
     pub nodes: Option<RawNodes>,
+    #[serde(default)]
+    pub clocks: Vec<Spanned<RawClock>>,
     pub network: RawNetwork,
     #[serde(default)]
     pub partitions: Vec<Spanned<RawPartition>>,
@@ -35,6 +37,7 @@ pub struct RawScenario {
 #[serde(deny_unknown_fields)]
 pub struct RawHeartbeat {
     pub interval: Text,
+    pub jitter: Option<Spanned<RawLatency>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,16 +47,52 @@ pub struct RawNodes {
     pub targets: Spanned<Vec<Text>>,
 }
 
+/// One `[[clocks]]` entry: a node's clock drift and offset.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClock {
+    pub node: Text,
+    pub drift_ppm: Option<Spanned<f64>>,
+    /// A duration, optionally with a leading `-`.
+    pub offset: Option<Text>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
     pub latency: Spanned<RawLatency>,
     pub loss: Option<Spanned<f64>>,
+    pub loss_model: Option<Spanned<RawLossModel>>,
+    pub duplicate: Option<Spanned<f64>>,
     #[serde(default)]
     pub links: Vec<Spanned<RawLink>>,
+    #[serde(default)]
+    pub spikes: Vec<Spanned<RawSpike>>,
 }
 
+/// `loss_model = { kind = "gilbert-elliott", ... }`.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLossModel {
+    pub kind: Text,
+    pub p_good_to_bad: Option<Spanned<f64>>,
+    pub p_bad_to_good: Option<Spanned<f64>>,
+    pub loss_good: Option<Spanned<f64>>,
+    pub loss_bad: Option<Spanned<f64>>,
+}
+
+/// One `[[network.spikes]]` window.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpike {
+    pub start: Text,
+    pub end: Text,
+    pub links: Option<Spanned<Vec<Spanned<Vec<Text>>>>>,
+    pub add: Option<Text>,
+    pub latency: Option<Spanned<RawLatency>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLatency {
     pub dist: Text,
@@ -67,6 +106,7 @@ pub struct RawLatency {
     pub shift: Option<Text>,
     pub scale: Option<Text>,
     pub shape: Option<Spanned<f64>>,
+    pub file: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +116,8 @@ pub struct RawLink {
     pub to: Text,
     pub latency: Option<Spanned<RawLatency>>,
     pub loss: Option<Spanned<f64>>,
+    pub loss_model: Option<Spanned<RawLossModel>>,
+    pub duplicate: Option<Spanned<f64>>,
     #[serde(default)]
     pub symmetric: bool,
 }
@@ -88,6 +130,15 @@ pub struct RawPartition {
     pub a: Spanned<Vec<Text>>,
     pub b: Spanned<Vec<Text>>,
     pub direction: Option<Text>,
+    pub flap: Option<Spanned<RawFlap>>,
+}
+
+/// `flap = { up = "30s", down = "5s" }` in a `[[partitions]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlap {
+    pub up: Text,
+    pub down: Text,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,4 +152,41 @@ pub struct RawFault {
     pub every: Option<Text>,
     pub down: Option<Text>,
     pub jitter: Option<Text>,
+    /// Pause length: a duration, or a distribution table like `latency`.
+    pub length: Option<Spanned<RawLength>>,
+    pub start: Option<Text>,
+    pub end: Option<Text>,
+    pub factor: Option<Spanned<f64>>,
+}
+
+/// A length that is either one duration (`"500ms"`) or a distribution
+/// table (`{ dist = "uniform", min = "200ms", max = "2s" }`). Read through
+/// the TOML deserializer itself, so the table's fields keep their spans.
+#[derive(Debug)]
+pub enum RawLength {
+    Duration(String),
+    Dist(Box<RawLatency>),
+}
+
+impl<'de> Deserialize<'de> for RawLength {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawLength;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a duration (\"500ms\") or a distribution table")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawLength, E> {
+                Ok(RawLength::Duration(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RawLength, A::Error> {
+                RawLatency::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|d| RawLength::Dist(Box::new(d)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }

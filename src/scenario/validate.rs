@@ -2,10 +2,15 @@
 
 use super::raw::*;
 use super::{Budget, DetectorConfig, Scenario, ScenarioError};
+use crate::detector::presets::{self, Preset};
 use crate::detector::registry::{self, ParamSpec, ParamUnit, Params};
+use crate::detector::DetectorKind;
 use crate::fault::FaultSpec;
-use crate::net::{Direction, Latency, LinkModel, Partition};
+use crate::net::{
+    Direction, Flap, GilbertElliott, Latency, LinkModel, Loss, Partition, Spike, SpikeChange,
+};
 use crate::sim::agent::NodeId;
+use crate::sim::clock::Clock;
 use crate::sim::time::{parse_duration, Nanos};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -107,6 +112,10 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         None => Nanos::ZERO,
     };
     let seeds = seeds(&cx, &raw)?;
+    let jitter = match &raw.heartbeat.jitter {
+        Some(j) => Some(latency(&cx, "heartbeat.jitter", j)?),
+        None => None,
+    };
     let interval = cx.positive("heartbeat.interval", &raw.heartbeat.interval)?;
     if interval >= duration {
         return cx.err(
@@ -126,6 +135,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
             );
         }
     }
+    let clocks = clocks(&cx, &raw.clocks, &nodes)?;
     let links = links(&cx, &raw.network, &nodes)?;
     let partitions = raw
         .partitions
@@ -142,9 +152,11 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         warmup,
         seeds,
         interval,
+        jitter,
         nodes,
         monitors,
         targets,
+        clocks,
         links,
         partitions,
         faults,
@@ -244,6 +256,75 @@ fn nodes(cx: &Ctx, raw: Option<&RawNodes>) -> R<(Vec<String>, Vec<NodeId>, Vec<N
     Ok((names, monitors, targets))
 }
 
+/// The largest clock drift accepted, in parts per million (1 %).
+const MAX_DRIFT_PPM: f64 = 10_000.0;
+
+/// The largest clock offset accepted, either way (one day).
+const MAX_OFFSET: Nanos = Nanos::from_secs(86_400);
+
+/// One clock per node from the `[[clocks]]` entries; nodes not listed
+/// keep a perfect clock. Offsets may be negative; since only differences
+/// between clocks matter, every offset is then raised by the same amount
+/// so that none is below zero (which changes no result).
+fn clocks(cx: &Ctx, raw: &[Spanned<RawClock>], names: &[String]) -> R<Vec<Clock>> {
+    let mut drift = vec![0.0; names.len()];
+    let mut offset = vec![0i128; names.len()];
+    let mut seen: Vec<NodeId> = Vec::new();
+    for entry in raw {
+        let c = entry.get_ref();
+        let node = cx.node("clocks.node", names, &c.node)?;
+        if seen.contains(&node) {
+            return cx.err(
+                c.node.span(),
+                format!(
+                    "node \"{}\" has two [[clocks]] entries; give each node one",
+                    c.node.get_ref()
+                ),
+            );
+        }
+        seen.push(node);
+        if let Some(d) = &c.drift_ppm {
+            let v = *d.get_ref();
+            if !(v.is_finite() && v.abs() <= MAX_DRIFT_PPM) {
+                return cx.err(
+                    d.span(),
+                    format!(
+                        "`clocks.drift_ppm` must be in [-10000, 10000] (parts per million; \
+                         10000 is 1 %), got {v}"
+                    ),
+                );
+            }
+            drift[node as usize] = v;
+        }
+        if let Some(o) = &c.offset {
+            let text = o.get_ref().trim();
+            let (negative, magnitude) = match text.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, text),
+            };
+            let d = parse_duration(magnitude)
+                .or_else(|e| cx.err(o.span(), format!("`clocks.offset`: {e}")))?;
+            if d > MAX_OFFSET {
+                return cx.err(
+                    o.span(),
+                    format!("`clocks.offset` must be within one day either way, got {text}"),
+                );
+            }
+            let ns = i128::from(d.0);
+            offset[node as usize] = if negative { -ns } else { ns };
+        }
+    }
+    let shift = -offset.iter().copied().min().unwrap_or(0).min(0);
+    Ok(drift
+        .into_iter()
+        .zip(offset)
+        .map(|(drift_ppm, o)| Clock {
+            offset: Nanos((o + shift) as u64),
+            drift_ppm,
+        })
+        .collect())
+}
+
 fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
     let l = raw.get_ref();
     let dist = l.dist.get_ref().as_str();
@@ -254,17 +335,18 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
         "lognormal" => &["median", "sigma"],
         "exponential" => &["mean", "shift"],
         "pareto" => &["scale", "shape"],
+        "empirical" => &["file"],
         other => {
             return cx.err(
                 l.dist.span(),
                 format!(
                     "`{field}.dist`: unknown distribution \"{other}\"; expected one of \
-                     constant, uniform, normal, lognormal, exponential, pareto"
+                     constant, uniform, normal, lognormal, exponential, pareto, empirical"
                 ),
             )
         }
     };
-    let given: [(&str, Option<Range<usize>>); 10] = [
+    let given: [(&str, Option<Range<usize>>); 11] = [
         ("value", l.value.as_ref().map(|v| v.span())),
         ("min", l.min.as_ref().map(|v| v.span())),
         ("max", l.max.as_ref().map(|v| v.span())),
@@ -275,6 +357,7 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
         ("shift", l.shift.as_ref().map(|v| v.span())),
         ("scale", l.scale.as_ref().map(|v| v.span())),
         ("shape", l.shape.as_ref().map(|v| v.span())),
+        ("file", l.file.as_ref().map(|v| v.span())),
     ];
     for (key, span) in &given {
         if let (Some(span), false) = (span, wants.contains(key)) {
@@ -351,6 +434,18 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
                 mean: mean.0 as f64,
             }
         }
+        "empirical" => match &l.file {
+            Some(file) => empirical(cx, field, file)?,
+            None => {
+                return cx.err(
+                    raw.span(),
+                    format!(
+                        "`{field}`: dist = \"empirical\" needs `file` (a CSV of one-way delays, \
+                         relative to the scenario file)"
+                    ),
+                )
+            }
+        },
         _ => {
             let scale = need("scale", &l.scale)?;
             let shape = need_f("shape", &l.shape)?;
@@ -371,13 +466,275 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
     })
 }
 
+/// The largest delay an empirical latency file may hold, in milliseconds
+/// (one day).
+const MAX_EMPIRICAL_MS: f64 = 86_400_000.0;
+
+/// `dist = "empirical"`: the one-way delays in `file`, a path relative to
+/// the scenario's folder. The file holds one column: blank lines and lines
+/// starting with `#` are skipped, the first other line must be the header
+/// `latency_ms`, and every line after it one delay in milliseconds (a
+/// number >= 0). Every problem is reported at `file` in the scenario.
+fn empirical(cx: &Ctx, field: &str, file: &Text) -> R<Latency> {
+    let written = file.get_ref();
+    let fail = |msg: String| cx.err(file.span(), format!("`{field}.file`: {msg}"));
+    if written.trim().is_empty() {
+        return fail("is empty; name a CSV file of one-way delays".into());
+    }
+    let resolved = match cx.path.parent() {
+        Some(dir) => dir.join(written),
+        None => Path::new(written).to_path_buf(),
+    };
+    let text = match std::fs::read_to_string(&resolved) {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(format!(
+                "cannot read {written} (looked for {}): {}",
+                resolved.display(),
+                e.to_string().to_lowercase()
+            ))
+        }
+    };
+    let mut header = false;
+    let mut samples: Vec<Nanos> = Vec::new();
+    for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+        let (n, line) = (i + 1, line.trim());
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if !header {
+            if line != "latency_ms" {
+                return fail(format!(
+                    "{written} line {n}: expected the header `latency_ms` (one column of one-way \
+                     delays in milliseconds), found \"{line}\""
+                ));
+            }
+            header = true;
+            continue;
+        }
+        let ms: f64 = match line.parse() {
+            Ok(x) => x,
+            Err(_) => {
+                return fail(format!(
+                    "{written} line {n}: \"{line}\" is not a delay in milliseconds (one number per line)"
+                ))
+            }
+        };
+        if !ms.is_finite() || ms < 0.0 {
+            return fail(format!(
+                "{written} line {n}: delay {line} ms is negative or not finite"
+            ));
+        }
+        if ms > MAX_EMPIRICAL_MS {
+            return fail(format!(
+                "{written} line {n}: delay {line} ms is longer than a day"
+            ));
+        }
+        samples.push(Nanos((ms * 1e6).round() as u64));
+    }
+    if samples.is_empty() {
+        let what = if header {
+            "has a header but no delays"
+        } else {
+            "is empty"
+        };
+        return fail(format!(
+            "{written} {what}; write the header `latency_ms`, then one delay in milliseconds per line"
+        ));
+    }
+    Ok(Latency::Empirical {
+        samples: samples.into(),
+        source: written.as_str().into(),
+    })
+}
+
+/// The loss set by `loss` or `loss_model` in the table at `prefix`, if
+/// either is (giving both is an error).
+fn loss(
+    cx: &Ctx,
+    prefix: &str,
+    loss: &Option<Spanned<f64>>,
+    model: &Option<Spanned<RawLossModel>>,
+) -> R<Option<Loss>> {
+    match (loss, model) {
+        (Some(_), Some(m)) => cx.err(
+            m.span(),
+            format!(
+                "`{prefix}.loss` and `{prefix}.loss_model` are both set; give one: `loss` for \
+                 independent loss, `loss_model` for bursty loss"
+            ),
+        ),
+        (Some(p), None) => Ok(Some(Loss::Independent(
+            cx.probability(&format!("{prefix}.loss"), p)?,
+        ))),
+        (None, Some(m)) => Ok(Some(loss_model(cx, prefix, m)?)),
+        (None, None) => Ok(None),
+    }
+}
+
+fn loss_model(cx: &Ctx, prefix: &str, raw: &Spanned<RawLossModel>) -> R<Loss> {
+    let m = raw.get_ref();
+    let field = format!("{prefix}.loss_model");
+    if m.kind.get_ref() != "gilbert-elliott" {
+        return cx.err(
+            m.kind.span(),
+            format!(
+                "`{field}.kind`: unknown loss model \"{}\"; expected \"gilbert-elliott\" \
+                 (for independent loss write `loss = p` instead)",
+                m.kind.get_ref()
+            ),
+        );
+    }
+    let get = |key: &str, v: &Option<Spanned<f64>>, default: Option<f64>| -> R<f64> {
+        match (v, default) {
+            (Some(v), _) => cx.probability(&format!("{field}.{key}"), v),
+            (None, Some(d)) => Ok(d),
+            (None, None) => cx.err(
+                raw.span(),
+                format!("`{field}`: kind = \"gilbert-elliott\" needs `{key}` (a probability)"),
+            ),
+        }
+    };
+    let p_good_to_bad = get("p_good_to_bad", &m.p_good_to_bad, None)?;
+    let p_bad_to_good = get("p_bad_to_good", &m.p_bad_to_good, None)?;
+    if p_bad_to_good == 0.0 {
+        return cx.err(
+            m.p_bad_to_good.as_ref().expect("checked").span(),
+            format!("`{field}.p_bad_to_good` must be above 0, or a bad period would never end"),
+        );
+    }
+    Ok(Loss::GilbertElliott(GilbertElliott {
+        p_good_to_bad,
+        p_bad_to_good,
+        loss_good: get("loss_good", &m.loss_good, Some(0.0))?,
+        loss_bad: get("loss_bad", &m.loss_bad, Some(1.0))?,
+    }))
+}
+
+/// The directed links a spike applies to; `None` means every link.
+type LinkSet = Option<Vec<(NodeId, NodeId)>>;
+
+/// One `[[network.spikes]]` entry: the links it applies to and the spike.
+fn spike(cx: &Ctx, raw: &Spanned<RawSpike>, names: &[String]) -> R<(LinkSet, Spike)> {
+    let s = raw.get_ref();
+    let start = cx.duration("network.spikes.start", &s.start)?;
+    let end = cx.duration("network.spikes.end", &s.end)?;
+    if end <= start {
+        return cx.err(
+            s.end.span(),
+            format!("`network.spikes.end` ({end}) must be after `network.spikes.start` ({start})"),
+        );
+    }
+    let links = match &s.links {
+        None => None,
+        Some(list) => {
+            if list.get_ref().is_empty() {
+                return cx.err(
+                    list.span(),
+                    "`network.spikes.links` is empty; leave it out to change every link",
+                );
+            }
+            let mut pairs = Vec::new();
+            for pair in list.get_ref() {
+                let [from, to] = pair.get_ref().as_slice() else {
+                    return cx.err(
+                        pair.span(),
+                        "`network.spikes.links`: each link is a pair [\"from\", \"to\"]",
+                    );
+                };
+                let f = cx.node("network.spikes.links", names, from)?;
+                let t = cx.node("network.spikes.links", names, to)?;
+                if f == t {
+                    return cx.err(pair.span(), "a link needs two different nodes");
+                }
+                if pairs.contains(&(f, t)) {
+                    return cx.err(
+                        pair.span(),
+                        format!(
+                            "link \"{}\" -> \"{}\" is listed twice",
+                            from.get_ref(),
+                            to.get_ref()
+                        ),
+                    );
+                }
+                pairs.push((f, t));
+            }
+            Some(pairs)
+        }
+    };
+    let change = match (&s.add, &s.latency) {
+        (Some(add), None) => SpikeChange::Add(cx.duration("network.spikes.add", add)?),
+        (None, Some(l)) => SpikeChange::Replace(latency(cx, "network.spikes.latency", l)?),
+        (Some(_), Some(l)) => {
+            return cx.err(
+                l.span(),
+                "`network.spikes`: give `add` or `latency`, not both",
+            )
+        }
+        (None, None) => {
+            return cx.err(
+                raw.span(),
+                "`network.spikes`: needs `add` (a duration added to every delay) or `latency` \
+                 (a distribution replacing the link's)",
+            )
+        }
+    };
+    Ok((links, Spike { start, end, change }))
+}
+
+/// Attaches each spike to the links it applies to, in file order, and
+/// refuses two replacements that overlap in time on a shared link.
+fn attach_spikes(
+    cx: &Ctx,
+    net: &RawNetwork,
+    names: &[String],
+    table: &mut BTreeMap<(NodeId, NodeId), LinkModel>,
+) -> R<()> {
+    let mut seen: Vec<(LinkSet, Spike)> = Vec::new();
+    for raw in &net.spikes {
+        let (links, sp) = spike(cx, raw, names)?;
+        let applies = |links: &LinkSet, pair: &(NodeId, NodeId)| {
+            links.as_ref().is_none_or(|l| l.contains(pair))
+        };
+        if matches!(sp.change, SpikeChange::Replace(_)) {
+            for (earlier_links, earlier) in &seen {
+                let overlap = matches!(earlier.change, SpikeChange::Replace(_))
+                    && earlier.start < sp.end
+                    && sp.start < earlier.end;
+                let shared = table
+                    .keys()
+                    .find(|p| applies(&links, p) && applies(earlier_links, p));
+                if let (true, Some(&(f, t))) = (overlap, shared) {
+                    return cx.err(
+                        raw.span(),
+                        format!(
+                            "this spike replaces the latency of link \"{}\" -> \"{}\" while an \
+                             earlier spike ({}–{}) does too; replacements may not overlap on a link",
+                            names[f as usize], names[t as usize], earlier.start, earlier.end
+                        ),
+                    );
+                }
+            }
+        }
+        for (pair, model) in table.iter_mut() {
+            if applies(&links, pair) {
+                model.spikes.push(sp.clone());
+            }
+        }
+        seen.push((links, sp));
+    }
+    Ok(())
+}
+
 fn links(cx: &Ctx, net: &RawNetwork, names: &[String]) -> R<Vec<(NodeId, NodeId, LinkModel)>> {
     let default = LinkModel {
         latency: latency(cx, "network.latency", &net.latency)?,
-        loss: match &net.loss {
-            Some(p) => cx.probability("network.loss", p)?,
+        loss: loss(cx, "network", &net.loss, &net.loss_model)?.unwrap_or(Loss::NONE),
+        duplicate: match &net.duplicate {
+            Some(p) => cx.probability("network.duplicate", p)?,
             None => 0.0,
         },
+        spikes: Vec::new(),
     };
     let n = names.len() as NodeId;
     let mut table: BTreeMap<(NodeId, NodeId), LinkModel> = BTreeMap::new();
@@ -401,10 +758,13 @@ fn links(cx: &Ctx, net: &RawNetwork, names: &[String]) -> R<Vec<(NodeId, NodeId,
                 Some(lat) => latency(cx, "network.links.latency", lat)?,
                 None => default.latency.clone(),
             },
-            loss: match &l.loss {
-                Some(p) => cx.probability("network.links.loss", p)?,
-                None => default.loss,
+            loss: loss(cx, "network.links", &l.loss, &l.loss_model)?
+                .unwrap_or_else(|| default.loss.clone()),
+            duplicate: match &l.duplicate {
+                Some(p) => cx.probability("network.links.duplicate", p)?,
+                None => default.duplicate,
             },
+            spikes: Vec::new(),
         };
         let mut pairs = vec![(from, to)];
         if l.symmetric {
@@ -423,6 +783,7 @@ fn links(cx: &Ctx, net: &RawNetwork, names: &[String]) -> R<Vec<(NodeId, NodeId,
             table.insert(pair, model.clone());
         }
     }
+    attach_spikes(cx, net, names, &mut table)?;
     Ok(table.into_iter().map(|((f, t), m)| (f, t, m)).collect())
 }
 
@@ -470,12 +831,20 @@ fn partition(cx: &Ctx, raw: &Spanned<RawPartition>, names: &[String]) -> R<Parti
             )
         }
     };
+    let flap = match &p.flap {
+        Some(f) => Some(Flap {
+            up: cx.positive("partitions.flap.up", &f.get_ref().up)?,
+            down: cx.positive("partitions.flap.down", &f.get_ref().down)?,
+        }),
+        None => None,
+    };
     Ok(Partition {
         start,
         end,
         a,
         b,
         direction,
+        flap,
     })
 }
 
@@ -496,10 +865,16 @@ fn faults(
         let allowed: &[&str] = match kind {
             "crash" => &["at", "restart_after"],
             "crash-loop" => &["first", "every", "down", "jitter"],
+            "pause" => &["at", "length"],
+            "pauses" => &["first", "every", "length"],
+            "slow" => &["start", "end", "factor"],
             other => {
                 return cx.err(
                     r.kind.span(),
-                    format!("`faults.kind`: unknown fault \"{other}\"; expected \"crash\" or \"crash-loop\""),
+                    format!(
+                        "`faults.kind`: unknown fault \"{other}\"; expected \"crash\", \"crash-loop\", \
+                         \"pause\", \"pauses\" or \"slow\""
+                    ),
                 )
             }
         };
@@ -510,7 +885,24 @@ fn faults(
             ("every", &r.every),
             ("down", &r.down),
             ("jitter", &r.jitter),
+            ("start", &r.start),
+            ("end", &r.end),
         ];
+        let other_given = [
+            ("length", r.length.as_ref().map(|v| v.span())),
+            ("factor", r.factor.as_ref().map(|v| v.span())),
+        ];
+        for (key, span) in other_given {
+            if let (Some(span), false) = (span, allowed.contains(&key)) {
+                return cx.err(
+                    span,
+                    format!(
+                        "`faults.{key}` does not apply to kind = \"{kind}\", which takes {}",
+                        allowed.join(", ")
+                    ),
+                );
+            }
+        }
         for (key, v) in given {
             if let (Some(v), false) = (v, allowed.contains(&key)) {
                 return cx.err(
@@ -523,6 +915,10 @@ fn faults(
             }
         }
         let node = cx.node("faults.node", names, &r.node)?;
+        if matches!(kind, "pause" | "pauses" | "slow") {
+            out.push(gray_fault(cx, f, node, duration)?);
+            continue;
+        }
         if monitors.contains(&node) {
             return cx.err(
                 r.node.span(),
@@ -622,6 +1018,111 @@ fn faults(
     Ok(out)
 }
 
+/// A fault that leaves the node up: a pause or a slow window. Any node,
+/// monitor or target, may suffer one.
+fn gray_fault(cx: &Ctx, f: &Spanned<RawFault>, node: NodeId, duration: Nanos) -> R<FaultSpec> {
+    let r = f.get_ref();
+    let kind = r.kind.get_ref().as_str();
+    let need = |key: &str, v: &Option<Text>| -> R<Nanos> {
+        match v {
+            Some(v) => cx.duration(&format!("faults.{key}"), v),
+            None => cx.err(
+                f.span(),
+                format!("`faults`: kind = \"{kind}\" needs `{key}` (a duration)"),
+            ),
+        }
+    };
+    let length = || -> R<Latency> {
+        let Some(v) = &r.length else {
+            return cx.err(
+                f.span(),
+                format!(
+                    "`faults`: kind = \"{kind}\" needs `length`: a duration (\"500ms\") or a \
+                     distribution ({{ dist = \"uniform\", min = \"200ms\", max = \"2s\" }})"
+                ),
+            );
+        };
+        match v.get_ref() {
+            RawLength::Duration(text) => {
+                let d = cx.positive("faults.length", &Spanned::new(v.span(), text.clone()))?;
+                Ok(Latency::Constant { value: d })
+            }
+            RawLength::Dist(table) => latency(
+                cx,
+                "faults.length",
+                &Spanned::new(v.span(), (**table).clone()),
+            ),
+        }
+    };
+    Ok(match kind {
+        "pause" => {
+            let at = need("at", &r.at)?;
+            FaultSpec::Pause {
+                node,
+                at,
+                length: length()?,
+            }
+        }
+        "pauses" => {
+            let every = match &r.every {
+                Some(v) => cx.positive("faults.every", v)?,
+                None => need("every", &None)?,
+            };
+            let first = match &r.first {
+                Some(v) => cx.duration("faults.first", v)?,
+                None => Nanos::ZERO,
+            };
+            FaultSpec::Pauses {
+                node,
+                first,
+                every,
+                length: length()?,
+            }
+        }
+        _ => {
+            let start = need("start", &r.start)?;
+            let end = need("end", &r.end)?;
+            if end <= start {
+                return cx.err(
+                    r.end.as_ref().expect("checked").span(),
+                    format!("`faults.end` ({end}) must be after `faults.start` ({start})"),
+                );
+            }
+            if start >= duration {
+                return cx.err(
+                    r.start.as_ref().expect("checked").span(),
+                    format!(
+                        "`faults.start` ({start}) is not before the end of the run ({duration})"
+                    ),
+                );
+            }
+            let factor =
+                match &r.factor {
+                    Some(v) if (1.0..=1e6).contains(v.get_ref()) => *v.get_ref(),
+                    Some(v) => {
+                        return cx.err(
+                            v.span(),
+                            format!(
+                        "`faults.factor` must be in [1, 1000000] (how many times slower), got {}",
+                        v.get_ref()
+                    ),
+                        )
+                    }
+                    None => return cx.err(
+                        f.span(),
+                        "`faults`: kind = \"slow\" needs `factor` (e.g. 3 for three times slower)",
+                    ),
+                };
+            FaultSpec::Slow {
+                node,
+                start,
+                end,
+                factor,
+            }
+        }
+    })
+}
+
 fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>> {
     if raw.get_ref().is_empty() {
         return cx.err(
@@ -632,23 +1133,7 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>
     let mut out: Vec<DetectorConfig> = Vec::new();
     for entry in raw.get_ref() {
         let table = entry.get_ref();
-        let Some(kind_v) = table.get("kind") else {
-            return cx.err(entry.span(), "`detectors`: every entry needs `kind`");
-        };
-        let kind = match kind_v.get_ref().as_str().and_then(registry::find) {
-            Some(k) => k,
-            None => {
-                let known: Vec<&str> = registry::kinds().iter().map(|k| k.name).collect();
-                return cx.err(
-                    kind_v.span(),
-                    format!(
-                        "`detectors.kind`: unknown detector {}; known: {}",
-                        kind_v.get_ref(),
-                        known.join(", ")
-                    ),
-                );
-            }
-        };
+        let (preset, kind) = preset_and_kind(cx, entry)?;
         let label = match table.get("name") {
             Some(v) => match v.get_ref().as_str() {
                 Some(s) if !s.is_empty() && !s.contains(',') => s.to_string(),
@@ -659,7 +1144,7 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>
                     )
                 }
             },
-            None => kind.name.to_string(),
+            None => preset.map_or(kind.name, |p| p.name).to_string(),
         };
         if out.iter().any(|d| d.label == label) {
             let span = table.get("name").map_or(entry.span(), |v| v.span());
@@ -669,7 +1154,8 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>
             );
         }
         for (key, v) in table {
-            let reserved = key == "kind" || key == "name" || Budget::KEYS.contains(&key.as_str());
+            let reserved = ["kind", "name", "preset"].contains(&key.as_str())
+                || Budget::KEYS.contains(&key.as_str());
             if !reserved && kind.param(key).is_none() {
                 let known: Vec<&str> = std::iter::once(kind.swept.name)
                     .chain(kind.params.iter().map(|p| p.name))
@@ -686,7 +1172,10 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>
         }
         let values = match table.get(kind.swept.name) {
             Some(v) => sweep(cx, &kind.swept, v)?,
-            None => match kind.swept.default {
+            None => match preset
+                .and_then(|p| p.value(kind.swept.name))
+                .or(kind.swept.default)
+            {
                 Some(d) => vec![d],
                 None => {
                     return cx.err(
@@ -703,7 +1192,7 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>
         for spec in kind.params {
             let v = match table.get(spec.name) {
                 Some(v) => scalar(cx, spec, v)?,
-                None => match spec.default {
+                None => match preset.and_then(|p| p.value(spec.name)).or(spec.default) {
                     Some(d) => d,
                     None => {
                         return cx.err(
@@ -725,6 +1214,83 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>
         });
     }
     Ok(out)
+}
+
+/// The preset an entry names (`preset = "..."`), if any, and its kind:
+/// the preset's, or the `kind` written, which must then agree with it.
+fn preset_and_kind(
+    cx: &Ctx,
+    entry: &RawDetector,
+) -> R<(Option<&'static Preset>, &'static DetectorKind)> {
+    let table = entry.get_ref();
+    let preset = match table.get("preset") {
+        None => None,
+        Some(v) => match v.get_ref().as_str().map(|n| (n, presets::find(n))) {
+            Some((_, Some(p))) => Some(p),
+            Some((name, None)) => {
+                return cx.err(
+                    v.span(),
+                    format!(
+                        "`detectors.preset`: unknown preset \"{name}\"; known: {} \
+                         (fdsim detectors --presets lists them)",
+                        presets::names().join(", ")
+                    ),
+                )
+            }
+            None => {
+                return cx.err(
+                    v.span(),
+                    format!(
+                        "`detectors.preset` must be a preset's name, a string such as \
+                         \"cassandra\"; known: {}",
+                        presets::names().join(", ")
+                    ),
+                )
+            }
+        },
+    };
+    let Some(kind_v) = table.get("kind") else {
+        let Some(p) = preset else {
+            return cx.err(
+                entry.span(),
+                "`detectors`: every entry needs `kind` (a detector) or `preset` (a system's defaults)",
+            );
+        };
+        return match p.detector_kind() {
+            Some(k) => Ok((preset, k)),
+            None => cx.err(
+                table.get("preset").map_or(entry.span(), |v| v.span()),
+                format!(
+                    "preset \"{}\" names detector \"{}\", which this build lacks",
+                    p.name, p.kind
+                ),
+            ),
+        };
+    };
+    let kind = match kind_v.get_ref().as_str().and_then(registry::find) {
+        Some(k) => k,
+        None => {
+            let known: Vec<&str> = registry::kinds().iter().map(|k| k.name).collect();
+            return cx.err(
+                kind_v.span(),
+                format!(
+                    "`detectors.kind`: unknown detector {}; known: {}",
+                    kind_v.get_ref(),
+                    known.join(", ")
+                ),
+            );
+        }
+    };
+    if let Some(p) = preset.filter(|p| p.kind != kind.name) {
+        return cx.err(
+            kind_v.span(),
+            format!(
+                "preset \"{}\" is a \"{}\" detector, not \"{}\"; leave `kind` out (the preset sets it)",
+                p.name, p.kind, kind.name
+            ),
+        );
+    }
+    Ok((preset, kind))
 }
 
 /// The optional `max_*` budget keys of a `[[detectors]]` entry.

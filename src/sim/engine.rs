@@ -27,6 +27,13 @@ enum Event<M> {
     Restart {
         node: NodeId,
     },
+    Pause {
+        node: NodeId,
+        until: Nanos,
+    },
+    Resume {
+        node: NodeId,
+    },
 }
 
 struct Node<A> {
@@ -58,12 +65,16 @@ pub struct NetStats {
     pub no_route: u64,
     /// Still travelling when the run ended.
     pub in_flight: u64,
+    /// Extra copies a link made of messages it delivers (`duplicate`);
+    /// each copy is then delivered, cut, dropped or in flight on its own.
+    pub duplicated: u64,
 }
 
 impl NetStats {
-    /// Every message sent is accounted for exactly once.
+    /// Every message sent, and every duplicate a link made, is accounted
+    /// for exactly once.
     pub fn balanced(&self) -> bool {
-        self.sent
+        self.sent + self.duplicated
             == self.delivered
                 + self.lost
                 + self.cut
@@ -96,6 +107,11 @@ pub enum TraceEvent {
         node: NodeId,
         at: Nanos,
     },
+    Paused {
+        node: NodeId,
+        at: Nanos,
+        until: Nanos,
+    },
 }
 
 /// A simulation of agents of type `A` on a network.
@@ -110,6 +126,14 @@ pub struct Sim<A: Agent> {
     started: bool,
     /// Deliveries pushed on the queue and not yet popped.
     in_flight_pending: u64,
+    /// Per node: paused until this true time (stop-the-world), if paused.
+    paused_until: Vec<Option<Nanos>>,
+    /// Per node: deliveries and timers that came due while it was paused,
+    /// in order; handled when it resumes.
+    deferred: Vec<Vec<Event<A::Msg>>>,
+    /// Per node: windows `[start, end)` during which its timers run slow
+    /// by a factor (a gray failure: the process is up but sluggish).
+    slow: Vec<Vec<(Nanos, Nanos, f64)>>,
 }
 
 impl<A: Agent> Sim<A> {
@@ -118,6 +142,7 @@ impl<A: Agent> Sim<A> {
     pub fn new(net: Network, agents: Vec<A>, clocks: Vec<Clock>, seed: u64) -> Self {
         assert_eq!(agents.len(), net.node_count(), "one agent per node");
         assert_eq!(clocks.len(), net.node_count(), "one clock per node");
+        let n = net.node_count();
         let nodes = agents
             .into_iter()
             .zip(clocks)
@@ -142,6 +167,9 @@ impl<A: Agent> Sim<A> {
             trace: None,
             started: false,
             in_flight_pending: 0,
+            paused_until: vec![None; n],
+            deferred: (0..n).map(|_| Vec::new()).collect(),
+            slow: vec![Vec::new(); n],
         }
     }
 
@@ -159,6 +187,21 @@ impl<A: Agent> Sim<A> {
     /// agent events at the same instant.
     pub fn schedule_crash(&mut self, node: NodeId, at: Nanos) {
         self.queue.push(at, Event::Crash { node });
+    }
+
+    /// Schedules a stop-the-world pause of `node` on `[at, at + length)`:
+    /// what comes due meanwhile waits and is handled, in order, when it
+    /// resumes, so its timers fire late as a real timer thread's would.
+    /// Overlapping pauses merge; a pause of a node that is down is ignored.
+    pub fn schedule_pause(&mut self, node: NodeId, at: Nanos, length: Nanos) {
+        let until = at + length;
+        self.queue.push(at, Event::Pause { node, until });
+    }
+
+    /// Makes `node`'s timers run slow by `factor` when set during
+    /// `[start, end)`: a timer set for `d` then takes `d × factor`.
+    pub fn add_slow_window(&mut self, node: NodeId, start: Nanos, end: Nanos, factor: f64) {
+        self.slow[node as usize].push((start, end, factor));
     }
 
     /// Schedules a restart (new incarnation) of `node` at true time `at`.
@@ -206,7 +249,7 @@ impl<A: Agent> Sim<A> {
             self.dispatch(event);
         }
         self.now = self.now.max(end);
-        self.stats.in_flight = self.in_flight_pending;
+        self.stats.in_flight = self.in_flight_pending + self.deferred_deliveries();
     }
 
     fn dispatch(&mut self, event: Event<A::Msg>) {
@@ -225,7 +268,61 @@ impl<A: Agent> Sim<A> {
             } => self.fire_timer(node, key, epoch, gen),
             Event::Crash { node } => self.crash(node),
             Event::Restart { node } => self.restart(node),
+            Event::Pause { node, until } => self.pause(node, until),
+            Event::Resume { node } => self.resume(node),
         }
+    }
+
+    fn pause(&mut self, node: NodeId, until: Nanos) {
+        if !self.nodes[node as usize].up {
+            return;
+        }
+        let slot = &mut self.paused_until[node as usize];
+        let merged = slot.map_or(until, |u| u.max(until));
+        *slot = Some(merged);
+        if let Some(trace) = &mut self.trace {
+            trace.push(TraceEvent::Paused {
+                node,
+                at: self.now,
+                until: merged,
+            });
+        }
+        self.queue.push(until, Event::Resume { node });
+    }
+
+    fn resume(&mut self, node: NodeId) {
+        match self.paused_until[node as usize] {
+            Some(until) if until <= self.now => {}
+            _ => return, // extended by a later pause, or crashed meanwhile
+        }
+        self.paused_until[node as usize] = None;
+        let waiting = std::mem::take(&mut self.deferred[node as usize]);
+        for event in waiting {
+            match event {
+                Event::Deliver {
+                    from,
+                    to,
+                    sent,
+                    msg,
+                } => self.receive(from, to, sent, msg),
+                Event::Timer {
+                    node,
+                    key,
+                    epoch,
+                    gen,
+                } => self.fire_timer(node, key, epoch, gen),
+                _ => debug_assert!(false, "only deliveries and timers are deferred"),
+            }
+        }
+    }
+
+    /// Deliveries held by paused nodes.
+    fn deferred_deliveries(&self) -> u64 {
+        self.deferred
+            .iter()
+            .flatten()
+            .filter(|e| matches!(e, Event::Deliver { .. }))
+            .count() as u64
     }
 
     fn deliver(&mut self, from: NodeId, to: NodeId, sent: Nanos, msg: A::Msg) {
@@ -238,6 +335,21 @@ impl<A: Agent> Sim<A> {
             self.stats.dropped_down += 1;
             return;
         }
+        if self.paused_until[to as usize].is_some() {
+            let event = Event::Deliver {
+                from,
+                to,
+                sent,
+                msg,
+            };
+            self.deferred[to as usize].push(event);
+            return;
+        }
+        self.receive(from, to, sent, msg);
+    }
+
+    /// Hands a message that has arrived to its (up, running) node.
+    fn receive(&mut self, from: NodeId, to: NodeId, sent: Nanos, msg: A::Msg) {
         self.stats.delivered += 1;
         if let Some(trace) = &mut self.trace {
             trace.push(TraceEvent::Delivered {
@@ -253,6 +365,16 @@ impl<A: Agent> Sim<A> {
     fn fire_timer(&mut self, node: NodeId, key: TimerKey, epoch: u32, gen: u32) {
         let n = &self.nodes[node as usize];
         if !n.up || n.epoch != epoch || n.timer_gen[key as usize] != gen {
+            return;
+        }
+        if self.paused_until[node as usize].is_some() {
+            let event = Event::Timer {
+                node,
+                key,
+                epoch,
+                gen,
+            };
+            self.deferred[node as usize].push(event);
             return;
         }
         if let Some(trace) = &mut self.trace {
@@ -272,6 +394,12 @@ impl<A: Agent> Sim<A> {
         }
         n.up = false;
         n.epoch += 1;
+        self.paused_until[node as usize] = None;
+        for event in std::mem::take(&mut self.deferred[node as usize]) {
+            if matches!(event, Event::Deliver { .. }) {
+                self.stats.dropped_down += 1;
+            }
+        }
         if let Some(trace) = &mut self.trace {
             trace.push(TraceEvent::Crashed { node, at: self.now });
         }
@@ -318,7 +446,16 @@ impl<A: Agent> Sim<A> {
                     n.timer_gen.resize(k + 1, 0);
                 }
                 n.timer_gen[k] = n.timer_gen[k].wrapping_add(1);
-                let at = self.now + n.clock.true_span(after);
+                let factor = self.slow[node as usize]
+                    .iter()
+                    .find(|(s, e, _)| *s <= self.now && self.now < *e)
+                    .map_or(1.0, |w| w.2);
+                let span = if factor == 1.0 {
+                    after
+                } else {
+                    Nanos((after.0 as f64 * factor).round() as u64)
+                };
+                let at = self.now + n.clock.true_span(span);
                 let event = Event::Timer {
                     node,
                     key,
@@ -338,10 +475,10 @@ impl<A: Agent> Sim<A> {
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
         self.stats.sent += 1;
-        match self.net.transmit(from, to, self.now) {
+        let sent = self.now;
+        match self.net.transmit(from, to, sent) {
             Transmit::Deliver(at) => {
                 self.in_flight_pending += 1;
-                let sent = self.now;
                 self.queue.push(
                     at,
                     Event::Deliver {
@@ -349,6 +486,31 @@ impl<A: Agent> Sim<A> {
                         to,
                         sent,
                         msg,
+                    },
+                );
+            }
+            Transmit::Duplicate(at, copy_at) => {
+                // The original is queued first, so at equal arrival times
+                // it is handled first.
+                self.in_flight_pending += 2;
+                self.stats.duplicated += 1;
+                let copy = msg.clone();
+                self.queue.push(
+                    at,
+                    Event::Deliver {
+                        from,
+                        to,
+                        sent,
+                        msg,
+                    },
+                );
+                self.queue.push(
+                    copy_at,
+                    Event::Deliver {
+                        from,
+                        to,
+                        sent,
+                        msg: copy,
                     },
                 );
             }
@@ -390,10 +552,7 @@ mod tests {
 
     fn sim(script: Vec<Effect<()>>) -> Sim<Probe> {
         let mut net = Network::new(&["a".into(), "b".into()]);
-        let model = LinkModel {
-            latency: Latency::Constant { value: Nanos(5) },
-            loss: 0.0,
-        };
+        let model = LinkModel::new(Latency::Constant { value: Nanos(5) }, 0.0);
         net.set_link(0, 1, model, 1);
         let agents = vec![
             Probe {
@@ -475,5 +634,134 @@ mod tests {
         s.run_until(Nanos(6));
         assert_eq!(s.stats().delivered, 1);
         assert_eq!(s.stats().in_flight, 0);
+    }
+
+    #[test]
+    fn a_duplicated_message_is_sent_once_and_accounted_for_twice() {
+        let mut net = Network::new(&["a".into(), "b".into()]);
+        let lat = Latency::Uniform {
+            min: Nanos(5),
+            max: Nanos(50),
+        };
+        let model = LinkModel {
+            duplicate: 1.0,
+            ..LinkModel::new(lat, 0.0)
+        };
+        net.set_link(0, 1, model, 1);
+        let send = Effect::Send { to: 1, msg: () };
+        let agents = vec![
+            Probe {
+                script: vec![send.clone(), send],
+                ..Probe::default()
+            },
+            Probe::default(),
+        ];
+        let mut s = Sim::new(net, agents, vec![Clock::default(); 2], 1);
+        s.run_until(Nanos(5));
+        let st = s.stats();
+        assert_eq!((st.sent, st.duplicated, st.in_flight), (2, 2, 4));
+        assert!(st.balanced());
+        s.schedule_crash(1, Nanos(30));
+        s.run_until(Nanos(100));
+        let st = s.stats();
+        assert_eq!(st.delivered + st.dropped_down, 4, "{st:?}");
+        assert!(st.balanced(), "{st:?}");
+    }
+
+    /// A node that re-arms a periodic timer, like a heartbeat sender.
+    struct Ticker {
+        period: Nanos,
+        fired: Vec<Nanos>,
+        got: Vec<Nanos>,
+    }
+
+    impl Agent for Ticker {
+        type Msg = ();
+        fn start(&mut self, ctx: &mut Ctx<'_, ()>) {
+            ctx.set_timer(0, self.period);
+        }
+        fn on_message(&mut self, _: NodeId, _: (), ctx: &mut Ctx<'_, ()>) {
+            self.got.push(ctx.now());
+        }
+        fn on_timer(&mut self, _: TimerKey, ctx: &mut Ctx<'_, ()>) {
+            self.fired.push(ctx.now());
+            ctx.send(1, ());
+            ctx.set_timer(0, self.period);
+        }
+    }
+
+    fn tickers() -> Sim<Ticker> {
+        let mut net = Network::new(&["a".into(), "b".into()]);
+        let model = LinkModel::new(Latency::Constant { value: Nanos(5) }, 0.0);
+        net.set_link(0, 1, model.clone(), 1);
+        net.set_link(1, 0, model, 1);
+        let t = || Ticker {
+            period: Nanos(100),
+            fired: Vec::new(),
+            got: Vec::new(),
+        };
+        Sim::new(net, vec![t(), t()], vec![Clock::default(); 2], 1)
+    }
+
+    #[test]
+    fn a_pause_delays_the_next_timer_by_the_remainder_of_the_pause() {
+        let mut s = tickers();
+        // Paused on [150, 420): the tick due at 200 fires at 420, then the
+        // period restarts from there.
+        s.schedule_pause(0, Nanos(150), Nanos(270));
+        s.run_until(Nanos(700));
+        assert_eq!(
+            s.agent(0).fired,
+            vec![Nanos(100), Nanos(420), Nanos(520), Nanos(620)]
+        );
+    }
+
+    #[test]
+    fn messages_to_a_paused_node_are_handled_in_order_when_it_resumes() {
+        let mut s = tickers();
+        s.schedule_pause(1, Nanos(50), Nanos(300));
+        s.run_until(Nanos(500));
+        // Sent by node 0 at 100, 200, 300 (arriving 105, 205, 305) and 400.
+        assert_eq!(
+            s.agent(1).got,
+            vec![Nanos(350), Nanos(350), Nanos(350), Nanos(405)]
+        );
+        assert!(s.stats().balanced());
+    }
+
+    #[test]
+    fn a_crash_during_a_pause_drops_what_waited() {
+        let mut s = tickers();
+        s.schedule_pause(1, Nanos(50), Nanos(300));
+        s.schedule_crash(1, Nanos(250));
+        s.run_until(Nanos(500));
+        assert!(s.agent(1).got.is_empty());
+        let st = s.stats();
+        assert_eq!(st.dropped_down, 4, "{st:?}");
+        assert!(st.balanced());
+    }
+
+    #[test]
+    fn overlapping_pauses_merge_and_the_run_end_counts_waiting_messages_in_flight() {
+        let mut s = tickers();
+        s.schedule_pause(1, Nanos(50), Nanos(100));
+        s.schedule_pause(1, Nanos(120), Nanos(1000));
+        s.run_until(Nanos(500));
+        assert!(s.agent(1).got.is_empty());
+        assert!(s.stats().balanced(), "{:?}", s.stats());
+        assert!(s.stats().in_flight >= 4);
+    }
+
+    #[test]
+    fn a_slow_window_stretches_timers_set_inside_it() {
+        let mut s = tickers();
+        s.add_slow_window(0, Nanos(150), Nanos(350), 3.0);
+        s.run_until(Nanos(1000));
+        // Set at 100 (normal) -> 200; set at 200 (slow) -> 500; at 500
+        // (normal again) -> 600 ...
+        assert_eq!(
+            s.agent(0).fired[..5],
+            [Nanos(100), Nanos(200), Nanos(500), Nanos(600), Nanos(700)]
+        );
     }
 }

@@ -12,6 +12,9 @@ fn run_to(dir: &str, jobs: &str) -> Vec<u8> {
             "tests/fixtures/ok-small.toml",
             "scenarios/lan-pair.toml",
             "scenarios/cloud-detectors.toml",
+            "scenarios/bursty-loss.toml",
+            "scenarios/flapping-link.toml",
+            "scenarios/clock-drift-nfds.toml",
         ])
         .args([
             "--seeds",
@@ -26,7 +29,14 @@ fn run_to(dir: &str, jobs: &str) -> Vec<u8> {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut bytes = o.stdout;
-    for name in ["ok-small", "lan-pair", "cloud-detectors"] {
+    for name in [
+        "ok-small",
+        "lan-pair",
+        "cloud-detectors",
+        "bursty-loss",
+        "flapping-link",
+        "clock-drift-nfds",
+    ] {
         for file in [
             "runs.csv",
             "curve.csv",

@@ -2,8 +2,12 @@
 
 mod check;
 mod cli;
+mod clocks;
 mod determinism;
 mod exact;
+mod faults;
+mod network;
+mod presets;
 mod props;
 mod sweep;
 mod tune;

@@ -5,8 +5,9 @@ use fdsim::run::{build_sim, run_seed};
 use fdsim::sim::TraceEvent;
 use proptest::prelude::*;
 
-/// A random but valid scenario: 2-4 nodes, any latency distribution, loss,
-/// partitions and crashes, a few minutes long.
+/// A random but valid scenario: 2-4 nodes, any latency distribution,
+/// independent or bursty loss, duplication, latency spikes, partitions
+/// (some flapping) and crashes, a few minutes long.
 fn scenario_text() -> impl Strategy<Value = String> {
     let latency = prop_oneof![
         (1u64..20).prop_map(|v| format!(r#"{{ dist = "constant", value = "{v}ms" }}"#)),
@@ -26,29 +27,62 @@ fn scenario_text() -> impl Strategy<Value = String> {
         (1u64..20, 1.1f64..4.0)
             .prop_map(|(x, a)| format!(r#"{{ dist = "pareto", scale = "{x}ms", shape = {a} }}"#)),
     ];
+    let loss = prop_oneof![
+        (0.0f64..0.5).prop_map(|p| format!("loss = {p}")),
+        (0.0f64..0.3, 0.01f64..1.0, 0.0f64..0.2, 0.0f64..1.0).prop_map(|(gb, bg, lg, lb)| format!(
+            "loss_model = {{ kind = \"gilbert-elliott\", p_good_to_bad = {gb}, p_bad_to_good = {bg}, \
+             loss_good = {lg}, loss_bad = {lb} }}"
+        )),
+    ];
+    let network_extras = (
+        loss,
+        prop_oneof![Just(0.0f64), 0.0f64..1.0],
+        // latency spikes on every link: additions, and at most one replacement
+        proptest::collection::vec((0u64..170, 1u64..60, 0u64..500), 0..3),
+        prop::option::of((0u64..170, 1u64..60, 0u64..100)),
+    );
     (
         latency,
-        0.0f64..0.5,
+        network_extras,
         1u64..4,
         10u64..300,
-        proptest::collection::vec((0u64..170, 1u64..60, 0u8..3, 0usize..3), 0..3),
+        proptest::collection::vec(
+            (0u64..170, 1u64..60, 0u8..3, 0usize..3, prop::option::of((1u64..20, 1u64..10))),
+            0..3,
+        ),
         proptest::collection::vec((0u64..170, prop::option::of(1u64..40)), 0..2),
         proptest::collection::btree_set(10u64..2000, 1..4),
     )
-        .prop_map(|(lat, loss, targets, interval, parts, crashes, timeouts)| {
+        .prop_map(|(lat, (loss, dup, adds, replace), targets, interval, parts, crashes, timeouts)| {
             let target_names: Vec<String> = (0..targets).map(|i| format!("t{i}")).collect();
             let mut s = format!(
                 "duration = \"3m\"\nwarmup = \"5s\"\nseeds = 1\n[heartbeat]\ninterval = \"{interval}ms\"\n\
-                 [nodes]\nmonitors = [\"m\"]\ntargets = [{}]\n[network]\nlatency = {lat}\nloss = {loss}\n",
+                 [nodes]\nmonitors = [\"m\"]\ntargets = [{}]\n[network]\nlatency = {lat}\n{loss}\nduplicate = {dup}\n",
                 target_names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
             );
-            for (start, len, dir, t) in parts {
+            for (start, len, add) in adds {
+                s += &format!(
+                    "[[network.spikes]]\nstart = \"{start}s\"\nend = \"{}s\"\nadd = \"{add}ms\"\n",
+                    start + len
+                );
+            }
+            if let Some((start, len, max)) = replace {
+                s += &format!(
+                    "[[network.spikes]]\nstart = \"{start}s\"\nend = \"{}s\"\n\
+                     latency = {{ dist = \"uniform\", min = \"0ms\", max = \"{max}ms\" }}\n",
+                    start + len
+                );
+            }
+            for (start, len, dir, t, flap) in parts {
                 let dir = ["both", "a-to-b", "b-to-a"][dir as usize];
                 let t = &target_names[t % target_names.len()];
                 s += &format!(
                     "[[partitions]]\nstart = \"{start}s\"\nend = \"{}s\"\na = [\"{t}\"]\nb = [\"m\"]\ndirection = \"{dir}\"\n",
                     start + len
                 );
+                if let Some((up, down)) = flap {
+                    s += &format!("flap = {{ up = \"{up}s\", down = \"{down}s\" }}\n");
+                }
             }
             // At most one crash per target so faults never overlap.
             for (i, (at, restart)) in crashes.into_iter().enumerate() {
@@ -80,7 +114,8 @@ proptest! {
         // virtual time never goes backwards
         let times: Vec<_> = sim.trace().iter().map(|e| match e {
             TraceEvent::Delivered { at, .. } | TraceEvent::TimerFired { at, .. }
-            | TraceEvent::Crashed { at, .. } | TraceEvent::Restarted { at, .. } => *at,
+            | TraceEvent::Crashed { at, .. } | TraceEvent::Restarted { at, .. }
+            | TraceEvent::Paused { at, .. } => *at,
         }).collect();
         prop_assert!(times.windows(2).all(|w| w[0] <= w[1]));
 
@@ -93,7 +128,7 @@ proptest! {
             }
         }
 
-        // delivered + lost (all causes) + in flight = sent
+        // delivered + lost (all causes) + in flight = sent + duplicated
         let st = sim.stats();
         prop_assert!(st.balanced(), "{st:?}");
         prop_assert!(st.sent > 0);

@@ -74,3 +74,137 @@ fn overlapping_faults_on_one_node_are_rejected() {
     let e = error_of(&format!("{BODY}{faults}"));
     assert!(e.contains("can overlap an earlier fault"), "{e}");
 }
+
+/// `BODY` with `network` lines added to `[network]` and `tail` appended.
+fn with_network(network: &str, tail: &str) -> String {
+    let lat = "latency = { dist = \"constant\", value = \"1ms\" }\n";
+    format!("{}{tail}", BODY.replace(lat, &format!("{lat}{network}\n")))
+}
+
+#[test]
+fn realistic_network_mistakes_are_located_and_explained() {
+    let spike = "\n[[network.spikes]]\nstart = \"1m\"\nend = \"2m\"\n";
+    let cases: [(&str, &str, &str); 14] = [
+        (
+            "loss = 0.1\nloss_model = { kind = \"gilbert-elliott\", p_good_to_bad = 0.1, p_bad_to_good = 0.5 }",
+            "",
+            "v.toml:8:14: `network.loss` and `network.loss_model` are both set",
+        ),
+        (
+            "loss_model = { kind = \"markov\", p_good_to_bad = 0.1, p_bad_to_good = 0.5 }",
+            "",
+            "v.toml:7:23: `network.loss_model.kind`: unknown loss model \"markov\"",
+        ),
+        (
+            "loss_model = { kind = \"gilbert-elliott\", p_good_to_bad = 0.1, p_bad_to_good = 0 }",
+            "",
+            "v.toml:7:79: `network.loss_model.p_bad_to_good` must be above 0",
+        ),
+        (
+            "loss_model = { kind = \"gilbert-elliott\", p_bad_to_good = 0.5 }",
+            "",
+            "v.toml:7:14: `network.loss_model`: kind = \"gilbert-elliott\" needs `p_good_to_bad`",
+        ),
+        (
+            "loss_model = { kind = \"gilbert-elliott\", p_good_to_bad = 0.1, p_bad_to_good = 0.5, loss_bad = 1.5 }",
+            "",
+            "v.toml:7:95: `network.loss_model.loss_bad` must be in [0, 1], got 1.5",
+        ),
+        (
+            "duplicate = 1.2",
+            "",
+            "v.toml:7:13: `network.duplicate` must be in [0, 1], got 1.2",
+        ),
+        (
+            "",
+            spike,
+            "`network.spikes`: needs `add` (a duration added to every delay) or `latency`",
+        ),
+        (
+            "",
+            &format!("{spike}add = \"1s\"\nlatency = {{ dist = \"constant\", value = \"1ms\" }}\n"),
+            "v.toml:16:11: `network.spikes`: give `add` or `latency`, not both",
+        ),
+        (
+            "",
+            "\n[[network.spikes]]\nstart = \"2m\"\nend = \"2m\"\nadd = \"1s\"\n",
+            "v.toml:14:7: `network.spikes.end` (2m) must be after `network.spikes.start` (2m)",
+        ),
+        (
+            "",
+            &format!("{spike}add = \"1s\"\nlinks = [[\"target\", \"monitr\"]]\n"),
+            "v.toml:16:21: `network.spikes.links`: unknown node \"monitr\"",
+        ),
+        (
+            "",
+            &format!("{spike}add = \"1s\"\nlinks = [[\"target\"]]\n"),
+            "v.toml:16:10: `network.spikes.links`: each link is a pair [\"from\", \"to\"]",
+        ),
+        (
+            "",
+            &format!(
+                "{spike}latency = {{ dist = \"constant\", value = \"9ms\" }}\n\
+                 {spike}latency = {{ dist = \"constant\", value = \"5ms\" }}\nlinks = [[\"target\", \"monitor\"]]\n"
+            ),
+            "this spike replaces the latency of link \"target\" -> \"monitor\" while an earlier spike (1m–2m) does too",
+        ),
+        (
+            "",
+            "\n[[partitions]]\nstart = \"1m\"\nend = \"2m\"\na = [\"target\"]\nb = [\"monitor\"]\nflap = { up = \"10s\", down = \"0s\" }\n",
+            "v.toml:17:29: `partitions.flap.down` must be greater than zero",
+        ),
+        (
+            "latency = { dist = \"empirical\", file = \"no/such.csv\" }",
+            "",
+            "`network.latency.file`: cannot read no/such.csv",
+        ),
+    ];
+    for (network, tail, want) in cases {
+        let text = with_network(network, tail);
+        // The duplicated `latency` key of the last case is a TOML error;
+        // write that case over the original line instead.
+        let text = if network.starts_with("latency") {
+            BODY.replace(
+                "latency = { dist = \"constant\", value = \"1ms\" }",
+                network,
+            )
+        } else {
+            text
+        };
+        let e = error_of(&text);
+        assert!(e.contains(want), "want {want:?}, got:\n{e}\nfor:\n{text}");
+    }
+}
+
+#[test]
+fn links_inherit_or_override_the_default_loss_duplication_and_spikes() {
+    use fdsim::net::{GilbertElliott, Loss, SpikeChange};
+    let text = with_network(
+        "loss_model = { kind = \"gilbert-elliott\", p_good_to_bad = 0.01, p_bad_to_good = 0.19 }\n\
+         duplicate = 0.01\n\
+         [[network.links]]\nfrom = \"monitor\"\nto = \"target\"\nloss = 0.1\n",
+        "\n[[network.spikes]]\nstart = \"1m\"\nend = \"2m\"\nadd = \"1s\"\nlinks = [[\"target\", \"monitor\"]]\n",
+    );
+    let sc = Scenario::parse(Path::new("v.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+    // Links in (from, to) order: monitor -> target (0 -> 1), target -> monitor.
+    let (to_target, to_monitor) = (&sc.links[0].2, &sc.links[1].2);
+    assert_eq!(to_target.loss, Loss::Independent(0.1), "overridden");
+    assert_eq!(to_target.duplicate, 0.01, "inherited");
+    assert!(to_target.spikes.is_empty(), "not listed in the spike");
+    let ge = GilbertElliott {
+        p_good_to_bad: 0.01,
+        p_bad_to_good: 0.19,
+        loss_good: 0.0,
+        loss_bad: 1.0,
+    };
+    assert_eq!(
+        to_monitor.loss,
+        Loss::GilbertElliott(ge),
+        "defaults 0 and 1"
+    );
+    assert_eq!(to_monitor.spikes.len(), 1);
+    assert_eq!(
+        to_monitor.spikes[0].change,
+        SpikeChange::Add(fdsim::sim::Nanos::from_secs(1))
+    );
+}
