@@ -148,6 +148,12 @@ pub fn describe_model(sc: &Scenario) -> String {
                 "- **Slow node** {}: timers {factor}× slower on {start}–{end}.",
                 sc.nodes[node as usize]
             ),
+            FaultSpec::Churn { node, first, ref mttf, ref mttr } => format!(
+                "- **Churn** of {}: from {first}, up for {} then down for {}, over and over; each restart a new incarnation.",
+                sc.nodes[node as usize],
+                describe_latency(mttf),
+                describe_latency(mttr)
+            ),
         };
         s.push_str(&line);
         s.push('\n');

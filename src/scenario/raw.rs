@@ -157,6 +157,11 @@ pub struct RawFault {
     pub start: Option<Text>,
     pub end: Option<Text>,
     pub factor: Option<Spanned<f64>>,
+    /// Churn: up times (mean time to failure), a duration (exponential
+    /// mean) or a distribution table.
+    pub mttf: Option<Spanned<RawLength>>,
+    /// Churn: down times (mean time to repair), as `mttf`.
+    pub mttr: Option<Spanned<RawLength>>,
 }
 
 /// A length that is either one duration (`"500ms"`) or a distribution

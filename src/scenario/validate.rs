@@ -868,12 +868,13 @@ fn faults(
             "pause" => &["at", "length"],
             "pauses" => &["first", "every", "length"],
             "slow" => &["start", "end", "factor"],
+            "churn" => &["first", "mttf", "mttr"],
             other => {
                 return cx.err(
                     r.kind.span(),
                     format!(
                         "`faults.kind`: unknown fault \"{other}\"; expected \"crash\", \"crash-loop\", \
-                         \"pause\", \"pauses\" or \"slow\""
+                         \"churn\", \"pause\", \"pauses\" or \"slow\""
                     ),
                 )
             }
@@ -891,6 +892,8 @@ fn faults(
         let other_given = [
             ("length", r.length.as_ref().map(|v| v.span())),
             ("factor", r.factor.as_ref().map(|v| v.span())),
+            ("mttf", r.mttf.as_ref().map(|v| v.span())),
+            ("mttr", r.mttr.as_ref().map(|v| v.span())),
         ];
         for (key, span) in other_given {
             if let (Some(span), false) = (span, allowed.contains(&key)) {
@@ -940,7 +943,11 @@ fn faults(
                 ),
             }
         };
-        let spec = if kind == "crash" {
+        let spec = if kind == "churn" {
+            let (first, spec) = churn(cx, f, node, duration)?;
+            windows.push((node, first, Nanos::MAX, f.span()));
+            spec
+        } else if kind == "crash" {
             let at = need("at", &r.at)?;
             if at >= duration {
                 return cx.err(
@@ -1016,6 +1023,75 @@ fn faults(
         }
     }
     Ok(out)
+}
+
+/// The most crash-restart cycles a churn fault may produce in one run, on
+/// average: more is almost surely a unit slip (`"10ms"` for `"10m"`).
+const MAX_CHURN_CYCLES: f64 = 1e6;
+
+/// `kind = "churn"`: up times from `mttf`, down times from `mttr`, each a
+/// duration (the mean of an exponential) or a distribution table. Returns
+/// the start of its window with the spec.
+fn churn(cx: &Ctx, f: &Spanned<RawFault>, node: NodeId, duration: Nanos) -> R<(Nanos, FaultSpec)> {
+    let r = f.get_ref();
+    let first = match &r.first {
+        Some(v) => cx.duration("faults.first", v)?,
+        None => Nanos::ZERO,
+    };
+    let get = |key: &str, v: &Option<Spanned<RawLength>>| -> R<Latency> {
+        let Some(v) = v else {
+            return cx.err(
+                f.span(),
+                format!(
+                    "`faults`: kind = \"churn\" needs `{key}`: a duration (the mean of an \
+                     exponential, \"10m\") or a distribution ({{ dist = \"uniform\", min = \"5m\", \
+                     max = \"15m\" }})"
+                ),
+            );
+        };
+        let field = format!("faults.{key}");
+        let dist = match v.get_ref() {
+            RawLength::Duration(text) => {
+                let mean = cx.positive(&field, &Spanned::new(v.span(), text.clone()))?;
+                Latency::Exponential {
+                    shift: Nanos::ZERO,
+                    mean: mean.0 as f64,
+                }
+            }
+            RawLength::Dist(table) => {
+                latency(cx, &field, &Spanned::new(v.span(), (**table).clone()))?
+            }
+        };
+        if dist.mean() == Some(0.0) {
+            return cx.err(
+                v.span(),
+                format!("`{field}` has a mean of zero; up and down times must be positive"),
+            );
+        }
+        Ok(dist)
+    };
+    let mttf = get("mttf", &r.mttf)?;
+    let mttr = get("mttr", &r.mttr)?;
+    if let (Some(up), Some(down)) = (mttf.mean(), mttr.mean()) {
+        let cycles = duration.0.saturating_sub(first.0) as f64 / (up + down);
+        if cycles > MAX_CHURN_CYCLES {
+            return cx.err(
+                f.span(),
+                format!(
+                    "`faults`: this churn would crash the node about {cycles:.0} times in one run \
+                     (mttf + mttr = {}); at most 1000000: check the units",
+                    Nanos((up + down).round() as u64)
+                ),
+            );
+        }
+    }
+    let spec = FaultSpec::Churn {
+        node,
+        first,
+        mttf,
+        mttr,
+    };
+    Ok((first, spec))
 }
 
 /// A fault that leaves the node up: a pause or a slow window. Any node,
