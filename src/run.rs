@@ -5,7 +5,7 @@ use crate::detector::Env;
 use crate::fault::{self, Outage};
 use crate::metrics::{score_detector, RunQos, ScoreInput};
 use crate::net::Network;
-use crate::protocol::heartbeat::HeartbeatAgent;
+use crate::protocol::heartbeat::{HeartbeatAgent, Style};
 use crate::scenario::Scenario;
 use crate::sim::{NetStats, NodeId, Sim};
 use rayon::prelude::*;
@@ -39,22 +39,41 @@ pub fn build_network(sc: &Scenario, seed: u64) -> Network {
     net
 }
 
+/// The heartbeat agent of node `id`: in push style a target sends to every
+/// monitor but itself; in pull style a monitor pings every target but
+/// itself (and every node answers pings).
+fn agent(sc: &Scenario, id: NodeId) -> HeartbeatAgent {
+    let others =
+        |list: &[NodeId]| -> Vec<NodeId> { list.iter().copied().filter(|&x| x != id).collect() };
+    let (n, clock) = (sc.nodes.len(), sc.clocks[id as usize]);
+    match sc.style {
+        Style::Push => {
+            let sends_to = if sc.targets.contains(&id) {
+                others(&sc.monitors)
+            } else {
+                Vec::new()
+            };
+            let logs = sc.monitors.contains(&id);
+            HeartbeatAgent::new(sends_to, sc.interval, logs, n, clock)
+        }
+        Style::Pull => {
+            let pings = if sc.monitors.contains(&id) {
+                others(&sc.targets)
+            } else {
+                Vec::new()
+            };
+            HeartbeatAgent::pull(pings, sc.interval, n, clock)
+        }
+    }
+}
+
 /// Builds the simulation of one seed, ready to run, and its outages.
 pub fn build_sim(sc: &Scenario, seed: u64) -> (Sim<HeartbeatAgent>, Vec<Outage>) {
     let net = build_network(sc, seed);
     let n = sc.nodes.len();
     let clocks = sc.clocks.clone();
     let agents = (0..n as NodeId)
-        .map(|id| {
-            let sends_to: Vec<NodeId> = if sc.targets.contains(&id) {
-                sc.monitors.iter().copied().filter(|&m| m != id).collect()
-            } else {
-                Vec::new()
-            };
-            let logs = sc.monitors.contains(&id);
-            HeartbeatAgent::new(sends_to, sc.interval, logs, n, clocks[id as usize])
-                .with_jitter(sc.jitter.clone())
-        })
+        .map(|id| agent(sc, id).with_jitter(sc.jitter.clone()))
         .collect();
     let mut sim = Sim::new(net, agents, clocks, seed);
     let outages = fault::outages(&sc.faults, seed, sc.duration, &sc.nodes);

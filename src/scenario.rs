@@ -34,6 +34,9 @@ pub struct Scenario {
     pub interval: Nanos,
     /// Extra delay drawn for every heartbeat period (sender jitter), if any.
     pub jitter: Option<crate::net::Latency>,
+    /// Push heartbeats (targets send) or pull (monitors ping, targets
+    /// answer), from `[heartbeat] style`.
+    pub style: crate::protocol::heartbeat::Style,
     /// Node names; a node's id is its index here.
     pub nodes: Vec<String>,
     pub monitors: Vec<NodeId>,

@@ -72,17 +72,30 @@ pub fn describe_model(sc: &Scenario) -> String {
         sc.duration,
         sc.warmup
     );
-    let _ = writeln!(
-        s,
-        "- **Heartbeats:** every {} from {} to {}.",
-        sc.interval,
-        names(sc, &sc.targets),
-        names(sc, &sc.monitors)
-    );
+    let _ = match sc.style {
+        crate::protocol::heartbeat::Style::Push => writeln!(
+            s,
+            "- **Heartbeats:** every {} from {} to {}.",
+            sc.interval,
+            names(sc, &sc.targets),
+            names(sc, &sc.monitors)
+        ),
+        crate::protocol::heartbeat::Style::Pull => writeln!(
+            s,
+            "- **Heartbeats (pull):** {} ping {} every {}; each pong is a heartbeat.",
+            names(sc, &sc.monitors),
+            names(sc, &sc.targets),
+            sc.interval
+        ),
+    };
     let heartbeat_links: Vec<String> = sc
         .links
         .iter()
-        .filter(|(f, t, _)| sc.targets.contains(f) && sc.monitors.contains(t))
+        .filter(|(f, t, _)| {
+            let pull = sc.style == crate::protocol::heartbeat::Style::Pull;
+            (sc.targets.contains(f) && sc.monitors.contains(t))
+                || (pull && sc.monitors.contains(f) && sc.targets.contains(t))
+        })
         .map(|(f, t, m)| {
             let mut line = format!(
                 "{} → {}: {}, loss {}",

@@ -38,6 +38,8 @@ pub struct RawScenario {
 pub struct RawHeartbeat {
     pub interval: Text,
     pub jitter: Option<Spanned<RawLatency>>,
+    /// `"push"` (targets send) or `"pull"` (monitors ping, targets answer).
+    pub style: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,6 +9,7 @@ use crate::fault::FaultSpec;
 use crate::net::{
     Direction, Flap, GilbertElliott, Latency, LinkModel, Loss, Partition, Spike, SpikeChange,
 };
+use crate::protocol::heartbeat::Style;
 use crate::sim::agent::NodeId;
 use crate::sim::clock::Clock;
 use crate::sim::time::{parse_duration, Nanos};
@@ -116,6 +117,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         Some(j) => Some(latency(&cx, "heartbeat.jitter", j)?),
         None => None,
     };
+    let style = style(&cx, raw.heartbeat.style.as_ref())?;
     let interval = cx.positive("heartbeat.interval", &raw.heartbeat.interval)?;
     if interval >= duration {
         return cx.err(
@@ -153,6 +155,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         seeds,
         interval,
         jitter,
+        style,
         nodes,
         monitors,
         targets,
@@ -162,6 +165,21 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         faults,
         detectors,
     })
+}
+
+/// `[heartbeat] style`: `"push"` (the default) or `"pull"`.
+fn style(cx: &Ctx, raw: Option<&Text>) -> R<Style> {
+    match raw.map(|s| s.get_ref().as_str()) {
+        None | Some("push") => Ok(Style::Push),
+        Some("pull") => Ok(Style::Pull),
+        Some(other) => cx.err(
+            raw.expect("matched").span(),
+            format!(
+                "`heartbeat.style`: unknown style \"{other}\"; expected \"push\" (targets send \
+                 heartbeats) or \"pull\" (monitors ping, targets answer)"
+            ),
+        ),
+    }
 }
 
 fn seeds(cx: &Ctx, raw: &RawScenario) -> R<Vec<u64>> {

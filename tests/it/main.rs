@@ -9,6 +9,7 @@ mod faults;
 mod network;
 mod presets;
 mod props;
+mod pull;
 mod sweep;
 mod tune;
 mod validation;
