@@ -25,12 +25,22 @@ pub struct RawScenario {
     pub nodes: Option<RawNodes>,
     #[serde(default)]
     pub clocks: Vec<Spanned<RawClock>>,
-    pub network: RawNetwork,
+    /// Required unless `replay` is given.
+    pub network: Option<Spanned<RawNetwork>>,
     #[serde(default)]
     pub partitions: Vec<Spanned<RawPartition>>,
     #[serde(default)]
     pub faults: Vec<Spanned<RawFault>>,
     pub detectors: Spanned<Vec<RawDetector>>,
+    /// Heartbeats from a recorded trace instead of the network model.
+    pub replay: Option<Spanned<RawReplay>>,
+}
+
+/// `[replay] file = "data/trace.csv"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplay {
+    pub file: Text,
 }
 
 #[derive(Debug, Deserialize)]

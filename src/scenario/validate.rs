@@ -138,7 +138,26 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         }
     }
     let clocks = clocks(&cx, &raw.clocks, &nodes)?;
-    let links = links(&cx, &raw.network, &nodes)?;
+    let links =
+        match (&raw.network, &raw.replay) {
+            (Some(net), None) => links(&cx, net.get_ref(), &nodes)?,
+            (None, Some(_)) => Vec::new(),
+            (Some(net), Some(_)) => return cx.err(
+                net.span(),
+                "`[network]` does not apply with `[replay]`: the heartbeats come from the trace; \
+                 remove one of them",
+            ),
+            (None, None) => {
+                return Err(ScenarioError::at(
+                    path,
+                    text,
+                    None,
+                    "missing table `[network]` (or `[replay]`, to take the heartbeats from a \
+                 recorded trace)"
+                        .into(),
+                ))
+            }
+        };
     let partitions = raw
         .partitions
         .iter()
@@ -146,6 +165,19 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         .collect::<R<Vec<_>>>()?;
     let faults = faults(&cx, &raw.faults, &nodes, &monitors, &targets, duration)?;
     let detectors = detectors(&cx, &raw.detectors)?;
+    let mut seeds = seeds;
+    let replay = match &raw.replay {
+        Some(r) => {
+            let nodes = (nodes.as_slice(), monitors.as_slice(), targets.as_slice());
+            let shape = (&clocks[..], &faults[..], &detectors[..], duration);
+            let replay = replay(&cx, &raw, r, nodes, shape)?;
+            if raw.seeds.is_none() {
+                seeds.truncate(1);
+            }
+            Some(std::sync::Arc::new(replay))
+        }
+        None => None,
+    };
     Ok(Scenario {
         name,
         description: raw.description.unwrap_or_default().trim().to_string(),
@@ -164,6 +196,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         partitions,
         faults,
         detectors,
+        replay,
     })
 }
 
@@ -180,6 +213,107 @@ fn style(cx: &Ctx, raw: Option<&Text>) -> R<Style> {
             ),
         ),
     }
+}
+
+/// `[replay]`: reads the trace and checks that the rest of the scenario
+/// fits a replay (nothing that would shape simulated heartbeats, one
+/// source of ground truth, send times for the detectors that read them,
+/// one seed).
+fn replay(
+    cx: &Ctx,
+    raw: &RawScenario,
+    r: &Spanned<RawReplay>,
+    (names, monitors, targets): (&[String], &[NodeId], &[NodeId]),
+    (clocks, faults, detectors, duration): (&[Clock], &[FaultSpec], &[DetectorConfig], Nanos),
+) -> R<crate::replay::Replay> {
+    let file = &r.get_ref().file;
+    let unused = |span: Range<usize>, what: &str| -> R<()> {
+        cx.err(
+            span,
+            format!(
+                "{what} does not apply with `[replay]`: the heartbeats come from the trace, not \
+                 from a simulation"
+            ),
+        )
+    };
+    if let Some(p) = raw.partitions.first() {
+        unused(p.span(), "`[[partitions]]`")?;
+    }
+    if let Some(j) = &raw.heartbeat.jitter {
+        unused(j.span(), "`heartbeat.jitter`")?;
+    }
+    if let Some(s) = &raw.heartbeat.style {
+        unused(s.span(), "`heartbeat.style`")?;
+    }
+    for f in &raw.faults {
+        let kind = f.get_ref().kind.get_ref().as_str();
+        if matches!(kind, "pause" | "pauses" | "slow") {
+            unused(f.get_ref().kind.span(), &format!("kind = \"{kind}\""))?;
+        }
+    }
+    if let Some(s) = &raw.seeds {
+        let many = match s.get_ref() {
+            toml::Value::Integer(n) => *n > 1,
+            toml::Value::Array(a) => a.len() > 1,
+            _ => false,
+        };
+        if many {
+            return cx.err(
+                s.span(),
+                "a replayed trace is one run: `seeds` must be 1 (or a list of one seed)",
+            );
+        }
+    }
+    let written = file.get_ref();
+    let fail = |msg: String| cx.err(file.span(), format!("`replay.file`: {msg}"));
+    if written.trim().is_empty() {
+        return fail("is empty; name a CSV trace of heartbeat arrivals".into());
+    }
+    let resolved = match cx.path.parent() {
+        Some(dir) => dir.join(written),
+        None => Path::new(written).to_path_buf(),
+    };
+    let text = match std::fs::read_to_string(&resolved) {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(format!(
+                "cannot read {written} (looked for {}): {}",
+                resolved.display(),
+                e.to_string().to_lowercase()
+            ))
+        }
+    };
+    let tcx = crate::replay::Context {
+        names,
+        monitors,
+        targets,
+        clocks,
+        duration,
+    };
+    let replay = crate::replay::read(written, &text, &tcx)
+        .or_else(|e| fail(format!("{written}:{}: {}", e.line, e.message)))?;
+    let crashes = faults.iter().any(|f| {
+        matches!(
+            f,
+            FaultSpec::Crash { .. } | FaultSpec::CrashLoop { .. } | FaultSpec::Churn { .. }
+        )
+    });
+    if replay.outages.is_some() && crashes {
+        return fail(format!(
+            "{written} has crash and restart rows and the scenario has crash faults; give the \
+             ground truth once: remove the [[faults]] or the rows"
+        ));
+    }
+    if let Some(d) = detectors.iter().find(|d| d.kind.name == "chen-nfds") {
+        if !replay.has_sent {
+            return fail(format!(
+                "detector \"{}\" (chen-nfds) reads each heartbeat's send time, and {written} has \
+                 no `sent_ms` column",
+                d.label
+            ));
+        }
+    }
+    Ok(replay)
 }
 
 fn seeds(cx: &Ctx, raw: &RawScenario) -> R<Vec<u64>> {

@@ -10,6 +10,7 @@ mod network;
 mod presets;
 mod props;
 mod pull;
+mod replay;
 mod sweep;
 mod tune;
 mod validation;
