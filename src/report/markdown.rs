@@ -73,6 +73,11 @@ pub fn describe_model(sc: &Scenario) -> String {
         sc.warmup
     );
     let _ = match sc.style {
+        _ if sc.replay.is_some() => writeln!(
+            s,
+            "- **Heartbeats:** recorded, every {} as the trace's sender was configured.",
+            sc.interval
+        ),
         crate::protocol::heartbeat::Style::Push => writeln!(
             s,
             "- **Heartbeats:** every {} from {} to {}.",
@@ -113,11 +118,28 @@ pub fn describe_model(sc: &Scenario) -> String {
             line
         })
         .collect();
-    let _ = writeln!(
-        s,
-        "- **Links carrying heartbeats:** {}.",
-        heartbeat_links.join("; ")
-    );
+    match &sc.replay {
+        Some(r) => {
+            let truth = if r.outages.is_some() {
+                "its crash and restart rows"
+            } else {
+                "the scenario's faults"
+            };
+            let _ = writeln!(
+                s,
+                "- **Replayed trace:** {} arrivals from {}, not simulated; ground truth from {truth}.",
+                r.len(),
+                r.file
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "- **Links carrying heartbeats:** {}.",
+                heartbeat_links.join("; ")
+            );
+        }
+    }
     for p in &sc.partitions {
         let dir = match p.direction {
             Direction::Both => "both ways",

@@ -296,3 +296,22 @@ fn bad_traces_are_refused_with_file_and_line() {
     assert!(sc.override_seeds(Some(2), None).is_err());
     assert!(sc.override_seeds(Some(1), Some(9)).is_ok());
 }
+
+#[test]
+fn the_bundled_replay_example_scores_exactly_as_its_source_scenario() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let source = Scenario::load(&root.join("data/replay-source.toml")).unwrap();
+    let replay = Scenario::load(&root.join("replay-example.toml")).unwrap();
+    let a = run_seed(&source, source.seeds[0]);
+    let b = run_seed(&replay, replay.seeds[0]);
+    assert_eq!(
+        a.qos, b.qos,
+        "scenarios/data/replay-trace.csv no longer matches its source; regenerate it with \
+         `fdsim record scenarios/data/replay-source.toml --out scenarios/data/replay-trace.csv`"
+    );
+    assert!(a.qos[0][0].detections.len() >= 4);
+    // The bundled trace is exactly what `fdsim record` writes today.
+    let shipped = std::fs::read_to_string(root.join("data/replay-trace.csv")).unwrap();
+    let fresh = String::from_utf8(fdsim::replay::record(&source, 1).unwrap()).unwrap();
+    assert_eq!(shipped, fresh);
+}
