@@ -315,3 +315,39 @@ fn churn_errors_name_the_field() {
     let e = bad("mttf = \"10m\"\nmttr = \"1m\"\n[[faults]]\nkind = \"crash\"\nnode = \"target\"\nat = \"5h\"");
     assert!(e.contains("can overlap an earlier fault"), "{e}");
 }
+
+#[test]
+fn the_documented_fault_and_heartbeat_examples_validate() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenarios.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .collect();
+    let mut checked = 0;
+    for block in &blocks {
+        let kinds = ["\"churn\"", "\"pause\"", "\"pauses\"", "\"slow\""];
+        if !kinds.iter().any(|k| block.contains(&format!("kind = {k}"))) {
+            continue;
+        }
+        let text = format!(
+            "duration = \"2h\"\n[heartbeat]\ninterval = \"100ms\"\n[nodes]\nmonitors = [\"monitor\"]\n\
+             targets = [\"target\", \"t2\"]\n[network]\nlatency = {{ dist = \"constant\", value = \"1ms\" }}\n\
+             [[detectors]]\nkind = \"fixed\"\ntimeout = \"1s\"\n{block}"
+        );
+        fdsim::scenario::Scenario::parse(std::path::Path::new("docs/scenarios.md"), &text)
+            .unwrap_or_else(|e| panic!("{e}\n{block}"));
+        checked += 1;
+    }
+    for block in blocks.iter().filter(|b| b.starts_with("[heartbeat]")) {
+        let text = format!(
+            "duration = \"1h\"\n{block}\n[network]\nlatency = {{ dist = \"constant\", value = \"1ms\" }}\n\
+             [[detectors]]\nkind = \"fixed\"\ntimeout = \"1s\"\n"
+        );
+        fdsim::scenario::Scenario::parse(std::path::Path::new("docs/scenarios.md"), &text)
+            .unwrap_or_else(|e| panic!("{e}\n{block}"));
+        checked += 1;
+    }
+    assert!(checked >= 7, "{checked}");
+}
