@@ -51,6 +51,15 @@ pub enum FaultSpec {
         end: Nanos,
         factor: f64,
     },
+    /// Crash-recover churn: from `first` the node alternates an up time
+    /// drawn from `mttf` and a down time drawn from `mttr`, each restart a
+    /// new incarnation, for as long as crashes fall before the run ends.
+    Churn {
+        node: NodeId,
+        first: Nanos,
+        mttf: Latency,
+        mttr: Latency,
+    },
 }
 
 impl FaultSpec {
@@ -60,7 +69,8 @@ impl FaultSpec {
             | FaultSpec::CrashLoop { node, .. }
             | FaultSpec::Pause { node, .. }
             | FaultSpec::Pauses { node, .. }
-            | FaultSpec::Slow { node, .. } => *node,
+            | FaultSpec::Slow { node, .. }
+            | FaultSpec::Churn { node, .. } => *node,
         }
     }
 
@@ -71,6 +81,7 @@ impl FaultSpec {
             FaultSpec::Pause { .. } => "pause",
             FaultSpec::Pauses { .. } => "pauses",
             FaultSpec::Slow { .. } => "slow",
+            FaultSpec::Churn { .. } => "churn",
         }
     }
 }
@@ -211,11 +222,48 @@ pub fn outages(specs: &[FaultSpec], seed: u64, end: Nanos, names: &[String]) -> 
                     k += 1;
                 }
             }
+            FaultSpec::Churn {
+                node,
+                first,
+                ref mttf,
+                ref mttr,
+            } => churn(&mut out, node, first, (mttf, mttr), &mut rng, end),
             FaultSpec::Pause { .. } | FaultSpec::Pauses { .. } | FaultSpec::Slow { .. } => {}
         }
     }
     out.sort();
     out
+}
+
+/// The outages of one churn fault: starting up at `first`, draw an up
+/// time from `mttf`, crash, draw a down time from `mttr`, restart, and so
+/// on while crashes fall before `end`. Draws alternate up, down, up, ...
+/// on the fault's stream; each is at least 1 ns, so a crash and the
+/// restart around it never share an instant. A down time reaching past
+/// `end` is still drawn (the node stays down to the end).
+fn churn(
+    out: &mut Vec<Outage>,
+    node: NodeId,
+    first: Nanos,
+    (mttf, mttr): (&Latency, &Latency),
+    rng: &mut Stream,
+    end: Nanos,
+) {
+    let draw = |d: &Latency, rng: &mut Stream| Nanos(d.sample(rng).0.max(1));
+    let mut t = first;
+    loop {
+        let crash = t.saturating_add(draw(mttf, rng));
+        if crash >= end {
+            break;
+        }
+        let restart = crash.saturating_add(draw(mttr, rng));
+        out.push(Outage {
+            node,
+            crash,
+            restart: Some(restart),
+        });
+        t = restart;
+    }
 }
 
 /// The first pair of outages of one node that overlap, if any: a node

@@ -9,6 +9,7 @@
 //!    links on a petgraph graph with latency distributions, loss and
 //!    partitions. [`fault`] turns declared faults into a crash/restart
 //!    timeline. [`protocol`] holds the agents (push heartbeats today).
+//!    [`replay`] reads a recorded heartbeat trace in place of the network.
 //! 2. **Scenario** — [`scenario`] reads a TOML file into a validated
 //!    [`scenario::Scenario`], with precise errors.
 //! 3. **Run** — [`run`] simulates each scenario once per seed (in parallel,
@@ -22,6 +23,7 @@ pub mod fault;
 pub mod metrics;
 pub mod net;
 pub mod protocol;
+pub mod replay;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -156,6 +156,27 @@ those `fdsim run` scores. Columns: docs/output.md. Durations as in scenario file
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Write the heartbeat arrivals of one seed as a trace that [replay] reads back.
+    #[command(
+        after_help = "Examples:\n  fdsim record scenarios/data/replay-source.toml --out scenarios/data/replay-trace.csv\n  \
+fdsim record scenarios/lossy-pair.toml --seed 3 > lossy.csv\n\n\
+One row per heartbeat arrival (time on the monitor's clock, monitor, target, sequence number, \
+send time on the sender's clock, incarnation) and one per crash and restart of a target, in time \
+order; times in milliseconds, exact to the nanosecond. A scenario with `[replay] file = ...` and \
+the same nodes, clocks, heartbeat interval, duration, warm-up and detectors scores it exactly as \
+`fdsim run` scores the recorded seed. Format: docs/traces.md."
+    )]
+    Record {
+        /// The scenario file.
+        #[arg(value_name = "FILE")]
+        path: PathBuf,
+        /// The seed to record (default: the scenario's first seed).
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// Write the trace to this file (atomically) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// List the detectors, or show one with its parameters, defaults and source.
     #[command(
         after_help = "Examples:\n  fdsim detectors\n  fdsim detectors phi-akka\n  \
@@ -300,6 +321,7 @@ fn main() -> ExitCode {
             jobs,
         } => cmd_run(&paths, &out, seeds, seed, jobs as usize),
         Command::Validate { paths } => cmd_validate(&paths),
+        Command::Record { path, seed, out } => cmd_record(&path, seed, out.as_deref()),
         Command::Detectors { name, presets } => cmd_detectors(name.as_deref(), presets),
         Command::Trace {
             path,
@@ -563,6 +585,27 @@ fn cmd_trace(
         }
     };
     let written = report::to_csv(&rows).and_then(|bytes| match out {
+        Some(file) => report::write_atomic(file, &bytes),
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes),
+    });
+    if let Err(e) = written {
+        let to = out.map_or("standard output".into(), |f| f.display().to_string());
+        eprintln!("error: cannot write the trace to {to}: {e}");
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    ExitCode::SUCCESS
+}
+
+fn cmd_record(path: &Path, seed: Option<u64>, out: Option<&Path>) -> ExitCode {
+    let sc = match Scenario::load(path) {
+        Ok(sc) => sc,
+        Err(e) => {
+            print_scenario_error(&e);
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let seed = seed.unwrap_or(sc.seeds.first().copied().unwrap_or(1));
+    let written = fdsim::replay::record(&sc, seed).and_then(|bytes| match out {
         Some(file) => report::write_atomic(file, &bytes),
         None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes),
     });

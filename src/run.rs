@@ -5,10 +5,12 @@ use crate::detector::Env;
 use crate::fault::{self, Outage};
 use crate::metrics::{score_detector, RunQos, ScoreInput};
 use crate::net::Network;
-use crate::protocol::heartbeat::HeartbeatAgent;
+use crate::protocol::heartbeat::{HeartbeatAgent, Logged, Style};
+use crate::replay::Replay;
 use crate::scenario::Scenario;
-use crate::sim::{NetStats, NodeId, Sim};
+use crate::sim::{Nanos, NetStats, NodeId, Sim};
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// The outcome of one seed of one scenario.
 #[derive(Clone, Debug)]
@@ -39,22 +41,41 @@ pub fn build_network(sc: &Scenario, seed: u64) -> Network {
     net
 }
 
+/// The heartbeat agent of node `id`: in push style a target sends to every
+/// monitor but itself; in pull style a monitor pings every target but
+/// itself (and every node answers pings).
+fn agent(sc: &Scenario, id: NodeId) -> HeartbeatAgent {
+    let others =
+        |list: &[NodeId]| -> Vec<NodeId> { list.iter().copied().filter(|&x| x != id).collect() };
+    let (n, clock) = (sc.nodes.len(), sc.clocks[id as usize]);
+    match sc.style {
+        Style::Push => {
+            let sends_to = if sc.targets.contains(&id) {
+                others(&sc.monitors)
+            } else {
+                Vec::new()
+            };
+            let logs = sc.monitors.contains(&id);
+            HeartbeatAgent::new(sends_to, sc.interval, logs, n, clock)
+        }
+        Style::Pull => {
+            let pings = if sc.monitors.contains(&id) {
+                others(&sc.targets)
+            } else {
+                Vec::new()
+            };
+            HeartbeatAgent::pull(pings, sc.interval, n, clock)
+        }
+    }
+}
+
 /// Builds the simulation of one seed, ready to run, and its outages.
 pub fn build_sim(sc: &Scenario, seed: u64) -> (Sim<HeartbeatAgent>, Vec<Outage>) {
     let net = build_network(sc, seed);
     let n = sc.nodes.len();
     let clocks = sc.clocks.clone();
     let agents = (0..n as NodeId)
-        .map(|id| {
-            let sends_to: Vec<NodeId> = if sc.targets.contains(&id) {
-                sc.monitors.iter().copied().filter(|&m| m != id).collect()
-            } else {
-                Vec::new()
-            };
-            let logs = sc.monitors.contains(&id);
-            HeartbeatAgent::new(sends_to, sc.interval, logs, n, clocks[id as usize])
-                .with_jitter(sc.jitter.clone())
-        })
+        .map(|id| agent(sc, id).with_jitter(sc.jitter.clone()))
         .collect();
     let mut sim = Sim::new(net, agents, clocks, seed);
     let outages = fault::outages(&sc.faults, seed, sc.duration, &sc.nodes);
@@ -73,12 +94,51 @@ pub fn build_sim(sc: &Scenario, seed: u64) -> (Sim<HeartbeatAgent>, Vec<Outage>)
     (sim, outages)
 }
 
-/// Simulates one seed and scores every detector at every swept value.
-pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
+/// Where a run's heartbeats come from: the simulation's monitors, or a
+/// replayed trace.
+pub enum HeartbeatLog {
+    /// The agents at the end of the simulation, in node order.
+    Simulated(Vec<HeartbeatAgent>),
+    /// The trace of `[replay]`.
+    Replayed(Arc<Replay>),
+}
+
+impl HeartbeatLog {
+    /// The arrivals `monitor` logged from `target`, in arrival order.
+    pub fn arrivals(&self, monitor: NodeId, target: NodeId) -> &[Logged] {
+        match self {
+            HeartbeatLog::Simulated(agents) => agents[monitor as usize].arrivals_from(target),
+            HeartbeatLog::Replayed(r) => r.arrivals(monitor, target),
+        }
+    }
+}
+
+/// The heartbeats of one seed up to true time `until`, the outages (the
+/// ground truth) and the message accounting (zero for a replay). A
+/// replay's ground truth is its crash rows if it has any, else the
+/// scenario's faults, drawn as for a simulation.
+pub fn heartbeats(sc: &Scenario, seed: u64, until: Nanos) -> (HeartbeatLog, Vec<Outage>, NetStats) {
+    if let Some(r) = &sc.replay {
+        let outages = match &r.outages {
+            Some(o) => o.clone(),
+            None => fault::outages(&sc.faults, seed, sc.duration, &sc.nodes),
+        };
+        return (
+            HeartbeatLog::Replayed(r.clone()),
+            outages,
+            NetStats::default(),
+        );
+    }
     let (mut sim, outages) = build_sim(sc, seed);
-    sim.run_until(sc.duration);
+    sim.run_until(until);
     let stats = sim.stats();
-    let mut agents = sim.into_agents();
+    (HeartbeatLog::Simulated(sim.into_agents()), outages, stats)
+}
+
+/// Simulates (or replays) one seed and scores every detector at every
+/// swept value.
+pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
+    let (log, outages, stats) = heartbeats(sc, seed, sc.duration);
     let mut qos: Vec<Vec<RunQos>> = sc
         .detectors
         .iter()
@@ -86,11 +146,10 @@ pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
         .collect();
     for &m in &sc.monitors {
         for &t in sc.targets.iter().filter(|&&t| t != m) {
-            let arrivals = agents[m as usize].take_arrivals(t);
             let target_outages: Vec<Outage> =
                 outages.iter().copied().filter(|o| o.node == t).collect();
             let input = ScoreInput {
-                arrivals: &arrivals,
+                arrivals: log.arrivals(m, t),
                 outages: &target_outages,
                 clock: sc.clocks[m as usize],
                 warmup: sc.warmup,

@@ -34,6 +34,9 @@ pub struct Scenario {
     pub interval: Nanos,
     /// Extra delay drawn for every heartbeat period (sender jitter), if any.
     pub jitter: Option<crate::net::Latency>,
+    /// Push heartbeats (targets send) or pull (monitors ping, targets
+    /// answer), from `[heartbeat] style`.
+    pub style: crate::protocol::heartbeat::Style,
     /// Node names; a node's id is its index here.
     pub nodes: Vec<String>,
     pub monitors: Vec<NodeId>,
@@ -46,6 +49,9 @@ pub struct Scenario {
     pub partitions: Vec<Partition>,
     pub faults: Vec<FaultSpec>,
     pub detectors: Vec<DetectorConfig>,
+    /// The recorded heartbeats replayed instead of simulating the network
+    /// (`[replay]`), shared among clones.
+    pub replay: Option<std::sync::Arc<crate::replay::Replay>>,
 }
 
 /// One `[[detectors]]` entry.
@@ -111,6 +117,12 @@ impl Scenario {
             return Ok(());
         }
         let n = count.unwrap_or(self.seeds.len() as u64);
+        if self.replay.is_some() && n > 1 {
+            return Err(format!(
+                "scenario {} replays a recorded trace, which is one run: give at most one seed",
+                self.name
+            ));
+        }
         let b = base.unwrap_or(self.seeds.first().copied().unwrap_or(1));
         if n > 0 && b.checked_add(n - 1).is_none() {
             return Err(format!(

@@ -20,7 +20,7 @@
 use crate::detector::{Detector, DetectorKind, Env, ParamSpec, ParamUnit};
 use crate::fault::Outage;
 use crate::protocol::heartbeat::Logged;
-use crate::run::build_sim;
+use crate::run::heartbeats;
 use crate::scenario::{DetectorConfig, Scenario};
 use crate::sim::{parse_duration, Clock, Nanos, NodeId};
 use serde::Serialize;
@@ -206,9 +206,7 @@ pub fn trace(sc: &Scenario, opts: &TraceOptions) -> Result<Vec<TraceRow>, String
 
     // Events at or after `to` cannot change rows before it (see `Pair`),
     // so the simulation stops there.
-    let (mut sim, outages) = build_sim(sc, opts.seed);
-    sim.run_until(opts.to);
-    let agents = sim.into_agents();
+    let (log, outages, _) = heartbeats(sc, opts.seed, opts.to);
     let env = Env {
         interval: sc.interval,
     };
@@ -231,10 +229,7 @@ pub fn trace(sc: &Scenario, opts: &TraceOptions) -> Result<Vec<TraceRow>, String
                 step,
                 rows: Vec::new(),
             };
-            pair.run(
-                agents[m as usize].arrivals_from(t),
-                lanes(cfg.kind, cfg, &values, &env),
-            );
+            pair.run(log.arrivals(m, t), lanes(cfg.kind, cfg, &values, &env));
             rows.append(&mut pair.rows);
         }
     }

@@ -1,5 +1,16 @@
-//! Push heartbeats: targets send sequence-numbered heartbeats to their
-//! monitors every `interval`; monitors log what arrives.
+//! Heartbeats, pushed or pulled.
+//!
+//! **Push** (the default): targets send sequence-numbered heartbeats to
+//! their monitors every `interval`; monitors log what arrives.
+//!
+//! **Pull**: monitors send a ping to each target every `interval`; a
+//! target that is up answers each ping at once with a pong that carries
+//! the ping's sequence number, the ping's send time (on the monitor's
+//! clock), the target's reply time (on its own clock) and its
+//! incarnation. The monitor logs the pongs as its heartbeat stream: the
+//! sequence number is the ping's, and the send time is the ping's, read
+//! on the monitor's own clock, so a detector comparing it with arrival
+//! times (NFD-S) needs no clock synchronization.
 //!
 //! A node can be a target, a monitor, or both. The monitor does not run
 //! detectors itself: it records the arrival stream, and every detector is
@@ -20,6 +31,56 @@ pub struct Heartbeat {
     pub incarnation: u32,
 }
 
+/// A ping: a monitor asks a target whether it is alive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ping {
+    /// The monitor's ping round, from 0.
+    pub seq: u64,
+    /// Send time on the monitor's clock.
+    pub sent: Nanos,
+}
+
+/// A pong: a target's answer to a ping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pong {
+    /// The sequence number of the ping it answers.
+    pub seq: u64,
+    /// The ping's send time, on the monitor's clock (echoed back).
+    pub ping_sent: Nanos,
+    /// When the target replied, on the target's clock.
+    pub replied: Nanos,
+    /// The target's incarnation.
+    pub incarnation: u32,
+}
+
+/// What heartbeat agents exchange.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Message {
+    Heartbeat(Heartbeat),
+    Ping(Ping),
+    Pong(Pong),
+}
+
+/// Who starts each exchange (`[heartbeat] style`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Style {
+    /// Targets send heartbeats on their own timers.
+    #[default]
+    Push,
+    /// Monitors ping targets on their timers; targets answer.
+    Pull,
+}
+
+impl Style {
+    /// The scenario-file name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Style::Push => "push",
+            Style::Pull => "pull",
+        }
+    }
+}
+
 /// An arrival as logged by a monitor: the detector's view plus the true
 /// time, which only the scorer uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,8 +94,10 @@ const SEND_TIMER: TimerKey = 0;
 /// The heartbeat agent of one node.
 #[derive(Clone, Debug)]
 pub struct HeartbeatAgent {
-    /// Monitors this node sends heartbeats to (empty if not a target).
-    monitors: Vec<NodeId>,
+    style: Style,
+    /// Push: the monitors this node sends heartbeats to (empty if not a
+    /// target). Pull: the targets this node pings (empty if not a monitor).
+    peers: Vec<NodeId>,
     interval: Nanos,
     next_seq: u64,
     /// Whether this node logs arrivals (is a monitor).
@@ -49,8 +112,8 @@ pub struct HeartbeatAgent {
 }
 
 impl HeartbeatAgent {
-    /// A node that sends to `monitors` every `interval` and, if `logs`,
-    /// records heartbeats from up to `node_count` senders.
+    /// A push node that sends to `monitors` every `interval` and, if
+    /// `logs`, records heartbeats from up to `node_count` senders.
     pub fn new(
         monitors: Vec<NodeId>,
         interval: Nanos,
@@ -59,7 +122,8 @@ impl HeartbeatAgent {
         clock: crate::sim::Clock,
     ) -> Self {
         HeartbeatAgent {
-            monitors,
+            style: Style::Push,
+            peers: monitors,
             interval,
             next_seq: 0,
             logs,
@@ -70,6 +134,21 @@ impl HeartbeatAgent {
             },
             clock,
             jitter: None,
+        }
+    }
+
+    /// A pull node: it pings `targets` every `interval` and logs their
+    /// pongs (if `targets` is empty it only answers pings).
+    pub fn pull(
+        targets: Vec<NodeId>,
+        interval: Nanos,
+        node_count: usize,
+        clock: crate::sim::Clock,
+    ) -> Self {
+        let logs = !targets.is_empty();
+        HeartbeatAgent {
+            style: Style::Pull,
+            ..HeartbeatAgent::new(targets, interval, logs, node_count, clock)
         }
     }
 
@@ -93,15 +172,21 @@ impl HeartbeatAgent {
             .unwrap_or_default()
     }
 
-    fn beat(&mut self, ctx: &mut Ctx<'_, Heartbeat>) {
-        let hb = Heartbeat {
-            seq: self.next_seq,
-            sent: ctx.now(),
-            incarnation: ctx.incarnation(),
+    /// One period: a heartbeat to every monitor (push) or a ping to every
+    /// target (pull), then the timer for the next.
+    fn beat(&mut self, ctx: &mut Ctx<'_, Message>) {
+        let (seq, now) = (self.next_seq, ctx.now());
+        let msg = match self.style {
+            Style::Push => Message::Heartbeat(Heartbeat {
+                seq,
+                sent: now,
+                incarnation: ctx.incarnation(),
+            }),
+            Style::Pull => Message::Ping(Ping { seq, sent: now }),
         };
         self.next_seq += 1;
-        for &m in &self.monitors {
-            ctx.send(m, hb);
+        for &peer in &self.peers {
+            ctx.send(peer, msg);
         }
         let extra = match &self.jitter {
             Some(j) => j.sample(ctx.rng()),
@@ -109,37 +194,131 @@ impl HeartbeatAgent {
         };
         ctx.set_timer(SEND_TIMER, self.interval + extra);
     }
+
+    fn record(&mut self, from: NodeId, arrival: Arrival) {
+        self.log[from as usize].push(Logged {
+            arrival,
+            true_at: self.clock.true_time(arrival.at),
+        });
+    }
 }
 
 impl Agent for HeartbeatAgent {
-    type Msg = Heartbeat;
+    type Msg = Message;
 
-    fn start(&mut self, ctx: &mut Ctx<'_, Heartbeat>) {
+    fn start(&mut self, ctx: &mut Ctx<'_, Message>) {
         self.next_seq = 0;
-        if !self.monitors.is_empty() {
+        if !self.peers.is_empty() {
             self.beat(ctx);
         }
     }
 
-    fn on_message(&mut self, from: NodeId, msg: Heartbeat, ctx: &mut Ctx<'_, Heartbeat>) {
-        if !self.logs {
-            return;
+    fn on_message(&mut self, from: NodeId, msg: Message, ctx: &mut Ctx<'_, Message>) {
+        match msg {
+            Message::Ping(ping) => ctx.send(
+                from,
+                Message::Pong(Pong {
+                    seq: ping.seq,
+                    ping_sent: ping.sent,
+                    replied: ctx.now(),
+                    incarnation: ctx.incarnation(),
+                }),
+            ),
+            _ if !self.logs => {}
+            Message::Heartbeat(hb) => self.record(
+                from,
+                Arrival {
+                    at: ctx.now(),
+                    seq: hb.seq,
+                    sent: hb.sent,
+                    incarnation: hb.incarnation,
+                },
+            ),
+            Message::Pong(pong) => self.record(
+                from,
+                Arrival {
+                    at: ctx.now(),
+                    seq: pong.seq,
+                    sent: pong.ping_sent,
+                    incarnation: pong.incarnation,
+                },
+            ),
         }
-        let local = ctx.now();
-        self.log[from as usize].push(Logged {
-            arrival: Arrival {
-                at: local,
-                seq: msg.seq,
-                sent: msg.sent,
-                incarnation: msg.incarnation,
-            },
-            true_at: self.clock.true_time(local),
-        });
     }
 
-    fn on_timer(&mut self, key: TimerKey, ctx: &mut Ctx<'_, Heartbeat>) {
+    fn on_timer(&mut self, key: TimerKey, ctx: &mut Ctx<'_, Message>) {
         if key == SEND_TIMER {
             self.beat(ctx);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::agent::Effect;
+    use crate::sim::rng::Stream;
+
+    /// Runs one callback of `agent` at local time `now` and returns its effects.
+    fn step(
+        agent: &mut HeartbeatAgent,
+        now: Nanos,
+        incarnation: u32,
+        f: impl FnOnce(&mut HeartbeatAgent, &mut Ctx<'_, Message>),
+    ) -> Vec<Effect<Message>> {
+        let mut rng = Stream::new(1, "test");
+        let mut effects = Vec::new();
+        let mut ctx = Ctx::new(now, 0, incarnation, &mut rng, &mut effects);
+        f(agent, &mut ctx);
+        effects
+    }
+
+    #[test]
+    fn a_pull_monitor_pings_every_target_and_logs_pongs_with_its_own_send_time() {
+        let clock = crate::sim::Clock::default();
+        let mut m = HeartbeatAgent::pull(vec![1, 2], Nanos(100), 3, clock);
+        let fx = step(&mut m, Nanos(0), 0, |a, c| a.start(c));
+        let ping = Message::Ping(Ping {
+            seq: 0,
+            sent: Nanos(0),
+        });
+        assert_eq!(
+            fx,
+            vec![
+                Effect::Send { to: 1, msg: ping },
+                Effect::Send { to: 2, msg: ping },
+                Effect::SetTimer {
+                    key: SEND_TIMER,
+                    after: Nanos(100)
+                }
+            ]
+        );
+        // A target at incarnation 2 whose clock reads 5000 answers at once.
+        let mut t = HeartbeatAgent::pull(Vec::new(), Nanos(100), 3, clock);
+        let fx = step(&mut t, Nanos(5_000), 2, |a, c| a.on_message(0, ping, c));
+        let pong = Pong {
+            seq: 0,
+            ping_sent: Nanos(0),
+            replied: Nanos(5_000),
+            incarnation: 2,
+        };
+        assert_eq!(
+            fx,
+            vec![Effect::Send {
+                to: 0,
+                msg: Message::Pong(pong)
+            }]
+        );
+        step(&mut m, Nanos(40), 0, |a, c| {
+            a.on_message(1, Message::Pong(pong), c)
+        });
+        let want = Arrival {
+            at: Nanos(40),
+            seq: 0,
+            sent: Nanos(0),
+            incarnation: 2,
+        };
+        assert_eq!(m.arrivals_from(1)[0].arrival, want);
+        assert!(t.arrivals_from(0).is_empty(), "a target logs nothing");
     }
 }

@@ -72,17 +72,35 @@ pub fn describe_model(sc: &Scenario) -> String {
         sc.duration,
         sc.warmup
     );
-    let _ = writeln!(
-        s,
-        "- **Heartbeats:** every {} from {} to {}.",
-        sc.interval,
-        names(sc, &sc.targets),
-        names(sc, &sc.monitors)
-    );
+    let _ = match sc.style {
+        _ if sc.replay.is_some() => writeln!(
+            s,
+            "- **Heartbeats:** recorded, every {} as the trace's sender was configured.",
+            sc.interval
+        ),
+        crate::protocol::heartbeat::Style::Push => writeln!(
+            s,
+            "- **Heartbeats:** every {} from {} to {}.",
+            sc.interval,
+            names(sc, &sc.targets),
+            names(sc, &sc.monitors)
+        ),
+        crate::protocol::heartbeat::Style::Pull => writeln!(
+            s,
+            "- **Heartbeats (pull):** {} ping {} every {}; each pong is a heartbeat.",
+            names(sc, &sc.monitors),
+            names(sc, &sc.targets),
+            sc.interval
+        ),
+    };
     let heartbeat_links: Vec<String> = sc
         .links
         .iter()
-        .filter(|(f, t, _)| sc.targets.contains(f) && sc.monitors.contains(t))
+        .filter(|(f, t, _)| {
+            let pull = sc.style == crate::protocol::heartbeat::Style::Pull;
+            (sc.targets.contains(f) && sc.monitors.contains(t))
+                || (pull && sc.monitors.contains(f) && sc.targets.contains(t))
+        })
         .map(|(f, t, m)| {
             let mut line = format!(
                 "{} → {}: {}, loss {}",
@@ -100,11 +118,28 @@ pub fn describe_model(sc: &Scenario) -> String {
             line
         })
         .collect();
-    let _ = writeln!(
-        s,
-        "- **Links carrying heartbeats:** {}.",
-        heartbeat_links.join("; ")
-    );
+    match &sc.replay {
+        Some(r) => {
+            let truth = if r.outages.is_some() {
+                "its crash and restart rows"
+            } else {
+                "the scenario's faults"
+            };
+            let _ = writeln!(
+                s,
+                "- **Replayed trace:** {} arrivals from {}, not simulated; ground truth from {truth}.",
+                r.len(),
+                r.file
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "- **Links carrying heartbeats:** {}.",
+                heartbeat_links.join("; ")
+            );
+        }
+    }
     for p in &sc.partitions {
         let dir = match p.direction {
             Direction::Both => "both ways",
@@ -147,6 +182,12 @@ pub fn describe_model(sc: &Scenario) -> String {
             FaultSpec::Slow { node, start, end, factor } => format!(
                 "- **Slow node** {}: timers {factor}× slower on {start}–{end}.",
                 sc.nodes[node as usize]
+            ),
+            FaultSpec::Churn { node, first, ref mttf, ref mttr } => format!(
+                "- **Churn** of {}: from {first}, up for {} then down for {}, over and over; each restart a new incarnation.",
+                sc.nodes[node as usize],
+                describe_latency(mttf),
+                describe_latency(mttr)
             ),
         };
         s.push_str(&line);

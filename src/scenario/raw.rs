@@ -25,12 +25,22 @@ pub struct RawScenario {
     pub nodes: Option<RawNodes>,
     #[serde(default)]
     pub clocks: Vec<Spanned<RawClock>>,
-    pub network: RawNetwork,
+    /// Required unless `replay` is given.
+    pub network: Option<Spanned<RawNetwork>>,
     #[serde(default)]
     pub partitions: Vec<Spanned<RawPartition>>,
     #[serde(default)]
     pub faults: Vec<Spanned<RawFault>>,
     pub detectors: Spanned<Vec<RawDetector>>,
+    /// Heartbeats from a recorded trace instead of the network model.
+    pub replay: Option<Spanned<RawReplay>>,
+}
+
+/// `[replay] file = "data/trace.csv"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplay {
+    pub file: Text,
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,6 +48,8 @@ pub struct RawScenario {
 pub struct RawHeartbeat {
     pub interval: Text,
     pub jitter: Option<Spanned<RawLatency>>,
+    /// `"push"` (targets send) or `"pull"` (monitors ping, targets answer).
+    pub style: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +169,11 @@ pub struct RawFault {
     pub start: Option<Text>,
     pub end: Option<Text>,
     pub factor: Option<Spanned<f64>>,
+    /// Churn: up times (mean time to failure), a duration (exponential
+    /// mean) or a distribution table.
+    pub mttf: Option<Spanned<RawLength>>,
+    /// Churn: down times (mean time to repair), as `mttf`.
+    pub mttr: Option<Spanned<RawLength>>,
 }
 
 /// A length that is either one duration (`"500ms"`) or a distribution

@@ -9,6 +9,7 @@ use crate::fault::FaultSpec;
 use crate::net::{
     Direction, Flap, GilbertElliott, Latency, LinkModel, Loss, Partition, Spike, SpikeChange,
 };
+use crate::protocol::heartbeat::Style;
 use crate::sim::agent::NodeId;
 use crate::sim::clock::Clock;
 use crate::sim::time::{parse_duration, Nanos};
@@ -116,6 +117,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         Some(j) => Some(latency(&cx, "heartbeat.jitter", j)?),
         None => None,
     };
+    let style = style(&cx, raw.heartbeat.style.as_ref())?;
     let interval = cx.positive("heartbeat.interval", &raw.heartbeat.interval)?;
     if interval >= duration {
         return cx.err(
@@ -136,7 +138,26 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         }
     }
     let clocks = clocks(&cx, &raw.clocks, &nodes)?;
-    let links = links(&cx, &raw.network, &nodes)?;
+    let links =
+        match (&raw.network, &raw.replay) {
+            (Some(net), None) => links(&cx, net.get_ref(), &nodes)?,
+            (None, Some(_)) => Vec::new(),
+            (Some(net), Some(_)) => return cx.err(
+                net.span(),
+                "`[network]` does not apply with `[replay]`: the heartbeats come from the trace; \
+                 remove one of them",
+            ),
+            (None, None) => {
+                return Err(ScenarioError::at(
+                    path,
+                    text,
+                    None,
+                    "missing table `[network]` (or `[replay]`, to take the heartbeats from a \
+                 recorded trace)"
+                        .into(),
+                ))
+            }
+        };
     let partitions = raw
         .partitions
         .iter()
@@ -144,6 +165,19 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         .collect::<R<Vec<_>>>()?;
     let faults = faults(&cx, &raw.faults, &nodes, &monitors, &targets, duration)?;
     let detectors = detectors(&cx, &raw.detectors)?;
+    let mut seeds = seeds;
+    let replay = match &raw.replay {
+        Some(r) => {
+            let nodes = (nodes.as_slice(), monitors.as_slice(), targets.as_slice());
+            let shape = (&clocks[..], &faults[..], &detectors[..], duration);
+            let replay = replay(&cx, &raw, r, nodes, shape)?;
+            if raw.seeds.is_none() {
+                seeds.truncate(1);
+            }
+            Some(std::sync::Arc::new(replay))
+        }
+        None => None,
+    };
     Ok(Scenario {
         name,
         description: raw.description.unwrap_or_default().trim().to_string(),
@@ -153,6 +187,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         seeds,
         interval,
         jitter,
+        style,
         nodes,
         monitors,
         targets,
@@ -161,7 +196,124 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         partitions,
         faults,
         detectors,
+        replay,
     })
+}
+
+/// `[heartbeat] style`: `"push"` (the default) or `"pull"`.
+fn style(cx: &Ctx, raw: Option<&Text>) -> R<Style> {
+    match raw.map(|s| s.get_ref().as_str()) {
+        None | Some("push") => Ok(Style::Push),
+        Some("pull") => Ok(Style::Pull),
+        Some(other) => cx.err(
+            raw.expect("matched").span(),
+            format!(
+                "`heartbeat.style`: unknown style \"{other}\"; expected \"push\" (targets send \
+                 heartbeats) or \"pull\" (monitors ping, targets answer)"
+            ),
+        ),
+    }
+}
+
+/// `[replay]`: reads the trace and checks that the rest of the scenario
+/// fits a replay (nothing that would shape simulated heartbeats, one
+/// source of ground truth, send times for the detectors that read them,
+/// one seed).
+fn replay(
+    cx: &Ctx,
+    raw: &RawScenario,
+    r: &Spanned<RawReplay>,
+    (names, monitors, targets): (&[String], &[NodeId], &[NodeId]),
+    (clocks, faults, detectors, duration): (&[Clock], &[FaultSpec], &[DetectorConfig], Nanos),
+) -> R<crate::replay::Replay> {
+    let file = &r.get_ref().file;
+    let unused = |span: Range<usize>, what: &str| -> R<()> {
+        cx.err(
+            span,
+            format!(
+                "{what} does not apply with `[replay]`: the heartbeats come from the trace, not \
+                 from a simulation"
+            ),
+        )
+    };
+    if let Some(p) = raw.partitions.first() {
+        unused(p.span(), "`[[partitions]]`")?;
+    }
+    if let Some(j) = &raw.heartbeat.jitter {
+        unused(j.span(), "`heartbeat.jitter`")?;
+    }
+    if let Some(s) = &raw.heartbeat.style {
+        unused(s.span(), "`heartbeat.style`")?;
+    }
+    for f in &raw.faults {
+        let kind = f.get_ref().kind.get_ref().as_str();
+        if matches!(kind, "pause" | "pauses" | "slow") {
+            unused(f.get_ref().kind.span(), &format!("kind = \"{kind}\""))?;
+        }
+    }
+    if let Some(s) = &raw.seeds {
+        let many = match s.get_ref() {
+            toml::Value::Integer(n) => *n > 1,
+            toml::Value::Array(a) => a.len() > 1,
+            _ => false,
+        };
+        if many {
+            return cx.err(
+                s.span(),
+                "a replayed trace is one run: `seeds` must be 1 (or a list of one seed)",
+            );
+        }
+    }
+    let written = file.get_ref();
+    let fail = |msg: String| cx.err(file.span(), format!("`replay.file`: {msg}"));
+    if written.trim().is_empty() {
+        return fail("is empty; name a CSV trace of heartbeat arrivals".into());
+    }
+    let resolved = match cx.path.parent() {
+        Some(dir) => dir.join(written),
+        None => Path::new(written).to_path_buf(),
+    };
+    let text = match std::fs::read_to_string(&resolved) {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(format!(
+                "cannot read {written} (looked for {}): {}",
+                resolved.display(),
+                e.to_string().to_lowercase()
+            ))
+        }
+    };
+    let tcx = crate::replay::Context {
+        names,
+        monitors,
+        targets,
+        clocks,
+        duration,
+    };
+    let replay = crate::replay::read(written, &text, &tcx)
+        .or_else(|e| fail(format!("{written}:{}: {}", e.line, e.message)))?;
+    let crashes = faults.iter().any(|f| {
+        matches!(
+            f,
+            FaultSpec::Crash { .. } | FaultSpec::CrashLoop { .. } | FaultSpec::Churn { .. }
+        )
+    });
+    if replay.outages.is_some() && crashes {
+        return fail(format!(
+            "{written} has crash and restart rows and the scenario has crash faults; give the \
+             ground truth once: remove the [[faults]] or the rows"
+        ));
+    }
+    if let Some(d) = detectors.iter().find(|d| d.kind.name == "chen-nfds") {
+        if !replay.has_sent {
+            return fail(format!(
+                "detector \"{}\" (chen-nfds) reads each heartbeat's send time, and {written} has \
+                 no `sent_ms` column",
+                d.label
+            ));
+        }
+    }
+    Ok(replay)
 }
 
 fn seeds(cx: &Ctx, raw: &RawScenario) -> R<Vec<u64>> {
@@ -868,12 +1020,13 @@ fn faults(
             "pause" => &["at", "length"],
             "pauses" => &["first", "every", "length"],
             "slow" => &["start", "end", "factor"],
+            "churn" => &["first", "mttf", "mttr"],
             other => {
                 return cx.err(
                     r.kind.span(),
                     format!(
                         "`faults.kind`: unknown fault \"{other}\"; expected \"crash\", \"crash-loop\", \
-                         \"pause\", \"pauses\" or \"slow\""
+                         \"churn\", \"pause\", \"pauses\" or \"slow\""
                     ),
                 )
             }
@@ -891,6 +1044,8 @@ fn faults(
         let other_given = [
             ("length", r.length.as_ref().map(|v| v.span())),
             ("factor", r.factor.as_ref().map(|v| v.span())),
+            ("mttf", r.mttf.as_ref().map(|v| v.span())),
+            ("mttr", r.mttr.as_ref().map(|v| v.span())),
         ];
         for (key, span) in other_given {
             if let (Some(span), false) = (span, allowed.contains(&key)) {
@@ -940,7 +1095,11 @@ fn faults(
                 ),
             }
         };
-        let spec = if kind == "crash" {
+        let spec = if kind == "churn" {
+            let (first, spec) = churn(cx, f, node, duration)?;
+            windows.push((node, first, Nanos::MAX, f.span()));
+            spec
+        } else if kind == "crash" {
             let at = need("at", &r.at)?;
             if at >= duration {
                 return cx.err(
@@ -1016,6 +1175,75 @@ fn faults(
         }
     }
     Ok(out)
+}
+
+/// The most crash-restart cycles a churn fault may produce in one run, on
+/// average: more is almost surely a unit slip (`"10ms"` for `"10m"`).
+const MAX_CHURN_CYCLES: f64 = 1e6;
+
+/// `kind = "churn"`: up times from `mttf`, down times from `mttr`, each a
+/// duration (the mean of an exponential) or a distribution table. Returns
+/// the start of its window with the spec.
+fn churn(cx: &Ctx, f: &Spanned<RawFault>, node: NodeId, duration: Nanos) -> R<(Nanos, FaultSpec)> {
+    let r = f.get_ref();
+    let first = match &r.first {
+        Some(v) => cx.duration("faults.first", v)?,
+        None => Nanos::ZERO,
+    };
+    let get = |key: &str, v: &Option<Spanned<RawLength>>| -> R<Latency> {
+        let Some(v) = v else {
+            return cx.err(
+                f.span(),
+                format!(
+                    "`faults`: kind = \"churn\" needs `{key}`: a duration (the mean of an \
+                     exponential, \"10m\") or a distribution ({{ dist = \"uniform\", min = \"5m\", \
+                     max = \"15m\" }})"
+                ),
+            );
+        };
+        let field = format!("faults.{key}");
+        let dist = match v.get_ref() {
+            RawLength::Duration(text) => {
+                let mean = cx.positive(&field, &Spanned::new(v.span(), text.clone()))?;
+                Latency::Exponential {
+                    shift: Nanos::ZERO,
+                    mean: mean.0 as f64,
+                }
+            }
+            RawLength::Dist(table) => {
+                latency(cx, &field, &Spanned::new(v.span(), (**table).clone()))?
+            }
+        };
+        if dist.mean() == Some(0.0) {
+            return cx.err(
+                v.span(),
+                format!("`{field}` has a mean of zero; up and down times must be positive"),
+            );
+        }
+        Ok(dist)
+    };
+    let mttf = get("mttf", &r.mttf)?;
+    let mttr = get("mttr", &r.mttr)?;
+    if let (Some(up), Some(down)) = (mttf.mean(), mttr.mean()) {
+        let cycles = duration.0.saturating_sub(first.0) as f64 / (up + down);
+        if cycles > MAX_CHURN_CYCLES {
+            return cx.err(
+                f.span(),
+                format!(
+                    "`faults`: this churn would crash the node about {cycles:.0} times in one run \
+                     (mttf + mttr = {}); at most 1000000: check the units",
+                    Nanos((up + down).round() as u64)
+                ),
+            );
+        }
+    }
+    let spec = FaultSpec::Churn {
+        node,
+        first,
+        mttf,
+        mttr,
+    };
+    Ok((first, spec))
 }
 
 /// A fault that leaves the node up: a pause or a slow window. Any node,

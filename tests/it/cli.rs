@@ -208,3 +208,46 @@ fn detectors_lists_every_kind_and_details_one() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown detector \"nope\""));
 }
+
+#[test]
+fn record_writes_a_trace_that_validates_as_a_replay() {
+    let dir = temp_dir("record");
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("t.csv");
+    let o = fdsim(&[
+        "record",
+        "scenarios/data/replay-source.toml",
+        "--out",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    assert!(text.starts_with("# heartbeat trace recorded by fdsim"));
+    assert_eq!(
+        text.lines().nth(1),
+        Some("time_ms,event,monitor,target,seq,sent_ms,incarnation")
+    );
+    let sc = dir.join("r.toml");
+    std::fs::write(
+        &sc,
+        "duration = \"20m\"\n[heartbeat]\ninterval = \"1s\"\n[replay]\nfile = \"t.csv\"\n\
+         [[detectors]]\nkind = \"fixed\"\ntimeout = \"2s\"\n",
+    )
+    .unwrap();
+    let o = fdsim(&["validate", sc.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A bad row is reported with the scenario, the trace and its line.
+    std::fs::write(
+        &trace,
+        text.replacen("heartbeat,monitor", "heartbeat,nobody", 1),
+    )
+    .unwrap();
+    let o = fdsim(&["validate", sc.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`replay.file`: t.csv:3: unknown monitor \"nobody\""),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

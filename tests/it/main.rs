@@ -9,6 +9,8 @@ mod faults;
 mod network;
 mod presets;
 mod props;
+mod pull;
+mod replay;
 mod sweep;
 mod tune;
 mod validation;
