@@ -2,12 +2,12 @@
 //! the recorded arrival stream, seeds in parallel with deterministic order.
 
 use crate::detector::Env;
-use crate::fault::{self, Outage};
-use crate::metrics::{score_detector, RunQos, ScoreInput};
-use crate::net::Network;
+use crate::fault::{self, FaultSpec, Outage, PauseWindow};
+use crate::metrics::{score_detector_attributed, Cause, FaultWindows, RunQos, ScoreInput};
+use crate::net::{Loss, Network};
 use crate::protocol::heartbeat::HeartbeatAgent;
 use crate::scenario::Scenario;
-use crate::sim::{NetStats, NodeId, Sim};
+use crate::sim::{Nanos, NetStats, NodeId, Sim};
 use rayon::prelude::*;
 
 /// The outcome of one seed of one scenario.
@@ -73,37 +73,128 @@ pub fn build_sim(sc: &Scenario, seed: u64) -> (Sim<HeartbeatAgent>, Vec<Outage>)
     (sim, outages)
 }
 
+/// Every monitored pair `(monitor, target)`, in scoring order.
+fn monitored_pairs(sc: &Scenario) -> impl Iterator<Item = (NodeId, NodeId)> + '_ {
+    sc.monitors.iter().flat_map(|&m| {
+        sc.targets
+            .iter()
+            .filter(move |&&t| t != m)
+            .map(move |&t| (m, t))
+    })
+}
+
+/// True when a pause of `p.node` really happened: the engine ignores a
+/// pause that starts while its node is down.
+fn pause_happened(p: &PauseWindow, outages: &[Outage]) -> bool {
+    !outages
+        .iter()
+        .any(|o| o.node == p.node && o.crash <= p.start && o.restart.is_none_or(|r| p.start < r))
+}
+
+/// The fault windows a false suspicion of target `t` by monitor `m` can be
+/// blamed on, in one run (see [`crate::metrics::attribution`]): the cut
+/// periods of partitions that cut `t` → `m`; the pauses of `t` or `m`
+/// (`pauses` as [`fault::pauses`] resolves them; those the engine ignored
+/// because the node was down are left out); the slow windows of `t` (a
+/// slow monitor sends nothing, so its timers cannot cause a mistake); the
+/// spikes and the loss bursts of the link `t` → `m`, the bursts as
+/// recorded by `net` during the run.
+pub fn pair_windows(
+    sc: &Scenario,
+    net: &Network,
+    pauses: &[PauseWindow],
+    outages: &[Outage],
+    m: NodeId,
+    t: NodeId,
+) -> FaultWindows {
+    let mut w: Vec<(Cause, Nanos, Nanos)> = Vec::new();
+    for p in net.partitions().iter().filter(|p| p.separates(t, m)) {
+        w.extend(
+            p.cut_periods(sc.duration)
+                .map(|(a, b)| (Cause::Partition, a, b)),
+        );
+    }
+    for p in pauses.iter().filter(|p| p.node == t || p.node == m) {
+        if pause_happened(p, outages) {
+            w.push((Cause::Pause, p.start, p.start + p.length));
+        }
+    }
+    for (node, start, end, _) in fault::slow_windows(&sc.faults) {
+        if node == t {
+            w.push((Cause::Slow, start, end));
+        }
+    }
+    if let Some(link) = net.link(t, m) {
+        let spikes = link.model.spikes.iter();
+        w.extend(spikes.map(|s| (Cause::LatencySpike, s.start, s.end)));
+        w.extend(link.bad_periods().map(|(a, b)| (Cause::LossBurst, a, b)));
+    }
+    FaultWindows::new(sc.clocks[t as usize], w)
+}
+
+/// The causes a scenario can have windows of for some monitored pair, in
+/// [`Cause::ALL`] order; empty when nothing in it opens a fault window.
+pub fn window_causes(sc: &Scenario) -> Vec<Cause> {
+    let pairs = || monitored_pairs(sc);
+    let watched = |n: NodeId| pairs().any(|(m, t)| m == n || t == n);
+    let heartbeat_links = || {
+        sc.links
+            .iter()
+            .filter(move |(f, to, _)| pairs().any(|p| p == (*to, *f)))
+    };
+    let has = |c: Cause| match c {
+        Cause::Partition => sc
+            .partitions
+            .iter()
+            .any(|p| pairs().any(|(m, t)| p.separates(t, m))),
+        Cause::Pause => sc.faults.iter().any(|f| {
+            matches!(f, FaultSpec::Pause { .. } | FaultSpec::Pauses { .. }) && watched(f.node())
+        }),
+        Cause::Slow => sc
+            .faults
+            .iter()
+            .any(|f| matches!(f, FaultSpec::Slow { .. }) && sc.targets.contains(&f.node())),
+        Cause::LatencySpike => heartbeat_links().any(|(_, _, l)| !l.spikes.is_empty()),
+        Cause::LossBurst => {
+            heartbeat_links().any(|(_, _, l)| matches!(l.loss, Loss::GilbertElliott(_)))
+        }
+    };
+    Cause::ALL.into_iter().filter(|&c| has(c)).collect()
+}
+
 /// Simulates one seed and scores every detector at every swept value.
 pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
     let (mut sim, outages) = build_sim(sc, seed);
     sim.run_until(sc.duration);
     let stats = sim.stats();
+    let pauses = fault::pauses(&sc.faults, seed, sc.duration, &sc.nodes);
+    let windows: Vec<FaultWindows> = monitored_pairs(sc)
+        .map(|(m, t)| pair_windows(sc, sim.network(), &pauses, &outages, m, t))
+        .collect();
     let mut agents = sim.into_agents();
     let mut qos: Vec<Vec<RunQos>> = sc
         .detectors
         .iter()
         .map(|d| vec![RunQos::default(); d.values.len()])
         .collect();
-    for &m in &sc.monitors {
-        for &t in sc.targets.iter().filter(|&&t| t != m) {
-            let arrivals = agents[m as usize].take_arrivals(t);
-            let target_outages: Vec<Outage> =
-                outages.iter().copied().filter(|o| o.node == t).collect();
-            let input = ScoreInput {
-                arrivals: &arrivals,
-                outages: &target_outages,
-                clock: sc.clocks[m as usize],
-                warmup: sc.warmup,
-                end: sc.duration,
-            };
-            let env = Env {
-                interval: sc.interval,
-            };
-            for (d, cfg) in sc.detectors.iter().enumerate() {
-                let scored = score_detector(cfg.kind, &cfg.params, &env, &cfg.values, input);
-                for (acc, q) in qos[d].iter_mut().zip(&scored) {
-                    acc.merge(q);
-                }
+    let env = Env {
+        interval: sc.interval,
+    };
+    for ((m, t), w) in monitored_pairs(sc).zip(&windows) {
+        let arrivals = agents[m as usize].take_arrivals(t);
+        let target_outages: Vec<Outage> = outages.iter().copied().filter(|o| o.node == t).collect();
+        let input = ScoreInput {
+            arrivals: &arrivals,
+            outages: &target_outages,
+            clock: sc.clocks[m as usize],
+            warmup: sc.warmup,
+            end: sc.duration,
+        };
+        for (d, cfg) in sc.detectors.iter().enumerate() {
+            let scored =
+                score_detector_attributed(cfg.kind, &cfg.params, &env, &cfg.values, input, w);
+            for (acc, q) in qos[d].iter_mut().zip(&scored) {
+                acc.merge(q);
             }
         }
     }
