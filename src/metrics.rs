@@ -1,10 +1,12 @@
 //! Scoring: Chen, Toueg and Aguilera's QoS metrics, computed exactly from
 //! the arrival stream and the ground truth, and their aggregation.
 
+pub mod attribution;
 pub mod curve;
 pub mod interval;
 pub mod qos;
 pub mod summary;
 
-pub use qos::{score, score_detector, RunQos, ScoreInput};
+pub use attribution::{Cause, FaultWindows, MistakeCauses};
+pub use qos::{score, score_detector, score_detector_attributed, RunQos, ScoreInput};
 pub use summary::{percentile, Summary};

@@ -8,7 +8,7 @@ pub mod partition;
 pub mod spike;
 
 pub use latency::Latency;
-pub use loss::{GilbertElliott, Loss};
+pub use loss::{BadPeriods, GilbertElliott, Loss};
 pub use partition::{Direction, Flap, Partition};
 pub use spike::{Spike, SpikeChange};
 
@@ -52,6 +52,17 @@ pub struct Link {
     rng: Stream,
     /// In the bad state of a Gilbert–Elliott chain.
     bad: bool,
+    /// When messages found the chain bad (for attributing mistakes).
+    bad_periods: BadPeriods,
+}
+
+impl Link {
+    /// The periods during which messages found this link's
+    /// Gilbert–Elliott chain bad, in time order (none for independent
+    /// loss); see [`BadPeriods`].
+    pub fn bad_periods(&self) -> impl Iterator<Item = (Nanos, Nanos)> + '_ {
+        self.bad_periods.periods()
+    }
 }
 
 /// What happened to a message handed to the network.
@@ -110,7 +121,12 @@ impl Network {
         let label = format!("link:{}->{}", self.name(from), self.name(to));
         let mut rng = Stream::new(seed, &label);
         let bad = model.loss.initial_state(&mut rng);
-        let link = Link { model, rng, bad };
+        let link = Link {
+            model,
+            rng,
+            bad,
+            bad_periods: BadPeriods::default(),
+        };
         let idx = self.index(from, to);
         match self.edges[idx] {
             Some(e) => self.graph[e] = link,
@@ -160,10 +176,17 @@ impl Network {
         let Some(e) = self.edges[self.index(from, to)] else {
             return Transmit::NoRoute;
         };
-        let Link { model, rng, bad } = &mut self.graph[e];
+        let Link {
+            model,
+            rng,
+            bad,
+            bad_periods,
+        } = &mut self.graph[e];
         let (dist, add) = spike::delay_model(&model.latency, &model.spikes, now);
         let delay = dist.sample(rng).saturating_add(add);
-        if model.loss.lose(bad, rng) {
+        let lost = model.loss.lose(bad, rng);
+        bad_periods.note(*bad, now);
+        if lost {
             return Transmit::Lost;
         }
         if rng.bernoulli(model.duplicate) {

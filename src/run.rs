@@ -2,9 +2,9 @@
 //! the recorded arrival stream, seeds in parallel with deterministic order.
 
 use crate::detector::Env;
-use crate::fault::{self, Outage};
-use crate::metrics::{score_detector, RunQos, ScoreInput};
-use crate::net::Network;
+use crate::fault::{self, FaultSpec, Outage, PauseWindow};
+use crate::metrics::{score_detector_attributed, Cause, FaultWindows, RunQos, ScoreInput};
+use crate::net::{Loss, Network};
 use crate::protocol::heartbeat::{HeartbeatAgent, Logged, Style};
 use crate::replay::Replay;
 use crate::scenario::Scenario;
@@ -94,6 +94,95 @@ pub fn build_sim(sc: &Scenario, seed: u64) -> (Sim<HeartbeatAgent>, Vec<Outage>)
     (sim, outages)
 }
 
+/// Every monitored pair `(monitor, target)`, in scoring order.
+fn monitored_pairs(sc: &Scenario) -> impl Iterator<Item = (NodeId, NodeId)> + '_ {
+    sc.monitors.iter().flat_map(|&m| {
+        sc.targets
+            .iter()
+            .filter(move |&&t| t != m)
+            .map(move |&t| (m, t))
+    })
+}
+
+/// True when a pause of `p.node` really happened: the engine ignores a
+/// pause that starts while its node is down.
+fn pause_happened(p: &PauseWindow, outages: &[Outage]) -> bool {
+    !outages
+        .iter()
+        .any(|o| o.node == p.node && o.crash <= p.start && o.restart.is_none_or(|r| p.start < r))
+}
+
+/// The fault windows a false suspicion of target `t` by monitor `m` can be
+/// blamed on, in one run (see [`crate::metrics::attribution`]): the cut
+/// periods of partitions that cut `t` → `m`; the pauses of `t` or `m`
+/// (`pauses` as [`fault::pauses`] resolves them; those the engine ignored
+/// because the node was down are left out); the slow windows of `t` (a
+/// slow monitor sends nothing, so its timers cannot cause a mistake); the
+/// spikes and the loss bursts of the link `t` → `m`, the bursts as
+/// recorded by `net` during the run.
+pub fn pair_windows(
+    sc: &Scenario,
+    net: &Network,
+    pauses: &[PauseWindow],
+    outages: &[Outage],
+    m: NodeId,
+    t: NodeId,
+) -> FaultWindows {
+    let mut w: Vec<(Cause, Nanos, Nanos)> = Vec::new();
+    for p in net.partitions().iter().filter(|p| p.separates(t, m)) {
+        w.extend(
+            p.cut_periods(sc.duration)
+                .map(|(a, b)| (Cause::Partition, a, b)),
+        );
+    }
+    for p in pauses.iter().filter(|p| p.node == t || p.node == m) {
+        if pause_happened(p, outages) {
+            w.push((Cause::Pause, p.start, p.start + p.length));
+        }
+    }
+    for (node, start, end, _) in fault::slow_windows(&sc.faults) {
+        if node == t {
+            w.push((Cause::Slow, start, end));
+        }
+    }
+    if let Some(link) = net.link(t, m) {
+        let spikes = link.model.spikes.iter();
+        w.extend(spikes.map(|s| (Cause::LatencySpike, s.start, s.end)));
+        w.extend(link.bad_periods().map(|(a, b)| (Cause::LossBurst, a, b)));
+    }
+    FaultWindows::new(sc.clocks[t as usize], w)
+}
+
+/// The causes a scenario can have windows of for some monitored pair, in
+/// [`Cause::ALL`] order; empty when nothing in it opens a fault window.
+pub fn window_causes(sc: &Scenario) -> Vec<Cause> {
+    let pairs = || monitored_pairs(sc);
+    let watched = |n: NodeId| pairs().any(|(m, t)| m == n || t == n);
+    let heartbeat_links = || {
+        sc.links
+            .iter()
+            .filter(move |(f, to, _)| pairs().any(|p| p == (*to, *f)))
+    };
+    let has = |c: Cause| match c {
+        Cause::Partition => sc
+            .partitions
+            .iter()
+            .any(|p| pairs().any(|(m, t)| p.separates(t, m))),
+        Cause::Pause => sc.faults.iter().any(|f| {
+            matches!(f, FaultSpec::Pause { .. } | FaultSpec::Pauses { .. }) && watched(f.node())
+        }),
+        Cause::Slow => sc
+            .faults
+            .iter()
+            .any(|f| matches!(f, FaultSpec::Slow { .. }) && sc.targets.contains(&f.node())),
+        Cause::LatencySpike => heartbeat_links().any(|(_, _, l)| !l.spikes.is_empty()),
+        Cause::LossBurst => {
+            heartbeat_links().any(|(_, _, l)| matches!(l.loss, Loss::GilbertElliott(_)))
+        }
+    };
+    Cause::ALL.into_iter().filter(|&c| has(c)).collect()
+}
+
 /// Where a run's heartbeats come from: the simulation's monitors, or a
 /// replayed trace.
 pub enum HeartbeatLog {
@@ -114,55 +203,81 @@ impl HeartbeatLog {
 }
 
 /// The heartbeats of one seed up to true time `until`, the outages (the
-/// ground truth) and the message accounting (zero for a replay). A
+/// ground truth), the message accounting and each pair's fault windows. A
 /// replay's ground truth is its crash rows if it has any, else the
 /// scenario's faults, drawn as for a simulation.
-pub fn heartbeats(sc: &Scenario, seed: u64, until: Nanos) -> (HeartbeatLog, Vec<Outage>, NetStats) {
+pub fn heartbeats(sc: &Scenario, seed: u64, until: Nanos) -> Heartbeats {
     if let Some(r) = &sc.replay {
         let outages = match &r.outages {
             Some(o) => o.clone(),
             None => fault::outages(&sc.faults, seed, sc.duration, &sc.nodes),
         };
-        return (
-            HeartbeatLog::Replayed(r.clone()),
+        // A replay has no network and no pause or slow faults: nothing to
+        // blame a mistake on but the trace itself.
+        return Heartbeats {
+            log: HeartbeatLog::Replayed(r.clone()),
             outages,
-            NetStats::default(),
-        );
+            stats: NetStats::default(),
+            windows: monitored_pairs(sc).map(|_| FaultWindows::NONE).collect(),
+        };
     }
     let (mut sim, outages) = build_sim(sc, seed);
     sim.run_until(until);
     let stats = sim.stats();
-    (HeartbeatLog::Simulated(sim.into_agents()), outages, stats)
+    let pauses = fault::pauses(&sc.faults, seed, sc.duration, &sc.nodes);
+    let windows: Vec<FaultWindows> = monitored_pairs(sc)
+        .map(|(m, t)| pair_windows(sc, sim.network(), &pauses, &outages, m, t))
+        .collect();
+    Heartbeats {
+        log: HeartbeatLog::Simulated(sim.into_agents()),
+        outages,
+        stats,
+        windows,
+    }
+}
+
+/// What [`heartbeats`] returns for one seed.
+pub struct Heartbeats {
+    pub log: HeartbeatLog,
+    /// The ground truth: every outage of every node.
+    pub outages: Vec<Outage>,
+    /// The message accounting (zero for a replay).
+    pub stats: NetStats,
+    /// The fault windows of each monitored pair, in scoring order.
+    pub windows: Vec<FaultWindows>,
 }
 
 /// Simulates (or replays) one seed and scores every detector at every
 /// swept value.
 pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
-    let (log, outages, stats) = heartbeats(sc, seed, sc.duration);
+    let Heartbeats {
+        log,
+        outages,
+        stats,
+        windows,
+    } = heartbeats(sc, seed, sc.duration);
     let mut qos: Vec<Vec<RunQos>> = sc
         .detectors
         .iter()
         .map(|d| vec![RunQos::default(); d.values.len()])
         .collect();
-    for &m in &sc.monitors {
-        for &t in sc.targets.iter().filter(|&&t| t != m) {
-            let target_outages: Vec<Outage> =
-                outages.iter().copied().filter(|o| o.node == t).collect();
-            let input = ScoreInput {
-                arrivals: log.arrivals(m, t),
-                outages: &target_outages,
-                clock: sc.clocks[m as usize],
-                warmup: sc.warmup,
-                end: sc.duration,
-            };
-            let env = Env {
-                interval: sc.interval,
-            };
-            for (d, cfg) in sc.detectors.iter().enumerate() {
-                let scored = score_detector(cfg.kind, &cfg.params, &env, &cfg.values, input);
-                for (acc, q) in qos[d].iter_mut().zip(&scored) {
-                    acc.merge(q);
-                }
+    let env = Env {
+        interval: sc.interval,
+    };
+    for ((m, t), w) in monitored_pairs(sc).zip(&windows) {
+        let target_outages: Vec<Outage> = outages.iter().copied().filter(|o| o.node == t).collect();
+        let input = ScoreInput {
+            arrivals: log.arrivals(m, t),
+            outages: &target_outages,
+            clock: sc.clocks[m as usize],
+            warmup: sc.warmup,
+            end: sc.duration,
+        };
+        for (d, cfg) in sc.detectors.iter().enumerate() {
+            let scored =
+                score_detector_attributed(cfg.kind, &cfg.params, &env, &cfg.values, input, w);
+            for (acc, q) in qos[d].iter_mut().zip(&scored) {
+                acc.merge(q);
             }
         }
     }

@@ -206,7 +206,7 @@ pub fn trace(sc: &Scenario, opts: &TraceOptions) -> Result<Vec<TraceRow>, String
 
     // Events at or after `to` cannot change rows before it (see `Pair`),
     // so the simulation stops there.
-    let (log, outages, _) = heartbeats(sc, opts.seed, opts.to);
+    let crate::run::Heartbeats { log, outages, .. } = heartbeats(sc, opts.seed, opts.to);
     let env = Env {
         interval: sc.interval,
     };

@@ -120,6 +120,7 @@ mod tests {
             mistake_time: Nanos::from_millis(mistakes),
             up_time: Nanos::from_secs(3600),
             suspect_time: Nanos::from_millis(mistakes),
+            ..RunQos::default()
         };
         CurvePoint::new(0, 0, 0.0, [&run])
     }

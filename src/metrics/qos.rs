@@ -25,7 +25,11 @@
 //!
 //! At equal times, truth changes (crash, restart) come before detector
 //! transitions.
+//!
+//! Each mistake is also labelled with the fault windows it overlaps
+//! ([`super::attribution`]), when the caller gives them.
 
+use super::attribution::{Cursor, FaultWindows, MistakeCauses};
 use crate::detector::{Detector, DetectorKind, Env, Params};
 use crate::fault::Outage;
 use crate::protocol::heartbeat::Logged;
@@ -47,6 +51,8 @@ pub struct RunQos {
     pub up_time: Nanos,
     /// Time inside accuracy periods during which the monitor suspected.
     pub suspect_time: Nanos,
+    /// The mistakes broken down by the fault windows they overlap.
+    pub causes: MistakeCauses,
 }
 
 impl RunQos {
@@ -104,6 +110,10 @@ struct Track {
     since: Nanos,
     accuracy_from: Option<Nanos>,
     open_mistake: Option<Nanos>,
+    /// Start of the open mistake's span for attribution: the true send
+    /// time of the newest heartbeat received when it began.
+    open_from: Nanos,
+    cursor: Cursor,
     qos: RunQos,
 }
 
@@ -115,24 +125,29 @@ impl Track {
             since: Nanos::ZERO,
             accuracy_from: None,
             open_mistake: None,
+            open_from: Nanos::ZERO,
+            cursor: Cursor::default(),
             qos: RunQos::default(),
         }
     }
 
-    fn suspect_at(&mut self, t: Nanos, phase: Phase) {
+    /// Returns whether the transition is a mistake.
+    fn suspect_at(&mut self, t: Nanos, phase: Phase) -> bool {
         debug_assert!(!self.suspect);
         self.suspect = true;
         self.since = t;
-        if matches!(phase, Phase::Up) && self.accuracy_from.is_some_and(|a| t >= a) {
+        let mistake = matches!(phase, Phase::Up) && self.accuracy_from.is_some_and(|a| t >= a);
+        if mistake {
             self.qos.mistakes += 1;
             self.open_mistake = Some(t);
         }
+        mistake
     }
 
-    fn trust_at(&mut self, t: Nanos, phase: Phase, warmup: Nanos) {
+    fn trust_at(&mut self, t: Nanos, phase: Phase, warmup: Nanos, windows: &FaultWindows) {
         debug_assert!(self.suspect);
         if matches!(phase, Phase::Up) {
-            self.close_suspicion(t);
+            self.close_suspicion(t, windows);
             if self.accuracy_from.is_none() {
                 self.accuracy_from = Some(t.max(warmup));
             }
@@ -142,20 +157,22 @@ impl Track {
     }
 
     /// Books the suspicion that ends at `t` against the accuracy period.
-    fn close_suspicion(&mut self, t: Nanos) {
+    fn close_suspicion(&mut self, t: Nanos, windows: &FaultWindows) {
         if let Some(from) = self.accuracy_from {
             let start = self.since.max(from);
             self.qos.suspect_time += t.saturating_sub(start);
         }
         if let Some(m) = self.open_mistake.take() {
             self.qos.mistake_time += t - m;
+            let causes = &mut self.qos.causes;
+            windows.record(causes, &mut self.cursor, self.open_from, t);
         }
     }
 
     /// Ends the accuracy period at `t` (crash or end of run).
-    fn close_period(&mut self, t: Nanos) {
+    fn close_period(&mut self, t: Nanos, windows: &FaultWindows) {
         if self.suspect {
-            self.close_suspicion(t);
+            self.close_suspicion(t, windows);
         }
         if let Some(from) = self.accuracy_from.take() {
             self.qos.up_time += t.saturating_sub(from);
@@ -221,6 +238,9 @@ struct Scorer<'a> {
     warmup: Nanos,
     /// Suspect transitions found in the current gap, reused across gaps.
     pending: Vec<(Nanos, usize)>,
+    windows: &'a FaultWindows,
+    /// The newest send stamp (target's clock) among the arrivals so far.
+    newest_sent: Nanos,
 }
 
 impl Scorer<'_> {
@@ -233,7 +253,7 @@ impl Scorer<'_> {
             match (what, self.phase) {
                 (Truth::Crash, Phase::Up) => {
                     for tr in &mut self.tracks {
-                        tr.close_period(at);
+                        tr.close_period(at, self.windows);
                     }
                     self.phase = Phase::Down { crash: at };
                 }
@@ -245,6 +265,14 @@ impl Scorer<'_> {
                 }
                 _ => debug_assert!(false, "truth events alternate"),
             }
+        }
+    }
+
+    /// A suspect transition of threshold `i` at true time `at`; a mistake
+    /// gets the start of its attribution span.
+    fn suspect(&mut self, i: usize, at: Nanos) {
+        if self.tracks[i].suspect_at(at, self.phase) && !self.windows.is_empty() {
+            self.tracks[i].open_from = self.windows.sent_true(self.newest_sent);
         }
     }
 
@@ -278,7 +306,7 @@ impl Scorer<'_> {
         for k in 0..self.pending.len() {
             let (at, i) = self.pending[k];
             self.apply_truth_until(at);
-            self.tracks[i].suspect_at(at, self.phase);
+            self.suspect(i, at);
         }
     }
 
@@ -320,11 +348,11 @@ impl Scorer<'_> {
             let now = self.reached(seg.lo, seg.hi, seg.det.get().suspicion(at));
             if now < seg.suspecting {
                 for tr in &mut self.tracks[now..seg.suspecting] {
-                    tr.trust_at(t, self.phase, self.warmup);
+                    tr.trust_at(t, self.phase, self.warmup, self.windows);
                 }
             } else {
-                for tr in &mut self.tracks[seg.suspecting..now] {
-                    tr.suspect_at(t, self.phase);
+                for i in seg.suspecting..now {
+                    self.suspect(i, t);
                 }
             }
             seg.suspecting = now;
@@ -336,9 +364,10 @@ impl Scorer<'_> {
         self.apply_truth_until(end);
         for tr in &mut self.tracks {
             match self.phase {
-                Phase::Up => tr.close_period(end),
+                Phase::Up => tr.close_period(end, self.windows),
                 Phase::Down { crash } => tr.judge_crash(crash),
             }
+            debug_assert_eq!(tr.qos.causes.total(), tr.qos.mistakes);
         }
         self.tracks.into_iter().map(|t| t.qos).collect()
     }
@@ -382,6 +411,7 @@ fn run_scorer(
     thresholds: &[f64],
     input: ScoreInput<'_>,
     judged: bool,
+    windows: &FaultWindows,
 ) -> Vec<RunQos> {
     debug_assert!(thresholds.windows(2).all(|w| w[0] <= w[1]));
     let mut s = Scorer {
@@ -392,6 +422,8 @@ fn run_scorer(
         next_truth: 0,
         warmup: input.warmup,
         pending: Vec::with_capacity(thresholds.len()),
+        windows,
+        newest_sent: Nanos::ZERO,
     };
     let mut prev = input.clock.local(Nanos::ZERO);
     for (n, logged) in input
@@ -402,6 +434,7 @@ fn run_scorer(
     {
         s.gap(&mut segs, input.clock, prev, logged.arrival.at);
         s.arrival(&mut segs, logged, judged);
+        s.newest_sent = s.newest_sent.max(logged.arrival.sent);
         if judged && segs.len() > 1 && n % MERGE_EVERY == 0 {
             merge_equal(&mut segs);
         }
@@ -415,13 +448,22 @@ fn run_scorer(
 /// must be sorted ascending. Returns one [`RunQos`] per threshold. The
 /// detector's state must not depend on the threshold.
 pub fn score(det: &mut dyn Detector, thresholds: &[f64], input: ScoreInput<'_>) -> Vec<RunQos> {
+    score_with(det, thresholds, input, &FaultWindows::NONE)
+}
+
+fn score_with(
+    det: &mut dyn Detector,
+    thresholds: &[f64],
+    input: ScoreInput<'_>,
+    windows: &FaultWindows,
+) -> Vec<RunQos> {
     let seg = Segment {
         det: Det::Borrowed(det),
         lo: 0,
         hi: thresholds.len(),
         suspecting: thresholds.len(),
     };
-    run_scorer(vec![seg], thresholds, input, false)
+    run_scorer(vec![seg], thresholds, input, false, windows)
 }
 
 /// Scores a threshold-dependent detector at every threshold in
@@ -436,13 +478,22 @@ pub fn score_shared(
     thresholds: &[f64],
     input: ScoreInput<'_>,
 ) -> Vec<RunQos> {
+    score_shared_with(det, thresholds, input, &FaultWindows::NONE)
+}
+
+fn score_shared_with(
+    det: Box<dyn Detector>,
+    thresholds: &[f64],
+    input: ScoreInput<'_>,
+    windows: &FaultWindows,
+) -> Vec<RunQos> {
     let seg = Segment {
         det: Det::Owned(det),
         lo: 0,
         hi: thresholds.len(),
         suspecting: thresholds.len(),
     };
-    run_scorer(vec![seg], thresholds, input, true)
+    run_scorer(vec![seg], thresholds, input, true, windows)
 }
 
 /// Scores a registered detector kind at every threshold in `thresholds`
@@ -458,26 +509,39 @@ pub fn score_detector(
     thresholds: &[f64],
     input: ScoreInput<'_>,
 ) -> Vec<RunQos> {
+    score_detector_attributed(kind, params, env, thresholds, input, &FaultWindows::NONE)
+}
+
+/// [`score_detector`], with each mistake labelled by the fault windows of
+/// the pair that it overlaps (in [`RunQos::causes`]).
+pub fn score_detector_attributed(
+    kind: &DetectorKind,
+    params: &Params,
+    env: &Env,
+    thresholds: &[f64],
+    input: ScoreInput<'_>,
+    windows: &FaultWindows,
+) -> Vec<RunQos> {
     let mut order: Vec<usize> = (0..thresholds.len()).collect();
     order.sort_by(|&a, &b| thresholds[a].total_cmp(&thresholds[b]));
     let sorted: Vec<f64> = order.iter().map(|&i| thresholds[i]).collect();
     let scored = if !kind.threshold_dependent {
         let mut det = (kind.build)(params, f64::NAN, env);
-        score(det.as_mut(), &sorted, input)
+        score_with(det.as_mut(), &sorted, input, windows)
     } else if sorted.len() == 1 {
         // One value: the detector applies its own threshold.
         let mut det = (kind.build)(params, sorted[0], env);
-        score(det.as_mut(), &sorted, input)
+        score_with(det.as_mut(), &sorted, input, windows)
     } else {
         let det = (kind.build)(params, sorted[0], env);
         if det.boxed_clone().is_some() {
-            score_shared(det, &sorted, input)
+            score_shared_with(det, &sorted, input, windows)
         } else {
             sorted
                 .iter()
                 .flat_map(|&x| {
                     let mut det = (kind.build)(params, x, env);
-                    score(det.as_mut(), &[x], input)
+                    score_with(det.as_mut(), &[x], input, windows)
                 })
                 .collect()
         }
@@ -498,6 +562,7 @@ impl RunQos {
         self.mistake_time += other.mistake_time;
         self.up_time += other.up_time;
         self.suspect_time += other.suspect_time;
+        self.causes.merge(&other.causes);
     }
 }
 

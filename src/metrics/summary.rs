@@ -1,5 +1,6 @@
 //! Aggregation of per-run QoS over seeds.
 
+use super::attribution::MistakeCauses;
 use super::qos::RunQos;
 use crate::sim::time::Nanos;
 
@@ -27,6 +28,8 @@ pub struct Summary {
     pub mistake_time: Nanos,
     pub up_time: Nanos,
     pub suspect_time: Nanos,
+    /// The mistakes broken down by cause.
+    pub causes: MistakeCauses,
 }
 
 impl Summary {
@@ -41,6 +44,7 @@ impl Summary {
             s.mistake_time += r.mistake_time;
             s.up_time += r.up_time;
             s.suspect_time += r.suspect_time;
+            s.causes.merge(&r.causes);
         }
         s.detections.sort_unstable();
         s
@@ -98,6 +102,7 @@ mod tests {
             mistake_time: Nanos(20),
             up_time: Nanos(3_600_000_000_000),
             suspect_time: Nanos(20),
+            causes: MistakeCauses::default(),
         };
         let b = RunQos {
             detections: vec![Nanos(20)],

@@ -2,6 +2,7 @@
 //! Elliott.
 
 use crate::sim::rng::Stream;
+use crate::sim::time::Nanos;
 use std::fmt;
 
 /// How a link loses messages.
@@ -104,6 +105,41 @@ impl Loss {
     }
 }
 
+/// The bad-state periods of one link as its messages saw them, recorded
+/// for attributing false suspicions to loss bursts. A period runs from the
+/// send time of the first message that found the link bad to just after
+/// the last message of the same stay, `[first, last + 1 ns)`: exactly the
+/// send times of the messages sent into the burst. Recording costs one
+/// comparison per message and one entry per burst; a link with
+/// independent loss is never bad and records nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BadPeriods {
+    closed: Vec<(Nanos, Nanos)>,
+    /// The stay in progress: send times of its first and last message.
+    open: Option<(Nanos, Nanos)>,
+}
+
+impl BadPeriods {
+    /// Notes the state a message sent at `now` found the link in.
+    pub(crate) fn note(&mut self, bad: bool, now: Nanos) {
+        match (&mut self.open, bad) {
+            (Some((_, last)), true) => *last = now,
+            (None, true) => self.open = Some((now, now)),
+            (Some((first, last)), false) => {
+                self.closed.push((*first, *last + Nanos(1)));
+                self.open = None;
+            }
+            (None, false) => {}
+        }
+    }
+
+    /// The periods so far, in time order, the one in progress included.
+    pub fn periods(&self) -> impl Iterator<Item = (Nanos, Nanos)> + '_ {
+        let open = self.open.map(|(first, last)| (first, last + Nanos(1)));
+        self.closed.iter().copied().chain(open)
+    }
+}
+
 impl fmt::Display for Loss {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -143,6 +179,16 @@ mod tests {
             ..ge
         };
         assert!((mixed.stationary_loss() - (0.05 * 0.5 + 0.95 * 0.01)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn bad_periods_cover_the_send_times_of_the_messages_that_found_the_link_bad() {
+        let mut p = BadPeriods::default();
+        for (t, bad) in [(0, false), (10, true), (20, true), (30, false), (40, true)] {
+            p.note(bad, Nanos(t));
+        }
+        let got: Vec<_> = p.periods().collect();
+        assert_eq!(got, vec![(Nanos(10), Nanos(21)), (Nanos(40), Nanos(41))]);
     }
 
     #[test]

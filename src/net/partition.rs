@@ -55,9 +55,12 @@ impl Partition {
 
     /// True when this partition drops a message from `from` to `to` at `t`.
     pub fn cuts(&self, from: NodeId, to: NodeId, t: Nanos) -> bool {
-        if !self.active_at(t) {
-            return false;
-        }
+        self.active_at(t) && self.separates(from, to)
+    }
+
+    /// True when this partition, while active, drops messages from `from`
+    /// to `to`.
+    pub fn separates(&self, from: NodeId, to: NodeId) -> bool {
         let a_to_b = self.a.contains(&from) && self.b.contains(&to);
         let b_to_a = self.b.contains(&from) && self.a.contains(&to);
         match self.direction {
@@ -65,6 +68,21 @@ impl Partition {
             Direction::AToB => a_to_b,
             Direction::BToA => b_to_a,
         }
+    }
+
+    /// The windows `[start, end)` during which the partition is active,
+    /// in time order, up to `until`: its whole window, or each cut period
+    /// of its flapping, clipped to its `end`.
+    pub fn cut_periods(&self, until: Nanos) -> impl Iterator<Item = (Nanos, Nanos)> + '_ {
+        let end = self.end.min(until);
+        let (period, down) = match self.flap {
+            None => (None, self.end.0 - self.start.0),
+            Some(f) => (Some(f.up.0.saturating_add(f.down.0)), f.down.0),
+        };
+        let next = move |s: &Nanos| period.and_then(|p| s.0.checked_add(p)).map(Nanos);
+        std::iter::successors(Some(self.start), next)
+            .take_while(move |&s| s < end)
+            .map(move |s| (s, Nanos(s.0.saturating_add(down)).min(end)))
     }
 }
 
@@ -106,5 +124,14 @@ mod tests {
         let want: Vec<u64> = (100..105).chain(125..130).chain(150..155).collect();
         assert_eq!(cut, want);
         assert!(p.cuts(1, 0, Nanos(126)));
+        let periods: Vec<(u64, u64)> = p.cut_periods(Nanos(152)).map(|(s, e)| (s.0, e.0)).collect();
+        assert_eq!(periods, vec![(100, 105), (125, 130), (150, 152)]);
+        assert_eq!(p.cut_periods(Nanos(1000)).count(), 3);
+        let whole = Partition { flap: None, ..p };
+        let periods: Vec<(u64, u64)> = whole
+            .cut_periods(Nanos(1000))
+            .map(|(s, e)| (s.0, e.0))
+            .collect();
+        assert_eq!(periods, vec![(100, 160)]);
     }
 }

@@ -4,7 +4,7 @@ use super::table::human;
 use crate::fault::FaultSpec;
 use crate::metrics::curve::CurvePoint;
 use crate::net::{Direction, Latency};
-use crate::run::ScenarioResult;
+use crate::run::{window_causes, ScenarioResult};
 use crate::scenario::Scenario;
 use crate::sim::time::Nanos;
 use std::fmt::Write;
@@ -268,6 +268,7 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
         );
     }
     s.push('\n');
+    s.push_str(&causes_section(res, points));
     s.push_str(&budget_section(res, points));
     s.push_str(
         "\n## Files\n\n- `curve.csv`: the table above, one row per detector × value.\n\
@@ -280,6 +281,52 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
 
 fn ms(v: f64) -> String {
     human(Some(Nanos((v.max(0.0) * 1e6).round() as u64)))
+}
+
+/// The "Mistakes by cause" table, for scenarios with fault windows: one
+/// column per cause the scenario has windows of, then none and the
+/// mistakes that overlapped windows of more than one cause.
+fn causes_section(res: &ScenarioResult, points: &[CurvePoint]) -> String {
+    let causes = window_causes(&res.scenario);
+    if causes.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "## Mistakes by cause
+
+\
+         Each mistake is labelled with the fault windows that overlap it, from the send time of \
+         the newest heartbeat the monitor had received when it began to suspect, to the end of \
+         the mistake. It counts once, under the first overlapping cause in the order of the \
+         columns, or under *none*, so each row adds up to its mistakes; *multiple causes* counts \
+         the mistakes that overlapped windows of more than one cause (counted once, under the \
+         first). Clock error is not a window: its mistakes count as *none*. Definitions: \
+         `docs/metrics.md`.\n\n| detector | parameter | mistakes |",
+    );
+    for c in &causes {
+        let _ = write!(s, " {} |", c.name());
+    }
+    s.push_str(" none | multiple causes |\n|---|---|---|");
+    s.push_str(&"---|".repeat(causes.len() + 2));
+    s.push('\n');
+    for p in points {
+        let cfg = &res.scenario.detectors[p.detector];
+        let c = &p.summary.causes;
+        let _ = write!(
+            s,
+            "| {} | {} = {} | {} |",
+            cfg.label,
+            cfg.kind.swept.name,
+            cfg.kind.swept.unit.format(p.value),
+            p.summary.mistakes
+        );
+        for &cause in &causes {
+            let _ = write!(s, " {} |", c.get(cause));
+        }
+        let _ = writeln!(s, " {} | {} |", c.none, c.multiple);
+    }
+    s.push('\n');
+    s
 }
 
 /// For each detector and budget: the fastest setting whose observed rate

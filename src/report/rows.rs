@@ -2,7 +2,7 @@
 //! are a stable contract (see `docs/output.md`).
 
 use crate::metrics::curve::{mark_pareto, CurvePoint};
-use crate::metrics::{RunQos, Summary};
+use crate::metrics::{Cause, RunQos, Summary};
 use crate::run::ScenarioResult;
 use crate::sim::time::Nanos;
 use serde::Serialize;
@@ -35,6 +35,16 @@ pub struct RunRow {
     pub up_time_s: f64,
     pub messages_sent: u64,
     pub messages_delivered: u64,
+    // The mistakes broken down by cause (docs/metrics.md, "Mistakes by
+    // cause"): the first five, in priority order, and `mistakes_none` add
+    // up to `mistakes`.
+    pub mistakes_partition: u64,
+    pub mistakes_pause: u64,
+    pub mistakes_slow: u64,
+    pub mistakes_latency_spike: u64,
+    pub mistakes_loss_burst: u64,
+    pub mistakes_none: u64,
+    pub mistakes_multiple_causes: u64,
 }
 
 fn ms(n: Option<Nanos>) -> Option<f64> {
@@ -74,6 +84,13 @@ pub fn run_rows(res: &ScenarioResult) -> Vec<RunRow> {
                     up_time_s: s.up_time.as_secs_f64(),
                     messages_sent: seed.stats.sent,
                     messages_delivered: seed.stats.delivered,
+                    mistakes_partition: s.causes.get(Cause::Partition),
+                    mistakes_pause: s.causes.get(Cause::Pause),
+                    mistakes_slow: s.causes.get(Cause::Slow),
+                    mistakes_latency_spike: s.causes.get(Cause::LatencySpike),
+                    mistakes_loss_burst: s.causes.get(Cause::LossBurst),
+                    mistakes_none: s.causes.none,
+                    mistakes_multiple_causes: s.causes.multiple,
                 });
             }
         }
@@ -124,6 +141,14 @@ pub struct CurveRow {
     pub unavailability: Option<f64>,
     pub mistake_ms_mean: Option<f64>,
     pub pareto: bool,
+    // The mistakes broken down by cause, as in `RunRow`.
+    pub mistakes_partition: u64,
+    pub mistakes_pause: u64,
+    pub mistakes_slow: u64,
+    pub mistakes_latency_spike: u64,
+    pub mistakes_loss_burst: u64,
+    pub mistakes_none: u64,
+    pub mistakes_multiple_causes: u64,
 }
 
 /// The rows of `curve.csv`.
@@ -160,6 +185,13 @@ pub fn curve_rows(res: &ScenarioResult, points: &[CurvePoint]) -> Vec<CurveRow> 
                 unavailability: p.unavailability(),
                 mistake_ms_mean: ms(s.mean_mistake()),
                 pareto: p.pareto,
+                mistakes_partition: s.causes.get(Cause::Partition),
+                mistakes_pause: s.causes.get(Cause::Pause),
+                mistakes_slow: s.causes.get(Cause::Slow),
+                mistakes_latency_spike: s.causes.get(Cause::LatencySpike),
+                mistakes_loss_burst: s.causes.get(Cause::LossBurst),
+                mistakes_none: s.causes.none,
+                mistakes_multiple_causes: s.causes.multiple,
             }
         })
         .collect()

@@ -1,5 +1,6 @@
 //! Integration tests of fdsim, one binary with a module per area.
 
+mod attribution;
 mod check;
 mod cli;
 mod clocks;

@@ -1,0 +1,265 @@
+//! Attribution: which fault windows each false suspicion overlaps.
+//!
+//! A mistake is blamed on the windows of injected trouble (a partition, a
+//! pause, a slow node, a latency spike, a loss burst) that overlap its
+//! *span*: from the true send time of the newest heartbeat the monitor had
+//! received when it began to suspect, to the end of the mistake. The span
+//! starts at that send time rather than at the suspect transition because
+//! the trouble that makes a silence comes before the timeout runs out: the
+//! heartbeats whose absence the detector notices were sent after the
+//! newest one received, possibly into a loss burst that was over by the
+//! time the monitor suspected.
+//!
+//! Counting rule: each mistake counts once, under the first cause in
+//! [`Cause::ALL`] order whose windows overlap its span, or under *none*;
+//! so the per-cause counts and *none* add up to the mistakes. Mistakes
+//! that overlapped windows of two or more causes are counted again in
+//! [`MistakeCauses::multiple`], so the reader knows how much the order
+//! decided. Clock error is not a window: its mistakes count as *none*.
+//!
+//! Cost: the windows of a pair are few and sorted, and each threshold's
+//! mistakes come in time order, so a cursor per threshold and cause makes
+//! labelling a mistake O(1) amortized; nothing is done per arrival but
+//! keeping the newest send stamp.
+
+use crate::sim::clock::Clock;
+use crate::sim::time::Nanos;
+
+/// A kind of fault window, in priority order: scheduled faults that
+/// silence the target completely first, then partial ones, then random
+/// loss bursts, which coincide with everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cause {
+    /// A partition cutting target → monitor (each cut period of a
+    /// flapping one).
+    Partition,
+    /// A stop-the-world pause of the target or of the monitor.
+    Pause,
+    /// A slow-node window of the target.
+    Slow,
+    /// A latency spike on the target → monitor link.
+    LatencySpike,
+    /// A Gilbert–Elliott bad-state period of the target → monitor link.
+    LossBurst,
+}
+
+impl Cause {
+    /// Every cause, in priority order (the order of the CSV columns).
+    pub const ALL: [Cause; 5] = [
+        Cause::Partition,
+        Cause::Pause,
+        Cause::Slow,
+        Cause::LatencySpike,
+        Cause::LossBurst,
+    ];
+
+    /// The label used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Partition => "partition",
+            Cause::Pause => "pause",
+            Cause::Slow => "slow",
+            Cause::LatencySpike => "latency-spike",
+            Cause::LossBurst => "loss-burst",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Mistakes broken down by cause (see the module documentation for the
+/// rule).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MistakeCauses {
+    /// Per cause, in [`Cause::ALL`] order: mistakes whose first
+    /// overlapping cause is that one.
+    pub by_cause: [u64; 5],
+    /// Mistakes overlapping no window.
+    pub none: u64,
+    /// Mistakes overlapping windows of two or more causes (each also
+    /// counted once in `by_cause`).
+    pub multiple: u64,
+}
+
+impl MistakeCauses {
+    pub fn get(&self, cause: Cause) -> u64 {
+        self.by_cause[cause.index()]
+    }
+
+    /// Every mistake counted: the per-cause counts plus `none`.
+    pub fn total(&self) -> u64 {
+        self.by_cause.iter().sum::<u64>() + self.none
+    }
+
+    /// Counts one mistake whose span overlapped the causes in `mask`
+    /// (bit i = `Cause::ALL[i]`).
+    fn record(&mut self, mask: u8) {
+        if mask == 0 {
+            self.none += 1;
+            return;
+        }
+        self.by_cause[mask.trailing_zeros() as usize] += 1;
+        if mask.count_ones() > 1 {
+            self.multiple += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &MistakeCauses) {
+        for (a, b) in self.by_cause.iter_mut().zip(other.by_cause) {
+            *a += b;
+        }
+        self.none += other.none;
+        self.multiple += other.multiple;
+    }
+}
+
+/// Where one labeller stands in each cause's list of windows.
+pub(crate) type Cursor = [u32; 5];
+
+/// The fault windows of one monitored pair, per cause: sorted, disjoint,
+/// half-open `[start, end)` intervals of true time (overlapping windows
+/// of one cause are merged). Also the target's clock, which puts true
+/// times on the send stamps of heartbeats.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FaultWindows {
+    lists: [Vec<(Nanos, Nanos)>; 5],
+    target_clock: Clock,
+}
+
+impl FaultWindows {
+    /// No windows: every mistake counts as *none*.
+    pub const NONE: FaultWindows = FaultWindows {
+        lists: [Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()],
+        target_clock: Clock {
+            offset: Nanos(0),
+            drift_ppm: 0.0,
+        },
+    };
+
+    /// The windows `(cause, start, end)`, in any order; empty ones are
+    /// dropped, overlapping or touching ones of a cause merged.
+    pub fn new(
+        target_clock: Clock,
+        windows: impl IntoIterator<Item = (Cause, Nanos, Nanos)>,
+    ) -> FaultWindows {
+        let mut lists: [Vec<(Nanos, Nanos)>; 5] = Default::default();
+        for (cause, start, end) in windows {
+            if start < end {
+                lists[cause.index()].push((start, end));
+            }
+        }
+        for list in &mut lists {
+            list.sort_unstable();
+            let mut merged: Vec<(Nanos, Nanos)> = Vec::with_capacity(list.len());
+            for &(s, e) in list.iter() {
+                match merged.last_mut() {
+                    Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                    _ => merged.push((s, e)),
+                }
+            }
+            *list = merged;
+        }
+        FaultWindows {
+            lists,
+            target_clock,
+        }
+    }
+
+    /// The merged windows of one cause, in time order.
+    pub fn windows(&self, cause: Cause) -> &[(Nanos, Nanos)] {
+        &self.lists[cause.index()]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lists.iter().all(Vec::is_empty)
+    }
+
+    /// The true time at which the target's clock read `local`.
+    pub(crate) fn sent_true(&self, local: Nanos) -> Nanos {
+        self.target_clock.true_time(local)
+    }
+
+    /// The causes whose windows overlap `[from, to)`, as a bit mask.
+    /// Successive calls with the same `cursor` must not decrease `from`.
+    fn overlapping(&self, cursor: &mut Cursor, from: Nanos, to: Nanos) -> u8 {
+        let to = to.max(Nanos(from.0.saturating_add(1)));
+        let mut mask = 0u8;
+        for (i, list) in self.lists.iter().enumerate() {
+            let mut k = cursor[i] as usize;
+            while k < list.len() && list[k].1 <= from {
+                k += 1;
+            }
+            cursor[i] = k as u32;
+            if k < list.len() && list[k].0 < to {
+                mask |= 1 << i;
+            }
+        }
+        mask
+    }
+
+    /// Counts a mistake whose span is `[from, to)` into `causes`.
+    pub(crate) fn record(
+        &self,
+        causes: &mut MistakeCauses,
+        cursor: &mut Cursor,
+        from: Nanos,
+        to: Nanos,
+    ) {
+        let mask = if self.is_empty() {
+            0
+        } else {
+            self.overlapping(cursor, from, to)
+        };
+        causes.record(mask);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> Nanos {
+        Nanos::from_millis(v)
+    }
+
+    #[test]
+    fn windows_of_a_cause_are_sorted_and_merged() {
+        let w = FaultWindows::new(
+            Clock::default(),
+            [
+                (Cause::Pause, ms(50), ms(60)),
+                (Cause::Pause, ms(10), ms(20)),
+                (Cause::Pause, ms(15), ms(30)),
+                (Cause::Pause, ms(30), ms(40)),
+                (Cause::Slow, ms(5), ms(5)),
+            ],
+        );
+        assert_eq!(
+            w.windows(Cause::Pause),
+            &[(ms(10), ms(40)), (ms(50), ms(60))]
+        );
+        assert!(w.windows(Cause::Slow).is_empty());
+    }
+
+    #[test]
+    fn a_mistake_counts_once_under_its_first_cause_and_once_more_if_several() {
+        let w = FaultWindows::new(
+            Clock::default(),
+            [
+                (Cause::LossBurst, ms(0), ms(100)),
+                (Cause::Partition, ms(90), ms(200)),
+            ],
+        );
+        let mut c = MistakeCauses::default();
+        let mut cur = Cursor::default();
+        w.record(&mut c, &mut cur, ms(10), ms(50)); // burst only
+        w.record(&mut c, &mut cur, ms(80), ms(95)); // both: partition first
+        w.record(&mut c, &mut cur, ms(150), ms(160)); // partition
+        w.record(&mut c, &mut cur, ms(200), ms(300)); // ends are exclusive
+        assert_eq!(c.get(Cause::LossBurst), 1);
+        assert_eq!(c.get(Cause::Partition), 2);
+        assert_eq!((c.none, c.multiple, c.total()), (1, 1, 4));
+    }
+}
