@@ -124,3 +124,27 @@ pub fn route_delay(l: &Latency) -> u64 {
     };
     ns.round().min(u64::MAX as f64 / 4.0) as u64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::time::Nanos;
+
+    #[test]
+    fn route_delays_use_the_mean_or_a_finite_stand_in() {
+        let c = Latency::Constant {
+            value: Nanos(1_500),
+        };
+        assert_eq!(route_delay(&c), 1_500);
+        let heavy = Latency::Pareto {
+            scale: 1_000.0,
+            shape: 1.0,
+        };
+        assert_eq!(route_delay(&heavy), 2_000, "median of a mean-less Pareto");
+        let wide = Latency::Normal {
+            mean: 1_000.0,
+            std: 5_000.0,
+        };
+        assert_eq!(route_delay(&wide), 1_000);
+    }
+}

@@ -603,3 +603,99 @@ fn same_seed_twice_gives_identical_results_on_routed_lossy_regions() {
     let r = run_seed(&sc, 4);
     assert!(r.qos[0].iter().all(|q| !q.detections.is_empty()));
 }
+
+/// The ```toml blocks of docs/scenarios.md that contain `needle`.
+fn doc_blocks(needle: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenarios.md");
+    let text = std::fs::read_to_string(path).unwrap();
+    text.split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .filter(|b| b.contains(needle))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_documented_topology_and_region_examples_validate() {
+    let head = "duration = \"1h\"\n[heartbeat]\ninterval = \"1s\"\n\
+                [[detectors]]\nkind = \"fixed\"\ntimeout = \"3s\"\n";
+    let topologies = doc_blocks("topology = \"");
+    assert_eq!(topologies.len(), 2, "the ring and the star");
+    for block in &topologies {
+        let sc = super::scenario(&format!("{head}{block}"));
+        assert_ne!(sc.topology, Topology::Mesh);
+        if sc.topology == Topology::Ring {
+            let net = build_network(&sc, 1);
+            assert_eq!(
+                net.path(3, 0),
+                Some(vec![3, 2, 1, 0]),
+                "as the comment says"
+            );
+            assert_eq!(net.path(4, 0), Some(vec![4, 5, 6, 0]));
+        }
+    }
+    // The [[regions]], [[network.region_links]] and region isolation
+    // examples together, with the third region they refer to.
+    let pick = |needle: &str| {
+        let b = doc_blocks(needle);
+        assert_eq!(b.len(), 1, "{needle}");
+        b[0].clone()
+    };
+    let text = format!(
+        "{head}[nodes]\nmonitors = [\"m-us\"]\ntargets = [\"t-us\", \"t-eu\", \"t-ap\"]\n\
+         [network]\nlatency = {{ dist = \"constant\", value = \"100us\" }}\n\
+         [[network.region_links]]\nfrom = \"eu-west\"\nto = \"ap-southeast\"\n\
+         latency = {{ dist = \"constant\", value = \"137ms\" }}\n\
+         {}{}{}[[regions]]\nname = \"ap-southeast\"\nnodes = [\"t-ap\"]\n",
+        pick("name = \"eu-west\""),
+        pick("[[network.region_links]]             # both directions"),
+        pick("region = \"eu-west\""),
+    );
+    let sc = super::scenario(&text);
+    let model = |f: u32, t: u32| {
+        let l = sc.links.iter().find(|l| (l.0, l.1) == (f, t)).unwrap();
+        l.2.latency.clone()
+    };
+    // Node order: m-us, t-us, t-eu, t-ap.
+    assert!(matches!(model(3, 0), Latency::LogNormal { median, .. } if median == 110e6));
+    assert!(matches!(model(0, 3), Latency::LogNormal { median, .. } if median == 100e6));
+    assert!(matches!(model(2, 0), Latency::LogNormal { median, .. } if median == 45e6));
+    assert_eq!(sc.partitions[0].a, vec![2]);
+}
+
+#[test]
+fn the_bundled_topology_scenarios_run_byte_identically_twice() {
+    let run = |dir: &str, jobs: &str| -> Vec<u8> {
+        let out = std::env::temp_dir().join(format!("fdsim-topo-{dir}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_fdsim"))
+            .args([
+                "run",
+                "scenarios/cross-az.toml",
+                "scenarios/three-region-wan.toml",
+                "scenarios/asymmetric-partition.toml",
+                "--seeds",
+                "2",
+                "--jobs",
+                jobs,
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut bytes = o.stdout;
+        for name in ["cross-az", "three-region-wan", "asymmetric-partition"] {
+            for file in ["runs.csv", "curve.csv", "summary.txt", "report.md"] {
+                bytes.extend(std::fs::read(out.join(name).join(file)).unwrap());
+            }
+        }
+        std::fs::remove_dir_all(&out).unwrap();
+        bytes
+    };
+    let a = run("a", "1");
+    assert!(a == run("b", "2"));
+    assert!(String::from_utf8_lossy(&a).contains("region az-c isolated from the others"));
+}
