@@ -1,16 +1,20 @@
 //! The network: nodes and directed links on a petgraph graph, with
 //! per-link latency, loss (independent or bursty), duplication and
-//! latency spikes, and timed (possibly flapping) partitions.
+//! latency spikes, and timed (possibly flapping) partitions. Pairs of
+//! nodes without a direct link talk over shortest-path routes.
 
 pub mod latency;
 pub mod loss;
 pub mod partition;
+pub mod route;
 pub mod spike;
+pub mod topology;
 
 pub use latency::Latency;
 pub use loss::{BadPeriods, GilbertElliott, Loss};
 pub use partition::{Direction, Flap, Partition};
 pub use spike::{Spike, SpikeChange};
+pub use topology::Topology;
 
 use crate::sim::agent::NodeId;
 use crate::sim::rng::Stream;
@@ -65,6 +69,33 @@ impl Link {
     }
 }
 
+impl Link {
+    /// Draws the fate of a message entering the link at `now`: its delay
+    /// (from the distribution in force at `now`), whether it is lost and,
+    /// if `may_duplicate` and not lost, whether it is duplicated and the
+    /// copy's delay.
+    fn carry(&mut self, now: Nanos, may_duplicate: bool) -> Transmit {
+        let Link {
+            model,
+            rng,
+            bad,
+            bad_periods,
+        } = self;
+        let (dist, add) = spike::delay_model(&model.latency, &model.spikes, now);
+        let delay = dist.sample(rng).saturating_add(add);
+        let lost = model.loss.lose(bad, rng);
+        bad_periods.note(*bad, now);
+        if lost {
+            return Transmit::Lost;
+        }
+        if may_duplicate && rng.bernoulli(model.duplicate) {
+            let copy = dist.sample(rng).saturating_add(add);
+            return Transmit::Duplicate(now + delay, now + copy);
+        }
+        Transmit::Deliver(now + delay)
+    }
+}
+
 /// What happened to a message handed to the network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transmit {
@@ -77,7 +108,7 @@ pub enum Transmit {
     Lost,
     /// An active partition dropped it.
     Cut,
-    /// There is no link from sender to receiver.
+    /// There is no link from sender to receiver, and no route.
     NoRoute,
 }
 
@@ -88,6 +119,8 @@ pub struct Network {
     /// Dense lookup from (from, to) to the edge, row-major by `from`.
     edges: Vec<Option<EdgeIndex>>,
     partitions: Vec<Partition>,
+    /// Routes for pairs without a direct link; see [`Network::compute_routes`].
+    routes: route::Routes,
 }
 
 impl Network {
@@ -102,6 +135,7 @@ impl Network {
             graph,
             edges: vec![None; n * n],
             partitions: Vec::new(),
+            routes: route::Routes::default(),
         }
     }
 
@@ -145,6 +179,29 @@ impl Network {
         self.edges[self.index(from, to)].map(|e| &self.graph[e])
     }
 
+    /// Computes the shortest-path routes of every pair of nodes without a
+    /// direct link (see [`route`]). Call it once the links are set;
+    /// without it such pairs have no route.
+    pub fn compute_routes(&mut self) {
+        self.routes = route::Routes::compute(&self.graph, &self.edges);
+    }
+
+    /// The nodes a message from `from` to `to` passes through, both ends
+    /// included: the two ends for a direct link, the whole route
+    /// otherwise; `None` when there is neither.
+    pub fn path(&self, from: NodeId, to: NodeId) -> Option<Vec<NodeId>> {
+        if self.edges[self.index(from, to)].is_some() {
+            return Some(vec![from, to]);
+        }
+        let hops = self.routes.get(from, to, self.node_count())?;
+        let mut nodes = vec![from];
+        for i in hops {
+            let (_, next) = self.graph.edge_endpoints(self.routes.hop(i))?;
+            nodes.push(next.index() as NodeId);
+        }
+        Some(nodes)
+    }
+
     pub fn add_partition(&mut self, p: Partition) {
         self.partitions.push(p);
     }
@@ -168,32 +225,36 @@ impl Network {
     /// [`Loss::lose`]); and, for a message not lost, whether it is
     /// duplicated, then the duplicate's own delay. A probability of 0 or 1
     /// draws nothing, so a link without duplication draws exactly as
-    /// before duplication existed.
+    /// before duplication existed. Between nodes without a direct link the
+    /// message follows its route, if [`Network::compute_routes`] found
+    /// one; partitions apply to its two ends only, never to the relays.
     pub fn transmit(&mut self, from: NodeId, to: NodeId, now: Nanos) -> Transmit {
         if self.is_cut(from, to, now) {
             return Transmit::Cut;
         }
         let Some(e) = self.edges[self.index(from, to)] else {
+            return self.transmit_routed(from, to, now);
+        };
+        self.graph[e].carry(now, true)
+    }
+
+    /// A message between nodes without a direct link, over its route:
+    /// each hop draws from its own link as a direct message would, at the
+    /// time the message enters it, except that only the last hop may
+    /// duplicate it. Lost on any hop, it is lost.
+    fn transmit_routed(&mut self, from: NodeId, to: NodeId, now: Nanos) -> Transmit {
+        let Some(hops) = self.routes.get(from, to, self.node_count()) else {
             return Transmit::NoRoute;
         };
-        let Link {
-            model,
-            rng,
-            bad,
-            bad_periods,
-        } = &mut self.graph[e];
-        let (dist, add) = spike::delay_model(&model.latency, &model.spikes, now);
-        let delay = dist.sample(rng).saturating_add(add);
-        let lost = model.loss.lose(bad, rng);
-        bad_periods.note(*bad, now);
-        if lost {
-            return Transmit::Lost;
+        let last = hops.end - 1;
+        let mut at = now;
+        for i in hops {
+            match self.graph[self.routes.hop(i)].carry(at, i == last) {
+                Transmit::Deliver(t) if i < last => at = t,
+                done => return done,
+            }
         }
-        if rng.bernoulli(model.duplicate) {
-            let copy = dist.sample(rng).saturating_add(add);
-            return Transmit::Duplicate(now + delay, now + copy);
-        }
-        Transmit::Deliver(now + delay)
+        unreachable!("a route has at least one hop")
     }
 
     fn index(&self, from: NodeId, to: NodeId) -> usize {

@@ -38,6 +38,7 @@ pub fn build_network(sc: &Scenario, seed: u64) -> Network {
     for p in &sc.partitions {
         net.add_partition(p.clone());
     }
+    net.compute_routes();
     net
 }
 

@@ -14,7 +14,7 @@ pub use error::{Diagnostic, ScenarioError};
 
 use crate::detector::{DetectorKind, Params};
 use crate::fault::FaultSpec;
-use crate::net::{LinkModel, Partition};
+use crate::net::{LinkModel, Partition, Topology};
 use crate::sim::agent::NodeId;
 use crate::sim::time::Nanos;
 use std::path::{Path, PathBuf};
@@ -44,6 +44,11 @@ pub struct Scenario {
     /// One clock per node, in node order (`[[clocks]]`; perfect if not
     /// listed). Offsets carry a common shift so that none is negative.
     pub clocks: Vec<crate::sim::Clock>,
+    /// Which pairs of nodes a direct link joins (`network.topology`);
+    /// other pairs talk over shortest-path routes.
+    pub topology: Topology,
+    /// The `[[regions]]`, in file order; empty without regions.
+    pub regions: Vec<Region>,
     /// Every directed link with its model.
     pub links: Vec<(NodeId, NodeId, LinkModel)>,
     pub partitions: Vec<Partition>,
@@ -52,6 +57,15 @@ pub struct Scenario {
     /// The recorded heartbeats replayed instead of simulating the network
     /// (`[replay]`), shared among clones.
     pub replay: Option<std::sync::Arc<crate::replay::Replay>>,
+}
+
+/// One `[[regions]]` entry: a named group of nodes (a data centre, an
+/// availability zone). Every node is in exactly one region when any is
+/// declared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub name: String,
+    pub nodes: Vec<NodeId>,
 }
 
 /// One `[[detectors]]` entry.

@@ -3,7 +3,7 @@
 use super::table::human;
 use crate::fault::FaultSpec;
 use crate::metrics::curve::CurvePoint;
-use crate::net::{Direction, Latency};
+use crate::net::{Direction, Latency, Topology};
 use crate::run::{window_causes, ScenarioResult};
 use crate::scenario::Scenario;
 use crate::sim::time::Nanos;
@@ -55,6 +55,61 @@ fn names(sc: &Scenario, ids: &[u32]) -> String {
         .map(|&i| sc.nodes[i as usize].as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The topology, the regions and the relayed heartbeat paths, one bullet
+/// each; nothing for a full mesh without regions.
+fn describe_topology(sc: &Scenario) -> String {
+    let mut s = String::new();
+    match sc.topology {
+        Topology::Mesh => {}
+        Topology::Star { hub } => {
+            let _ = writeln!(
+                s,
+                "- **Topology:** star around {}: links only between it and each other node.",
+                sc.nodes[hub as usize]
+            );
+        }
+        t => {
+            let _ = writeln!(s, "- **Topology:** {}.", t.name());
+        }
+    }
+    if !sc.regions.is_empty() {
+        let list: Vec<String> = (sc.regions.iter())
+            .map(|r| format!("{} ({})", r.name, names(sc, &r.nodes)))
+            .collect();
+        let _ = writeln!(s, "- **Regions:** {}.", list.join("; "));
+    }
+    let net = crate::run::build_network(sc, 0);
+    let mut relayed = Vec::new();
+    for &t in &sc.targets {
+        for &m in sc.monitors.iter().filter(|&&m| m != t) {
+            let pair = format!("{} → {}", sc.nodes[t as usize], sc.nodes[m as usize]);
+            match net.path(t, m) {
+                Some(p) if p.len() > 2 => {
+                    relayed.push(format!("{pair} via {}", names(sc, &p[1..p.len() - 1])))
+                }
+                Some(_) => {}
+                None => relayed.push(format!("{pair} unreachable")),
+            }
+        }
+    }
+    if !relayed.is_empty() {
+        let _ = writeln!(
+            s,
+            "- **Relayed heartbeats** (shortest path by mean delay): {}.",
+            relayed.join("; ")
+        );
+    }
+    s
+}
+
+/// The region a partition isolates, if it is exactly one region against
+/// every other node (as `region = "..."` writes it).
+fn isolated_region<'a>(sc: &'a Scenario, p: &crate::net::Partition) -> Option<&'a str> {
+    let r = sc.regions.iter().find(|r| r.nodes == p.a)?;
+    let rest = (0..sc.nodes.len() as u32).filter(|n| !r.nodes.contains(n));
+    rest.eq(p.b.iter().copied()).then_some(r.name.as_str())
 }
 
 /// What the scenario models, as a bullet list.
@@ -138,6 +193,7 @@ pub fn describe_model(sc: &Scenario) -> String {
                 "- **Links carrying heartbeats:** {}.",
                 heartbeat_links.join("; ")
             );
+            s.push_str(&describe_topology(sc));
         }
     }
     for p in &sc.partitions {
@@ -149,13 +205,14 @@ pub fn describe_model(sc: &Scenario) -> String {
         let flap = p.flap.map_or(String::new(), |f| {
             format!(", flapping: cut {} then healed {}, repeated", f.down, f.up)
         });
+        let groups = match isolated_region(sc, p) {
+            Some(r) => format!("region {r} isolated from the others"),
+            None => format!("[{}] | [{}]", names(sc, &p.a), names(sc, &p.b)),
+        };
         let _ = writeln!(
             s,
-            "- **Partition** {}–{}: [{}] | [{}], {dir}{flap}.",
-            p.start,
-            p.end,
-            names(sc, &p.a),
-            names(sc, &p.b)
+            "- **Partition** {}–{}: {groups}, {dir}{flap}.",
+            p.start, p.end
         );
     }
     for f in &sc.faults {

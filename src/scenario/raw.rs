@@ -28,6 +28,8 @@ pub struct RawScenario {
     /// Required unless `replay` is given.
     pub network: Option<Spanned<RawNetwork>>,
     #[serde(default)]
+    pub regions: Vec<Spanned<RawRegion>>,
+    #[serde(default)]
     pub partitions: Vec<Spanned<RawPartition>>,
     #[serde(default)]
     pub faults: Vec<Spanned<RawFault>>,
@@ -80,6 +82,39 @@ pub struct RawNetwork {
     pub links: Vec<Spanned<RawLink>>,
     #[serde(default)]
     pub spikes: Vec<Spanned<RawSpike>>,
+    /// `"mesh"` (default), `"pair"`, `"star"` or `"ring"`.
+    pub topology: Option<Text>,
+    /// The centre of a star.
+    pub hub: Option<Text>,
+    #[serde(default)]
+    pub region_links: Vec<Spanned<RawRegionLink>>,
+}
+
+/// One `[[regions]]` entry: a named group of nodes and the model of the
+/// links inside it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegion {
+    pub name: Text,
+    pub nodes: Spanned<Vec<Text>>,
+    pub latency: Option<Spanned<RawLatency>>,
+    pub loss: Option<Spanned<f64>>,
+    pub loss_model: Option<Spanned<RawLossModel>>,
+    pub duplicate: Option<Spanned<f64>>,
+}
+
+/// One `[[network.region_links]]` entry: the model of the links from one
+/// region to another (and back, unless `symmetric = false`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegionLink {
+    pub from: Text,
+    pub to: Text,
+    pub latency: Spanned<RawLatency>,
+    pub loss: Option<Spanned<f64>>,
+    pub loss_model: Option<Spanned<RawLossModel>>,
+    pub duplicate: Option<Spanned<f64>>,
+    pub symmetric: Option<bool>,
 }
 
 /// `loss_model = { kind = "gilbert-elliott", ... }`.
@@ -139,8 +174,10 @@ pub struct RawLink {
 pub struct RawPartition {
     pub start: Text,
     pub end: Text,
-    pub a: Spanned<Vec<Text>>,
-    pub b: Spanned<Vec<Text>>,
+    pub a: Option<Spanned<Vec<Text>>>,
+    pub b: Option<Spanned<Vec<Text>>>,
+    /// Isolates this region from every other (in place of `a` and `b`).
+    pub region: Option<Text>,
     pub direction: Option<Text>,
     pub flap: Option<Spanned<RawFlap>>,
 }

@@ -1,13 +1,14 @@
 //! From raw structs to a typed [`Scenario`], checking every field.
 
 use super::raw::*;
-use super::{Budget, DetectorConfig, Scenario, ScenarioError};
+use super::{Budget, DetectorConfig, Region, Scenario, ScenarioError};
 use crate::detector::presets::{self, Preset};
 use crate::detector::registry::{self, ParamSpec, ParamUnit, Params};
 use crate::detector::DetectorKind;
 use crate::fault::FaultSpec;
 use crate::net::{
     Direction, Flap, GilbertElliott, Latency, LinkModel, Loss, Partition, Spike, SpikeChange,
+    Topology,
 };
 use crate::protocol::heartbeat::Style;
 use crate::sim::agent::NodeId;
@@ -138,10 +139,16 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         }
     }
     let clocks = clocks(&cx, &raw.clocks, &nodes)?;
-    let links =
+    let (topology, regions, links) =
         match (&raw.network, &raw.replay) {
-            (Some(net), None) => links(&cx, net.get_ref(), &nodes)?,
-            (None, Some(_)) => Vec::new(),
+            (Some(net), None) => {
+                let net = net.get_ref();
+                let topology = topology(&cx, net, &nodes, &monitors)?;
+                let regions = regions(&cx, &raw, &nodes)?;
+                let links = links(&cx, &raw, net, &nodes, topology, &regions)?;
+                (topology, regions, links)
+            }
+            (None, Some(_)) => (Topology::default(), regions(&cx, &raw, &nodes)?, Vec::new()),
             (Some(net), Some(_)) => return cx.err(
                 net.span(),
                 "`[network]` does not apply with `[replay]`: the heartbeats come from the trace; \
@@ -161,7 +168,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
     let partitions = raw
         .partitions
         .iter()
-        .map(|p| partition(&cx, p, &nodes))
+        .map(|p| partition(&cx, p, &nodes, &regions))
         .collect::<R<Vec<_>>>()?;
     let faults = faults(&cx, &raw.faults, &nodes, &monitors, &targets, duration)?;
     let detectors = detectors(&cx, &raw.detectors)?;
@@ -192,6 +199,8 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         monitors,
         targets,
         clocks,
+        topology,
+        regions,
         links,
         partitions,
         faults,
@@ -845,6 +854,7 @@ fn attach_spikes(
     let mut seen: Vec<(LinkSet, Spike)> = Vec::new();
     for raw in &net.spikes {
         let (links, sp) = spike(cx, raw, names)?;
+        spike_links_exist(cx, raw, links.as_ref(), table)?;
         let applies = |links: &LinkSet, pair: &(NodeId, NodeId)| {
             links.as_ref().is_none_or(|l| l.contains(pair))
         };
@@ -878,7 +888,14 @@ fn attach_spikes(
     Ok(())
 }
 
-fn links(cx: &Ctx, net: &RawNetwork, names: &[String]) -> R<Vec<(NodeId, NodeId, LinkModel)>> {
+fn links(
+    cx: &Ctx,
+    raw: &RawScenario,
+    net: &RawNetwork,
+    names: &[String],
+    topology: Topology,
+    regions: &[Region],
+) -> R<Vec<(NodeId, NodeId, LinkModel)>> {
     let default = LinkModel {
         latency: latency(cx, "network.latency", &net.latency)?,
         loss: loss(cx, "network", &net.loss, &net.loss_model)?.unwrap_or(Loss::NONE),
@@ -888,15 +905,7 @@ fn links(cx: &Ctx, net: &RawNetwork, names: &[String]) -> R<Vec<(NodeId, NodeId,
         },
         spikes: Vec::new(),
     };
-    let n = names.len() as NodeId;
-    let mut table: BTreeMap<(NodeId, NodeId), LinkModel> = BTreeMap::new();
-    for from in 0..n {
-        for to in 0..n {
-            if from != to {
-                table.insert((from, to), default.clone());
-            }
-        }
-    }
+    let mut table = topology_links(cx, raw, net, names.len(), topology, regions, &default)?;
     let mut overridden = BTreeSet::new();
     for raw in &net.links {
         let l = raw.get_ref();
@@ -923,6 +932,18 @@ fn links(cx: &Ctx, net: &RawNetwork, names: &[String]) -> R<Vec<(NodeId, NodeId,
             pairs.push((to, from));
         }
         for pair in pairs {
+            if !table.contains_key(&pair) {
+                return cx.err(
+                    raw.span(),
+                    format!(
+                        "`network.links`: topology = \"{}\" has no link \"{}\" -> \"{}\"; \
+                         [[network.links]] changes the links of the topology, it does not add any",
+                        topology.name(),
+                        names[pair.0 as usize],
+                        names[pair.1 as usize]
+                    ),
+                );
+            }
             if !overridden.insert(pair) {
                 return cx.err(
                     raw.span(),
@@ -939,6 +960,329 @@ fn links(cx: &Ctx, net: &RawNetwork, names: &[String]) -> R<Vec<(NodeId, NodeId,
     Ok(table.into_iter().map(|((f, t), m)| (f, t, m)).collect())
 }
 
+/// `network.topology` (and `network.hub` for a star).
+fn topology(cx: &Ctx, net: &RawNetwork, names: &[String], monitors: &[NodeId]) -> R<Topology> {
+    let hub = match &net.hub {
+        Some(h) => Some((cx.node("network.hub", names, h)?, h.span())),
+        None => None,
+    };
+    let (name, span) = match &net.topology {
+        Some(t) => (t.get_ref().as_str(), t.span()),
+        None => ("mesh", 0..0),
+    };
+    if let (Some((_, hub_span)), false) = (&hub, name == "star") {
+        return cx.err(
+            hub_span.clone(),
+            format!("`network.hub` applies only to topology = \"star\", not \"{name}\""),
+        );
+    }
+    let n = names.len();
+    Ok(match name {
+        "mesh" => Topology::Mesh,
+        "pair" if n == 2 => Topology::Pair,
+        "pair" => {
+            return cx.err(
+                span,
+                format!("topology = \"pair\" needs exactly two nodes; this scenario has {n}"),
+            )
+        }
+        "ring" if n >= 3 => Topology::Ring,
+        "ring" => {
+            return cx.err(
+                span,
+                format!("topology = \"ring\" needs at least three nodes; this scenario has {n}"),
+            )
+        }
+        "star" => match (hub, monitors) {
+            (Some((hub, _)), _) => Topology::Star { hub },
+            (None, [only]) => Topology::Star { hub: *only },
+            (None, _) => {
+                return cx.err(
+                    span,
+                    format!(
+                        "topology = \"star\" needs a hub: set `network.hub`, or list one monitor \
+                         (there are {})",
+                        monitors.len()
+                    ),
+                )
+            }
+        },
+        other => {
+            return cx.err(
+                span,
+                format!(
+                    "`network.topology`: unknown topology \"{other}\"; expected \"mesh\", \
+                     \"pair\", \"star\" or \"ring\""
+                ),
+            )
+        }
+    })
+}
+
+/// The `[[regions]]`: each a distinct name and a non-empty list of
+/// nodes; with any region declared, every node is in exactly one.
+fn regions(cx: &Ctx, raw: &RawScenario, names: &[String]) -> R<Vec<Region>> {
+    let mut out: Vec<Region> = Vec::new();
+    for entry in &raw.regions {
+        let r = entry.get_ref();
+        let name = r.name.get_ref();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return cx.err(
+                r.name.span(),
+                "`regions.name`: region names must be non-empty, without spaces",
+            );
+        }
+        if out.iter().any(|o| &o.name == name) {
+            return cx.err(
+                r.name.span(),
+                format!("`regions.name`: region \"{name}\" is declared twice"),
+            );
+        }
+        if r.nodes.get_ref().is_empty() {
+            return cx.err(r.nodes.span(), "`regions.nodes` is empty");
+        }
+        let mut nodes = Vec::new();
+        for n in r.nodes.get_ref() {
+            let id = cx.node("regions.nodes", names, n)?;
+            let earlier = out.iter().find(|o| o.nodes.contains(&id));
+            let home = earlier.map_or(name.as_str(), |o| o.name.as_str());
+            if earlier.is_some() || nodes.contains(&id) {
+                return cx.err(
+                    n.span(),
+                    format!(
+                        "`regions.nodes`: node \"{}\" is already in region \"{home}\"; a node \
+                         belongs to one region",
+                        n.get_ref()
+                    ),
+                );
+            }
+            nodes.push(id);
+        }
+        out.push(Region {
+            name: name.clone(),
+            nodes,
+        });
+    }
+    if let Some(first) = raw.regions.first() {
+        for (id, node) in names.iter().enumerate() {
+            if !out.iter().any(|r| r.nodes.contains(&(id as NodeId))) {
+                let written = raw.nodes.as_ref().and_then(|n| {
+                    (n.monitors.get_ref().iter())
+                        .chain(n.targets.get_ref())
+                        .find(|t| t.get_ref() == node)
+                });
+                let span = written.map_or(first.get_ref().nodes.span(), |t| t.span());
+                return cx.err(
+                    span,
+                    format!(
+                        "node \"{node}\" is in no region; with [[regions]], list every node in \
+                         the `nodes` of one region"
+                    ),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The model of the links inside one region: its own fields, each
+/// defaulting to `[network]`'s.
+fn region_model(cx: &Ctx, r: &RawRegion, default: &LinkModel) -> R<LinkModel> {
+    Ok(LinkModel {
+        latency: match &r.latency {
+            Some(l) => latency(cx, "regions.latency", l)?,
+            None => default.latency.clone(),
+        },
+        loss: loss(cx, "regions", &r.loss, &r.loss_model)?.unwrap_or_else(|| default.loss.clone()),
+        duplicate: match &r.duplicate {
+            Some(p) => cx.probability("regions.duplicate", p)?,
+            None => default.duplicate,
+        },
+        spikes: Vec::new(),
+    })
+}
+
+/// The region a name refers to, by index.
+fn region_index(cx: &Ctx, field: &str, regions: &[Region], v: &Text) -> R<usize> {
+    match regions.iter().position(|r| &r.name == v.get_ref()) {
+        Some(i) => Ok(i),
+        None if regions.is_empty() => cx.err(
+            v.span(),
+            format!(
+                "`{field}`: unknown region \"{}\"; no [[regions]] are declared",
+                v.get_ref()
+            ),
+        ),
+        None => {
+            let known: Vec<String> = regions.iter().map(|r| r.name.clone()).collect();
+            cx.err(
+                v.span(),
+                format!(
+                    "`{field}`: unknown region \"{}\"; regions are {}",
+                    v.get_ref(),
+                    quoted(&known)
+                ),
+            )
+        }
+    }
+}
+
+/// The inter-region table of `[[network.region_links]]`: (from region,
+/// to region) → model. Each direction may be set once.
+fn region_links(
+    cx: &Ctx,
+    net: &RawNetwork,
+    regions: &[Region],
+    default: &LinkModel,
+) -> R<BTreeMap<(usize, usize), LinkModel>> {
+    let mut table = BTreeMap::new();
+    for entry in &net.region_links {
+        let l = entry.get_ref();
+        let from = region_index(cx, "network.region_links.from", regions, &l.from)?;
+        let to = region_index(cx, "network.region_links.to", regions, &l.to)?;
+        if from == to {
+            return cx.err(
+                l.to.span(),
+                "`network.region_links` joins two different regions; the links inside a region \
+                 take the region's `latency`",
+            );
+        }
+        let model = LinkModel {
+            latency: latency(cx, "network.region_links.latency", &l.latency)?,
+            loss: loss(cx, "network.region_links", &l.loss, &l.loss_model)?
+                .unwrap_or_else(|| default.loss.clone()),
+            duplicate: match &l.duplicate {
+                Some(p) => cx.probability("network.region_links.duplicate", p)?,
+                None => default.duplicate,
+            },
+            spikes: Vec::new(),
+        };
+        let mut pairs = vec![(from, to)];
+        if l.symmetric.unwrap_or(true) {
+            pairs.push((to, from));
+        }
+        for (f, t) in pairs {
+            if table.insert((f, t), model.clone()).is_some() {
+                return cx.err(
+                    entry.span(),
+                    format!(
+                        "`network.region_links`: region \"{}\" -> \"{}\" is set twice (an entry \
+                         sets both directions unless it says `symmetric = false`)",
+                        regions[f].name, regions[t].name
+                    ),
+                );
+            }
+        }
+    }
+    Ok(table)
+}
+
+/// Every directed link of the topology with its model: `default`, or
+/// with regions the model of the region both ends are in, or the
+/// `[[network.region_links]]` entry from one end's region to the other's.
+#[allow(clippy::too_many_arguments)]
+fn topology_links(
+    cx: &Ctx,
+    raw: &RawScenario,
+    net: &RawNetwork,
+    n: usize,
+    topology: Topology,
+    regions: &[Region],
+    default: &LinkModel,
+) -> R<BTreeMap<(NodeId, NodeId), LinkModel>> {
+    if let (true, Some(first)) = (regions.is_empty(), net.region_links.first()) {
+        return cx.err(
+            first.span(),
+            "`network.region_links` needs [[regions]] to place the nodes in",
+        );
+    }
+    let mut region_of = vec![usize::MAX; n];
+    for (i, r) in regions.iter().enumerate() {
+        for &node in &r.nodes {
+            region_of[node as usize] = i;
+        }
+    }
+    let intra = raw
+        .regions
+        .iter()
+        .map(|r| region_model(cx, r.get_ref(), default))
+        .collect::<R<Vec<_>>>()?;
+    let inter = region_links(cx, net, regions, default)?;
+    let mut table = BTreeMap::new();
+    for from in 0..n as NodeId {
+        for to in (0..n as NodeId).filter(|&to| topology.has_link(from, to, n)) {
+            let (a, b) = (region_of[from as usize], region_of[to as usize]);
+            let model = if regions.is_empty() {
+                default.clone()
+            } else if a == b {
+                intra[a].clone()
+            } else if let Some(m) = inter.get(&(a, b)) {
+                m.clone()
+            } else {
+                return cx.err(
+                    raw.regions[a.max(b)].get_ref().name.span(),
+                    format!(
+                        "`network.region_links`: no entry from region \"{}\" to region \"{}\"; \
+                         every pair of regions that a link joins needs one (`symmetric`, on by \
+                         default, covers both directions)",
+                        regions[a].name, regions[b].name
+                    ),
+                );
+            };
+            table.insert((from, to), model);
+        }
+    }
+    Ok(table)
+}
+
+/// A spike may only list links the topology has: a routed message sees
+/// the spikes of each link it crosses.
+fn spike_links_exist(
+    cx: &Ctx,
+    raw: &Spanned<RawSpike>,
+    links: Option<&Vec<(NodeId, NodeId)>>,
+    table: &BTreeMap<(NodeId, NodeId), LinkModel>,
+) -> R<()> {
+    let (Some(links), Some(written)) = (links, &raw.get_ref().links) else {
+        return Ok(());
+    };
+    for (pair, text) in links.iter().zip(written.get_ref()) {
+        if !table.contains_key(pair) {
+            return cx.err(
+                text.span(),
+                "`network.spikes.links`: the topology has no such link; list the links a \
+                 routed message crosses",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `region = "..."` in a `[[partitions]]` entry: the region's nodes as
+/// group `a`, every other node as group `b`.
+fn isolated_region(
+    cx: &Ctx,
+    r: &Text,
+    names: &[String],
+    regions: &[Region],
+) -> R<(Vec<NodeId>, Vec<NodeId>)> {
+    let i = region_index(cx, "partitions.region", regions, r)?;
+    let a = regions[i].nodes.clone();
+    let b: Vec<NodeId> = (0..names.len() as NodeId)
+        .filter(|n| !a.contains(n))
+        .collect();
+    if b.is_empty() {
+        return cx.err(
+            r.span(),
+            format!(
+                "`partitions.region`: region \"{}\" holds every node; there is nothing to cut it from",
+                r.get_ref()
+            ),
+        );
+    }
+    Ok((a, b))
+}
+
 fn group(cx: &Ctx, field: &str, list: &Spanned<Vec<Text>>, names: &[String]) -> R<Vec<NodeId>> {
     if list.get_ref().is_empty() {
         return cx.err(list.span(), format!("`{field}` is empty"));
@@ -949,7 +1293,12 @@ fn group(cx: &Ctx, field: &str, list: &Spanned<Vec<Text>>, names: &[String]) -> 
         .collect()
 }
 
-fn partition(cx: &Ctx, raw: &Spanned<RawPartition>, names: &[String]) -> R<Partition> {
+fn partition(
+    cx: &Ctx,
+    raw: &Spanned<RawPartition>,
+    names: &[String],
+    regions: &[Region],
+) -> R<Partition> {
     let p = raw.get_ref();
     let start = cx.duration("partitions.start", &p.start)?;
     let end = cx.duration("partitions.end", &p.end)?;
@@ -959,17 +1308,35 @@ fn partition(cx: &Ctx, raw: &Spanned<RawPartition>, names: &[String]) -> R<Parti
             format!("`partitions.end` ({end}) must be after `partitions.start` ({start})"),
         );
     }
-    let a = group(cx, "partitions.a", &p.a, names)?;
-    let b = group(cx, "partitions.b", &p.b, names)?;
-    if let Some(n) = a.iter().find(|n| b.contains(n)) {
-        return cx.err(
-            p.b.span(),
-            format!(
-                "node \"{}\" is on both sides of the partition",
-                names[*n as usize]
+    let (a, b) =
+        match (&p.region, &p.a, &p.b) {
+            (Some(r), None, None) => isolated_region(cx, r, names, regions)?,
+            (Some(r), _, _) => return cx.err(
+                r.span(),
+                "`partitions.region` takes the place of `a` and `b`; give `region`, or `a` and `b`",
             ),
-        );
-    }
+            (None, Some(ra), Some(rb)) => {
+                let a = group(cx, "partitions.a", ra, names)?;
+                let b = group(cx, "partitions.b", rb, names)?;
+                if let Some(n) = a.iter().find(|n| b.contains(n)) {
+                    return cx.err(
+                        rb.span(),
+                        format!(
+                            "node \"{}\" is on both sides of the partition",
+                            names[*n as usize]
+                        ),
+                    );
+                }
+                (a, b)
+            }
+            (None, _, _) => {
+                return cx.err(
+                    raw.span(),
+                    "`partitions`: give `a` and `b` (two groups of nodes), or `region` (a region \
+                 cut off from every other)",
+                )
+            }
+        };
     let direction = match p.direction.as_ref().map(|d| (d.get_ref().as_str(), d.span())) {
         None | Some(("both", _)) => Direction::Both,
         Some(("a-to-b", _)) => Direction::AToB,

@@ -13,6 +13,7 @@ mod props;
 mod pull;
 mod replay;
 mod sweep;
+mod topology;
 mod tune;
 mod validation;
 
