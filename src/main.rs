@@ -266,7 +266,7 @@ impl Progress {
         let bar = self.bar.get_or_init(|| {
             let bar = indicatif::ProgressBar::new(total as u64).with_elapsed(self.start.elapsed());
             let style = indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:40}] {pos}/{len} scenario seeds, {elapsed} elapsed, ~{eta} left",
+                "{msg} [{bar:40}] {pos}/{len} simulations, {elapsed} elapsed, ~{eta} left",
             )
             .map(|s| s.progress_chars("=> "));
             if let Ok(style) = style {
@@ -403,9 +403,14 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
     match load_all(paths) {
         Ok(scenarios) => {
             for sc in &scenarios {
-                let values: usize = sc.detectors.iter().map(|d| d.values.len()).sum();
+                let values: usize = sc.series().iter().map(|s| s.values.len()).sum();
+                let protocols = if sc.protocols.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} protocols", sc.protocols.len())
+                };
                 outln!(
-                    "ok: {} ({}): {} nodes, {} detectors, {} parameter values, {} seeds",
+                    "ok: {} ({}): {} nodes, {} detectors{protocols}, {} parameter values, {} seeds",
                     sc.path.display(),
                     sc.name,
                     sc.nodes.len(),

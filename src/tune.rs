@@ -82,6 +82,7 @@ fn score_values(
     let mut cfg = sc.detectors[d].clone();
     cfg.values = values.to_vec();
     one.detectors = vec![cfg];
+    one.protocols = Vec::new();
     let res = run_all(vec![one], jobs, &|_, _| {}).map_err(|e| e.to_string())?;
     Ok(curve_points(&res[0]))
 }

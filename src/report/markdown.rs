@@ -1,11 +1,13 @@
 //! The per-scenario `report.md` and the top-level `index.md`/`index.html`.
 
 use super::table::human;
+use crate::detector::registry::ParamUnit;
 use crate::fault::FaultSpec;
+use crate::metrics::cluster::ClusterQos;
 use crate::metrics::curve::CurvePoint;
 use crate::net::{Direction, Latency};
 use crate::run::ScenarioResult;
-use crate::scenario::Scenario;
+use crate::scenario::{ProtocolSettings, Scenario};
 use crate::sim::time::Nanos;
 use std::fmt::Write;
 
@@ -72,39 +74,14 @@ pub fn describe_model(sc: &Scenario) -> String {
         sc.duration,
         sc.warmup
     );
-    let _ = writeln!(
-        s,
-        "- **Heartbeats:** every {} from {} to {}.",
-        sc.interval,
-        names(sc, &sc.targets),
-        names(sc, &sc.monitors)
-    );
-    let heartbeat_links: Vec<String> = sc
-        .links
-        .iter()
-        .filter(|(f, t, _)| sc.targets.contains(f) && sc.monitors.contains(t))
-        .map(|(f, t, m)| {
-            let mut line = format!(
-                "{} → {}: {}, loss {}",
-                sc.nodes[*f as usize],
-                sc.nodes[*t as usize],
-                describe_latency(&m.latency),
-                m.loss
-            );
-            if m.duplicate > 0.0 {
-                let _ = write!(line, ", duplicate {}", m.duplicate);
-            }
-            if !m.spikes.is_empty() {
-                let _ = write!(line, ", {} latency spike(s)", m.spikes.len());
-            }
-            line
-        })
-        .collect();
-    let _ = writeln!(
-        s,
-        "- **Links carrying heartbeats:** {}.",
-        heartbeat_links.join("; ")
-    );
+    if !sc.protocols.is_empty() {
+        s.push_str(&describe_cluster(sc));
+    }
+    if sc.detectors.is_empty() {
+        s.push_str(&describe_links(sc));
+    } else {
+        s.push_str(&describe_pairwise(sc));
+    }
     for p in &sc.partitions {
         let dir = match p.direction {
             Direction::Both => "both ways",
@@ -155,6 +132,211 @@ pub fn describe_model(sc: &Scenario) -> String {
     s
 }
 
+/// The pairwise heartbeats and the links carrying them, as bullets.
+fn describe_pairwise(sc: &Scenario) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "- **Heartbeats:** every {} from {} to {}.",
+        sc.interval,
+        names(sc, &sc.targets),
+        names(sc, &sc.monitors)
+    );
+    let heartbeat_links: Vec<String> = sc
+        .links
+        .iter()
+        .filter(|(f, t, _)| sc.targets.contains(f) && sc.monitors.contains(t))
+        .map(|(f, t, m)| {
+            let mut line = format!(
+                "{} → {}: {}, loss {}",
+                sc.nodes[*f as usize],
+                sc.nodes[*t as usize],
+                describe_latency(&m.latency),
+                m.loss
+            );
+            if m.duplicate > 0.0 {
+                let _ = write!(line, ", duplicate {}", m.duplicate);
+            }
+            if !m.spikes.is_empty() {
+                let _ = write!(line, ", {} latency spike(s)", m.spikes.len());
+            }
+            line
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "- **Links carrying heartbeats:** {}.",
+        heartbeat_links.join("; ")
+    );
+    s
+}
+
+/// The links of a scenario without pairwise heartbeats, in one bullet.
+fn describe_links(sc: &Scenario) -> String {
+    let Some((_, _, first)) = sc.links.first() else {
+        return String::new();
+    };
+    let same = sc.links.iter().all(|(_, _, m)| m == first);
+    let mut line = format!(
+        "- **Links:** {}{}, loss {}",
+        if same { "every link " } else { "by default " },
+        describe_latency(&first.latency),
+        first.loss
+    );
+    if first.duplicate > 0.0 {
+        let _ = write!(line, ", duplicate {}", first.duplicate);
+    }
+    if !same {
+        line.push_str("; some links differ");
+    }
+    line.push_str(".\n");
+    line
+}
+
+/// The cluster members and the membership protocols, as bullets.
+fn describe_cluster(sc: &Scenario) -> String {
+    let mut s = String::new();
+    let n = sc.nodes.len();
+    let shown = if n <= 8 {
+        sc.nodes.join(", ")
+    } else {
+        format!("{}, …, {}", sc.nodes[..3].join(", "), sc.nodes[n - 1])
+    };
+    let _ = writeln!(
+        s,
+        "- **Cluster:** {n} members ({shown}); each protocol runs on all of them, in a \
+         simulation of its own per swept value and seed."
+    );
+    for p in &sc.protocols {
+        let values: Vec<String> = p.values.iter().map(|&v| p.swept.unit.format(v)).collect();
+        let _ = writeln!(
+            s,
+            "- **Protocol** {} (`{}`): {}; `{}` = {}.",
+            p.label,
+            p.kind.name,
+            describe_settings(&p.settings[0], p.swept.name),
+            p.swept.name,
+            values.join(", ")
+        );
+    }
+    s
+}
+
+/// One protocol configuration in words, leaving out the swept parameter.
+fn describe_settings(settings: &ProtocolSettings, swept: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut add = |name: &str, text: String| {
+        if name != swept {
+            parts.push(text);
+        }
+    };
+    match settings {
+        ProtocolSettings::Gossip(g) => {
+            add("interval", format!("gossip every {}", g.interval));
+            add("fanout", format!("to {} random member(s)", g.fanout));
+            add("fail", format!("T_fail {}", g.fail));
+            add("cleanup", format!("T_cleanup {}", g.cleanup));
+        }
+        ProtocolSettings::KMonitor(k) => {
+            add(
+                "k",
+                format!("each member watched by its {} ring successor(s)", k.k),
+            );
+            add("interval", format!("heartbeat every {}", k.interval));
+            let spec = &k.detector.swept;
+            let mut detector = format!("detector `{}`", k.detector.name);
+            if spec.name != swept {
+                let _ = write!(
+                    detector,
+                    " at {} = {}",
+                    spec.name,
+                    spec.unit.format(k.threshold)
+                );
+            }
+            let params: Vec<String> = k
+                .params
+                .iter()
+                .filter(|(n, _)| *n != swept)
+                .map(|(n, v)| {
+                    let unit = k.detector.param(n).map_or(ParamUnit::Number, |p| p.unit);
+                    format!("{n} {}", unit.format(v))
+                })
+                .collect();
+            if !params.is_empty() {
+                let _ = write!(detector, " ({})", params.join(", "));
+            }
+            parts.push(detector);
+        }
+        ProtocolSettings::Swim(w) => {
+            add("period", format!("period {}", w.period));
+            add("ping_timeout", format!("ping timeout {}", w.ping_timeout));
+            add(
+                "indirect_probes",
+                format!("{} indirect probes", w.indirect_probes),
+            );
+            add(
+                "suspicion_mult",
+                format!("suspicion mult {}", w.suspicion_mult),
+            );
+            parts.push(format!(
+                "Lifeguard awareness {}, confirmations {}, nacks {}, buddy {}",
+                w.awareness, w.suspicion_confirmations, w.nacks, w.buddy
+            ));
+        }
+    }
+    parts.join(", ")
+}
+
+/// The `report.md` section on membership protocols: the cluster figures
+/// of every protocol × value, pooled over seeds.
+fn cluster_section(res: &ScenarioResult) -> String {
+    let sc = &res.scenario;
+    let mut s = format!(
+        "## Membership protocols\n\n\
+         Each protocol runs on all {} members. For every crash: the time to the first suspicion \
+         anywhere (Suspect or Dead), to the first Dead declaration anywhere (the detection time of \
+         the table and plot above), and until every live member holds the crashed one Dead; \
+         crashes a figure never reached before the restart or the end are counted as missed. \
+         False Dead declarations (a live member declared Dead) are counted per member-hour of up \
+         time, with the longest false Dead period; refuted suspicions are Suspect → Alive changes \
+         about a live member. Load is per member per second, from each protocol's wire size. \
+         Definitions: `docs/metrics.md`; columns: `clusters.csv` in `docs/output.md`.\n\n\
+         | protocol | parameter | 1st suspicion (missed) | 1st Dead (missed) | all Dead (missed) | \
+         false Dead / member-h | longest false Dead | refuted | msg / member / s | bytes / member / s |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
+        sc.nodes.len()
+    );
+    let time = |d: &[Nanos], missed: u32| {
+        let mean = (!d.is_empty()).then(|| {
+            let sum: u128 = d.iter().map(|x| u128::from(x.0)).sum();
+            Nanos((sum / d.len() as u128) as u64)
+        });
+        format!("{} ({missed})", human(mean))
+    };
+    for (p, cfg) in sc.protocols.iter().enumerate() {
+        for (v, &value) in cfg.values.iter().enumerate() {
+            let q = ClusterQos::pool(res.seeds.iter().map(|s| &s.clusters[p][v].qos));
+            let _ = writeln!(
+                s,
+                "| {} | {} = {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                cfg.label,
+                cfg.swept.name,
+                cfg.swept.unit.format(value),
+                time(&q.first_suspicion, q.first_suspicion_missed),
+                time(&q.first_dead, q.first_dead_missed),
+                time(&q.all_dead, q.all_dead_missed),
+                opt(q.false_dead_per_member_hour(), rate),
+                human((q.false_dead > 0).then_some(q.false_dead_longest)),
+                q.refuted_suspicions,
+                opt(q.messages_per_member_second(), |m| format!("{m:.2}")),
+                opt(q.bytes_per_member_second(), |b| format!("{b:.0}")),
+            );
+        }
+    }
+    s.push('\n');
+    s
+}
+
 fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or("-".into(), f)
 }
@@ -188,11 +370,21 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
          no mistakes. Ringed points are on the Pareto front: no other setting is faster *and* \
          makes fewer mistakes.\n"
     );
+    if !sc.protocols.is_empty() {
+        s.push_str(
+            "Membership protocols are drawn and tabulated on the same terms: their detection time \
+             is the time from a crash to the first Dead declaration by any member, a mistake is a \
+             false Dead declaration (a live member declared Dead by one member), counted per \
+             member-hour of up time, and 1 − P_A is the share of (observer, member) up time spent \
+             wrongly holding a live member Dead. The section *Membership protocols* below has the \
+             cluster figures.\n\n",
+        );
+    }
     s.push_str("## Table\n\n");
     s.push_str("| detector | parameter | T_D mean [95 % CI] | median | p99 | max | mistakes/h [95 % CI] | 1 − P_A | mean mistake | undetected | front |\n");
     s.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for p in points {
-        let cfg = &sc.detectors[p.detector];
+        let cfg = sc.series_at(p.detector);
         let sm = &p.summary;
         let td = p.detection_ms.map_or("-".into(), |(m, lo, hi)| {
             if lo.is_finite() {
@@ -208,8 +400,8 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
             s,
             "| {} | {} = {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {} |",
             cfg.label,
-            cfg.kind.swept.name,
-            cfg.kind.swept.unit.format(p.value),
+            cfg.param,
+            cfg.unit.format(p.value),
             td,
             human(sm.detection_percentile(50.0)),
             human(sm.detection_percentile(99.0)),
@@ -227,13 +419,21 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
         );
     }
     s.push('\n');
+    if !sc.protocols.is_empty() {
+        s.push_str(&cluster_section(res));
+    }
     s.push_str(&budget_section(res, points));
     s.push_str(
         "\n## Files\n\n- `curve.csv`: the table above, one row per detector × value.\n\
          - `runs.csv`: one row per detector × value × seed (`metrics.csv` holds the same rows).\n\
-         - `tradeoff.svg`: the picture.\n- `summary.txt`: the table printed by `fdsim run`.\n\n\
-         Column definitions: `docs/output.md`; metric definitions: `docs/metrics.md`.\n",
+         - `tradeoff.svg`: the picture.\n- `summary.txt`: the table printed by `fdsim run`.\n",
     );
+    if !sc.protocols.is_empty() {
+        s.push_str(
+            "- `clusters.csv`: the membership-protocol table, one row per protocol × value.\n",
+        );
+    }
+    s.push_str("\nColumn definitions: `docs/output.md`; metric definitions: `docs/metrics.md`.\n");
     s
 }
 
@@ -260,7 +460,7 @@ fn budget_section(res: &ScenarioResult, points: &[CurvePoint]) -> String {
         rate(3.688_879_454 / hours.max(1e-9)),
         hours_to_certify(BUDGETS[2].1)
     );
-    for (d, cfg) in sc.detectors.iter().enumerate() {
+    for (d, cfg) in sc.series().into_iter().enumerate() {
         for (name, budget) in BUDGETS {
             let best = |ok: &dyn Fn(&CurvePoint) -> bool| {
                 points
@@ -271,11 +471,7 @@ fn budget_section(res: &ScenarioResult, points: &[CurvePoint]) -> String {
             };
             let show = |b: Option<(f64, &CurvePoint)>| match b {
                 Some((m, p)) => (
-                    format!(
-                        "{} = {}",
-                        cfg.kind.swept.name,
-                        cfg.kind.swept.unit.format(p.value)
-                    ),
+                    format!("{} = {}", cfg.param, cfg.unit.format(p.value)),
                     ms(m),
                 ),
                 None => ("none".into(), "-".into()),
