@@ -30,8 +30,9 @@
 //!   Dead, so an isolated member keeps trying to heal), from the node's own
 //!   random stream. The first round comes at a uniform random phase in
 //!   `[0, interval)` after start, so members do not gossip in lock step.
-//! - **Exact timeouts.** One timer, set for the earliest pending deadline
-//!   (a T_fail or a T_cleanup), fires exactly when a member is due.
+//! - **Exact timeouts.** One timer, never later than the earliest pending
+//!   deadline (a T_fail or a T_cleanup), fires exactly when a member is
+//!   due.
 //!
 //! Wire format (what [`GossipAgent::wire_bytes`] counts): an 8-byte header
 //! (sender id and entry count, 4 bytes each) and one 8-byte heartbeat per
@@ -222,7 +223,10 @@ impl GossipAgent {
         self.arm(ctx);
     }
 
-    /// Sets the check timer for the earliest pending deadline.
+    /// Makes sure the check timer fires no later than the earliest pending
+    /// deadline. A timer already set earlier is kept: when it fires early,
+    /// [`GossipAgent::check`] finds nobody due and sets it again, which
+    /// costs less than moving it at every message.
     fn arm(&mut self, ctx: &mut Ctx<'_, Digest>) {
         let me = self.me as usize;
         let next = (0..self.heartbeats.len())
@@ -233,14 +237,14 @@ impl GossipAgent {
                 State::Forgotten => None,
             })
             .min();
-        if next == self.armed {
+        let Some(at) = next else {
+            return;
+        };
+        if self.armed.is_some_and(|armed| armed <= at) {
             return;
         }
-        self.armed = next;
-        match next {
-            Some(at) => ctx.set_timer(CHECK_TIMER, at.saturating_sub(ctx.now())),
-            None => ctx.cancel_timer(CHECK_TIMER),
-        }
+        self.armed = Some(at);
+        ctx.set_timer(CHECK_TIMER, at.saturating_sub(ctx.now()));
     }
 
     /// Takes in one received table.
