@@ -102,13 +102,10 @@ impl ClusterQos {
     /// Dead period, and 1 − P_A the share of pair up time some observer
     /// spent wrongly holding a live member Dead.
     pub fn as_run_qos(&self) -> RunQos {
-        let suspect_time = if self.pair_up_ns > 0 {
-            let scaled = u128::from(self.false_dead_time.0) * u128::from(self.member_up_time.0)
-                / self.pair_up_ns;
-            Nanos(scaled.min(u128::from(u64::MAX)) as u64)
-        } else {
-            Nanos::ZERO
-        };
+        let scaled = (u128::from(self.false_dead_time.0) * u128::from(self.member_up_time.0))
+            .checked_div(self.pair_up_ns)
+            .unwrap_or(0);
+        let suspect_time = Nanos(scaled.min(u128::from(u64::MAX)) as u64);
         RunQos {
             detections: self.first_dead.clone(),
             undetected: self.first_dead_missed,

@@ -3,6 +3,7 @@
 mod check;
 mod cli;
 mod clocks;
+mod cluster;
 mod determinism;
 mod exact;
 mod faults;
