@@ -65,8 +65,8 @@ fdsim run scenarios/lan-pair.toml --seeds 3\n  fdsim run scenarios/wan-pair.toml
 For each scenario NAME it writes under OUT/NAME/: curve.csv (one row per detector x value, \
 pooled over seeds, with 95 % intervals), runs.csv and metrics.csv (one row per detector x value \
 x seed), tradeoff.svg (detection time against mistakes per hour), report.md and summary.txt (the \
-table printed here); and OUT/index.md and OUT/index.html linking them. Files are replaced \
-atomically."
+table printed here), and for scenarios with [[protocols]] clusters.csv (one row per protocol x \
+value); and OUT/index.md and OUT/index.html linking them. Files are replaced atomically."
     )]
     Run {
         /// Scenario files, or directories whose *.toml files are all run.
