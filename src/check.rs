@@ -110,8 +110,8 @@ pub fn fingerprint(text: &str) -> String {
 
 impl BaselinePoint {
     fn from_point(res: &ScenarioResult, p: &CurvePoint) -> BaselinePoint {
-        let cfg = &res.scenario.detectors[p.detector];
-        let unit = cfg.kind.swept.unit;
+        let cfg = res.scenario.series_at(p.detector);
+        let unit = cfg.unit;
         let ms: Vec<f64> = p
             .summary
             .detections
@@ -128,9 +128,9 @@ impl BaselinePoint {
             .collect();
         let unavail = mean_se(&per_seed);
         BaselinePoint {
-            detector: cfg.label.clone(),
-            kind: cfg.kind.name.to_string(),
-            param: cfg.kind.swept.name.to_string(),
+            detector: cfg.label.to_string(),
+            kind: cfg.kind.to_string(),
+            param: cfg.param.to_string(),
             value: p.value,
             value_text: unit.format(p.value),
             crashes: p.summary.crashes,

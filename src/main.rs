@@ -65,8 +65,8 @@ fdsim run scenarios/lan-pair.toml --seeds 3\n  fdsim run scenarios/wan-pair.toml
 For each scenario NAME it writes under OUT/NAME/: curve.csv (one row per detector x value, \
 pooled over seeds, with 95 % intervals), runs.csv and metrics.csv (one row per detector x value \
 x seed), tradeoff.svg (detection time against mistakes per hour), report.md and summary.txt (the \
-table printed here); and OUT/index.md and OUT/index.html linking them. Files are replaced \
-atomically."
+table printed here), and for scenarios with [[protocols]] clusters.csv (one row per protocol x \
+value); and OUT/index.md and OUT/index.html linking them. Files are replaced atomically."
     )]
     Run {
         /// Scenario files, or directories whose *.toml files are all run.
@@ -287,7 +287,7 @@ impl Progress {
         let bar = self.bar.get_or_init(|| {
             let bar = indicatif::ProgressBar::new(total as u64).with_elapsed(self.start.elapsed());
             let style = indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:40}] {pos}/{len} scenario seeds, {elapsed} elapsed, ~{eta} left",
+                "{msg} [{bar:40}] {pos}/{len} simulations, {elapsed} elapsed, ~{eta} left",
             )
             .map(|s| s.progress_chars("=> "));
             if let Ok(style) = style {
@@ -425,9 +425,14 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
     match load_all(paths) {
         Ok(scenarios) => {
             for sc in &scenarios {
-                let values: usize = sc.detectors.iter().map(|d| d.values.len()).sum();
+                let values: usize = sc.series().iter().map(|s| s.values.len()).sum();
+                let protocols = if sc.protocols.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} protocols", sc.protocols.len())
+                };
                 outln!(
-                    "ok: {} ({}): {} nodes, {} detectors, {} parameter values, {} seeds",
+                    "ok: {} ({}): {} nodes, {} detectors{protocols}, {} parameter values, {} seeds",
                     sc.path.display(),
                     sc.name,
                     sc.nodes.len(),

@@ -1,7 +1,9 @@
 //! Scoring: Chen, Toueg and Aguilera's QoS metrics, computed exactly from
-//! the arrival stream and the ground truth, and their aggregation.
+//! the arrival stream and the ground truth, and their aggregation; and the
+//! cluster metrics of membership protocols.
 
 pub mod attribution;
+pub mod cluster;
 pub mod curve;
 pub mod interval;
 pub mod qos;

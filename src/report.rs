@@ -8,7 +8,7 @@ pub mod rows;
 pub mod table;
 
 pub use files::{to_csv, write_atomic};
-pub use rows::{curve_points, curve_rows, run_rows, CurveRow, RunRow};
+pub use rows::{cluster_rows, curve_points, curve_rows, run_rows, ClusterRow, CurveRow, RunRow};
 pub use table::{human, table};
 
 use crate::metrics::curve::CurvePoint;
@@ -18,7 +18,8 @@ use std::path::Path;
 
 /// Writes every output of every scenario under `out`, each file atomically:
 /// `NAME/{runs.csv, metrics.csv, curve.csv, tradeoff.svg, report.md,
-/// summary.txt}` and the top-level `index.md` and `index.html`.
+/// summary.txt}` (and `clusters.csv` for a scenario with protocols) and
+/// the top-level `index.md` and `index.html`.
 pub fn write_all(out: &Path, results: Vec<ScenarioResult>) -> io::Result<()> {
     let mut done: Vec<(ScenarioResult, Vec<CurvePoint>)> = Vec::new();
     for res in results {
@@ -40,6 +41,9 @@ pub fn write_scenario(out: &Path, res: &ScenarioResult) -> io::Result<Vec<CurveP
     write_atomic(&dir.join("runs.csv"), &runs)?;
     write_atomic(&dir.join("metrics.csv"), &runs)?;
     write_atomic(&dir.join("curve.csv"), &to_csv(&curve_rows(res, &points))?)?;
+    if !res.scenario.protocols.is_empty() {
+        write_atomic(&dir.join("clusters.csv"), &to_csv(&cluster_rows(res))?)?;
+    }
     let svg = plot::tradeoff_svg(res, &points).map_err(io::Error::other)?;
     write_atomic(&dir.join("tradeoff.svg"), svg.as_bytes())?;
     write_atomic(

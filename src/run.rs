@@ -1,5 +1,9 @@
 //! Running scenarios: one simulation per seed, every detector scored on
-//! the recorded arrival stream, seeds in parallel with deterministic order.
+//! the recorded arrival stream; one more simulation per membership
+//! protocol, swept value and seed ([`cluster`]); all in parallel with a
+//! deterministic order.
+
+pub mod cluster;
 
 use crate::detector::Env;
 use crate::fault::{self, FaultSpec, Outage, PauseWindow};
@@ -8,7 +12,9 @@ use crate::net::{Loss, Network};
 use crate::protocol::heartbeat::{HeartbeatAgent, Logged, Style};
 use crate::replay::Replay;
 use crate::scenario::Scenario;
+use crate::sim::agent::Agent;
 use crate::sim::{Nanos, NetStats, NodeId, Sim};
+use cluster::ClusterRun;
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -16,10 +22,16 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct SeedResult {
     pub seed: u64,
-    /// `qos[d][v]`: detector `d` at its `v`-th swept value, pooled over all
-    /// monitored pairs.
+    /// `qos[i][v]`: series `i` ([`Scenario::series`]: detectors, then
+    /// protocols) at its `v`-th swept value. For a detector, pooled over
+    /// all monitored pairs; for a protocol, the pairwise view of its
+    /// cluster metrics ([`crate::metrics::cluster::ClusterQos::as_run_qos`]).
     pub qos: Vec<Vec<RunQos>>,
+    /// Message accounting of the pairwise heartbeat simulation (all zero
+    /// without detectors).
     pub stats: NetStats,
+    /// `clusters[p][v]`: protocol `p` at its `v`-th swept value.
+    pub clusters: Vec<Vec<ClusterRun>>,
 }
 
 /// The outcome of every seed of one scenario, in seed order.
@@ -79,6 +91,13 @@ pub fn build_sim(sc: &Scenario, seed: u64) -> (Sim<HeartbeatAgent>, Vec<Outage>)
         .map(|id| agent(sc, id).with_jitter(sc.jitter.clone()))
         .collect();
     let mut sim = Sim::new(net, agents, clocks, seed);
+    let outages = schedule_faults(&mut sim, sc, seed);
+    (sim, outages)
+}
+
+/// Schedules the crashes, restarts, pauses and slow windows of `sc` in
+/// `sim` and returns the outages.
+pub fn schedule_faults<A: Agent>(sim: &mut Sim<A>, sc: &Scenario, seed: u64) -> Vec<Outage> {
     let outages = fault::outages(&sc.faults, seed, sc.duration, &sc.nodes);
     for o in &outages {
         sim.schedule_crash(o.node, o.crash);
@@ -92,7 +111,7 @@ pub fn build_sim(sc: &Scenario, seed: u64) -> (Sim<HeartbeatAgent>, Vec<Outage>)
     for (node, start, end, factor) in fault::slow_windows(&sc.faults) {
         sim.add_slow_window(node, start, end, factor);
     }
-    (sim, outages)
+    outages
 }
 
 /// Every monitored pair `(monitor, target)`, in scoring order.
@@ -248,9 +267,52 @@ pub struct Heartbeats {
     pub windows: Vec<FaultWindows>,
 }
 
-/// Simulates (or replays) one seed and scores every detector at every
-/// swept value.
+/// Simulates one seed: every detector at every swept value on one
+/// heartbeat simulation, and every protocol at every swept value on a
+/// simulation of its own.
 pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
+    let pairwise = (!sc.detectors.is_empty()).then(|| run_pairwise(sc, seed));
+    let clusters = sc
+        .protocols
+        .iter()
+        .enumerate()
+        .map(|(p, cfg)| {
+            (0..cfg.values.len())
+                .map(|v| cluster::run_protocol(sc, seed, p, v))
+                .collect()
+        })
+        .collect();
+    assemble(sc, seed, pairwise, clusters)
+}
+
+/// One seed's result from its parts.
+fn assemble(
+    sc: &Scenario,
+    seed: u64,
+    pairwise: Option<(Vec<Vec<RunQos>>, NetStats)>,
+    clusters: Vec<Vec<ClusterRun>>,
+) -> SeedResult {
+    let (mut qos, stats) = pairwise.unwrap_or_else(|| {
+        let empty = sc
+            .detectors
+            .iter()
+            .map(|d| vec![RunQos::default(); d.values.len()]);
+        (empty.collect(), NetStats::default())
+    });
+    for runs in &clusters {
+        qos.push(runs.iter().map(|r| r.qos.as_run_qos()).collect());
+    }
+    SeedResult {
+        seed,
+        qos,
+        stats,
+        clusters,
+    }
+}
+
+/// The pairwise heartbeats of one seed, simulated or replayed, every
+/// detector scored at every swept value.
+fn run_pairwise(sc: &Scenario, seed: u64) -> (Vec<Vec<RunQos>>, NetStats) {
     let Heartbeats {
         log,
         outages,
@@ -282,43 +344,109 @@ pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
             }
         }
     }
-    SeedResult { seed, qos, stats }
+    (qos, stats)
 }
 
-/// Runs every scenario × seed on a pool of `jobs` threads. Results come
-/// back in scenario order, seeds in the scenario's order, whatever `jobs`.
+/// One simulation `run_all` hands to a worker.
+#[derive(Clone, Copy, Debug)]
+enum Unit {
+    /// The pairwise heartbeat simulation of scenario `sc`, seed `seed`.
+    Pairwise { sc: usize, seed: u64 },
+    /// Protocol `p` of scenario `sc` at its `v`-th value, seed `seed`.
+    Cluster {
+        sc: usize,
+        seed: u64,
+        p: usize,
+        v: usize,
+    },
+}
+
+enum Outcome {
+    Pairwise(Vec<Vec<RunQos>>, NetStats),
+    Cluster(ClusterRun),
+}
+
+/// Every simulation of every scenario × seed, in result order.
+fn units(scenarios: &[Scenario]) -> Vec<Unit> {
+    let mut out = Vec::new();
+    for (i, sc) in scenarios.iter().enumerate() {
+        for &seed in &sc.seeds {
+            if !sc.detectors.is_empty() {
+                out.push(Unit::Pairwise { sc: i, seed });
+            }
+            for (p, cfg) in sc.protocols.iter().enumerate() {
+                for v in 0..cfg.values.len() {
+                    out.push(Unit::Cluster { sc: i, seed, p, v });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Runs every scenario × seed on a pool of `jobs` threads: the pairwise
+/// simulation of each seed and the simulation of each protocol × value ×
+/// seed are independent units of work. Results come back in scenario
+/// order, seeds in the scenario's order, whatever `jobs`; `on_done` is told
+/// of each finished unit (done, total).
 pub fn run_all(
     scenarios: Vec<Scenario>,
     jobs: usize,
     on_done: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<ScenarioResult>, rayon::ThreadPoolBuildError> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
-    let work: Vec<(usize, u64)> = scenarios
-        .iter()
-        .enumerate()
-        .flat_map(|(i, sc)| sc.seeds.iter().map(move |&s| (i, s)))
-        .collect();
+    let work = units(&scenarios);
     let total = work.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, SeedResult)> = pool.install(|| {
+    let outcomes: Vec<Outcome> = pool.install(|| {
         work.par_iter()
-            .map(|&(i, seed)| {
-                let r = run_seed(&scenarios[i], seed);
+            .map(|&unit| {
+                let outcome = match unit {
+                    Unit::Pairwise { sc, seed } => {
+                        let (qos, stats) = run_pairwise(&scenarios[sc], seed);
+                        Outcome::Pairwise(qos, stats)
+                    }
+                    Unit::Cluster { sc, seed, p, v } => {
+                        Outcome::Cluster(cluster::run_protocol(&scenarios[sc], seed, p, v))
+                    }
+                };
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 on_done(n, total);
-                (i, r)
+                outcome
             })
             .collect()
     });
-    let mut out: Vec<ScenarioResult> = scenarios
-        .into_iter()
-        .map(|scenario| ScenarioResult {
-            scenario,
-            seeds: Vec::new(),
-        })
-        .collect();
-    for (i, r) in results.drain(..) {
-        out[i].seeds.push(r);
+    let mut outcomes = outcomes.into_iter();
+    let mut out = Vec::with_capacity(scenarios.len());
+    for sc in scenarios {
+        let mut seeds = Vec::with_capacity(sc.seeds.len());
+        for &seed in &sc.seeds {
+            let pairwise = if sc.detectors.is_empty() {
+                None
+            } else {
+                match outcomes.next() {
+                    Some(Outcome::Pairwise(q, st)) => Some((q, st)),
+                    _ => unreachable!("units come back in the order they were listed"),
+                }
+            };
+            let clusters = sc
+                .protocols
+                .iter()
+                .map(|cfg| {
+                    (0..cfg.values.len())
+                        .map(|_| match outcomes.next() {
+                            Some(Outcome::Cluster(r)) => r,
+                            _ => unreachable!("units come back in the order they were listed"),
+                        })
+                        .collect()
+                })
+                .collect();
+            seeds.push(assemble(&sc, seed, pairwise, clusters));
+        }
+        out.push(ScenarioResult {
+            scenario: sc,
+            seeds,
+        });
     }
     Ok(out)
 }

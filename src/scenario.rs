@@ -7,11 +7,14 @@
 //! line, column and a caret ([`ScenarioError`]).
 
 pub mod error;
+pub mod protocol;
 pub mod raw;
 mod validate;
 
 pub use error::{Diagnostic, ScenarioError};
+pub use protocol::{ProtocolConfig, ProtocolSettings};
 
+use crate::detector::registry::ParamUnit;
 use crate::detector::{DetectorKind, Params};
 use crate::fault::FaultSpec;
 use crate::net::{LinkModel, Partition, Topology};
@@ -31,14 +34,18 @@ pub struct Scenario {
     pub warmup: Nanos,
     /// One run per seed.
     pub seeds: Vec<u64>,
+    /// Pairwise heartbeat interval (`[heartbeat]`); zero when the scenario
+    /// has no pairwise detectors and gives no `[heartbeat]`.
     pub interval: Nanos,
     /// Extra delay drawn for every heartbeat period (sender jitter), if any.
     pub jitter: Option<crate::net::Latency>,
     /// Push heartbeats (targets send) or pull (monitors ping, targets
     /// answer), from `[heartbeat] style`.
     pub style: crate::protocol::heartbeat::Style,
-    /// Node names; a node's id is its index here.
+    /// Node names; a node's id is its index here. Every node is a member
+    /// of the cluster the `[[protocols]]` run on.
     pub nodes: Vec<String>,
+    /// Pairwise monitors and targets (both empty without `[[detectors]]`).
     pub monitors: Vec<NodeId>,
     pub targets: Vec<NodeId>,
     /// One clock per node, in node order (`[[clocks]]`; perfect if not
@@ -57,6 +64,25 @@ pub struct Scenario {
     /// The recorded heartbeats replayed instead of simulating the network
     /// (`[replay]`), shared among clones.
     pub replay: Option<std::sync::Arc<crate::replay::Replay>>,
+    /// `[[protocols]]`: membership protocols, each simulated on its own
+    /// once per swept value and seed.
+    pub protocols: Vec<ProtocolConfig>,
+}
+
+/// One line of a scenario's trade-off curve: a `[[detectors]]` entry or a
+/// `[[protocols]]` entry. Reports number series detectors first, then
+/// protocols, each in file order (the index of a result's `qos`).
+#[derive(Clone, Copy, Debug)]
+pub struct Series<'a> {
+    pub label: &'a str,
+    /// The detector or protocol kind.
+    pub kind: &'static str,
+    /// The swept parameter's name and unit.
+    pub param: &'static str,
+    pub unit: ParamUnit,
+    pub values: &'a [f64],
+    /// The protocol's index in `protocols`, for a protocol series.
+    pub protocol: Option<usize>,
 }
 
 /// One `[[regions]]` entry: a named group of nodes (a data centre, an
@@ -105,6 +131,32 @@ impl Budget {
 }
 
 impl Scenario {
+    /// Every series: detectors, then protocols.
+    pub fn series(&self) -> Vec<Series<'_>> {
+        let detectors = self.detectors.iter().map(|d| Series {
+            label: &d.label,
+            kind: d.kind.name,
+            param: d.kind.swept.name,
+            unit: d.kind.swept.unit,
+            values: &d.values,
+            protocol: None,
+        });
+        let protocols = self.protocols.iter().enumerate().map(|(i, p)| Series {
+            label: &p.label,
+            kind: p.kind.name,
+            param: p.swept.name,
+            unit: p.swept.unit,
+            values: &p.values,
+            protocol: Some(i),
+        });
+        detectors.chain(protocols).collect()
+    }
+
+    /// Series `i` (detectors first, then protocols).
+    pub fn series_at(&self, i: usize) -> Series<'_> {
+        self.series()[i]
+    }
+
     /// Reads and validates one scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {

@@ -120,6 +120,13 @@ pub fn find_detector<'s>(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    if sc.detectors.is_empty() {
+        return Err(format!(
+            "scenario {} has no [[detectors]]; fdsim trace follows one pairwise detector, and \
+             membership protocols are not traced",
+            sc.name
+        ));
+    }
     let Some(name) = name else {
         return match sc.detectors.as_slice() {
             [only] => Ok(only),

@@ -82,6 +82,7 @@ fn score_values(
     let mut cfg = sc.detectors[d].clone();
     cfg.values = values.to_vec();
     one.detectors = vec![cfg];
+    one.protocols = Vec::new();
     let res = run_all(vec![one], jobs, &|_, _| {}).map_err(|e| e.to_string())?;
     Ok(curve_points(&res[0]))
 }
@@ -109,6 +110,13 @@ pub fn tune(
     only: Option<&str>,
     opts: TuneOptions,
 ) -> Result<Vec<TuneResult>, String> {
+    if sc.detectors.is_empty() {
+        return Err(format!(
+            "scenario {} has no [[detectors]]; fdsim tune tunes pairwise detectors (for \
+             [[protocols]], read clusters.csv from fdsim run)",
+            sc.name
+        ));
+    }
     let chosen: Vec<usize> = (0..sc.detectors.len())
         .filter(|&d| {
             only.is_none_or(|n| sc.detectors[d].label == n || sc.detectors[d].kind.name == n)

@@ -1,11 +1,13 @@
 //! The per-scenario `report.md` and the top-level `index.md`/`index.html`.
 
 use super::table::human;
+use crate::detector::registry::ParamUnit;
 use crate::fault::FaultSpec;
+use crate::metrics::cluster::ClusterQos;
 use crate::metrics::curve::CurvePoint;
 use crate::net::{Direction, Latency, Topology};
 use crate::run::{window_causes, ScenarioResult};
-use crate::scenario::Scenario;
+use crate::scenario::{ProtocolSettings, Scenario};
 use crate::sim::time::Nanos;
 use std::fmt::Write;
 
@@ -127,6 +129,77 @@ pub fn describe_model(sc: &Scenario) -> String {
         sc.duration,
         sc.warmup
     );
+    if !sc.protocols.is_empty() {
+        s.push_str(&describe_cluster(sc));
+    }
+    if sc.detectors.is_empty() {
+        s.push_str(&describe_links(sc));
+    } else {
+        s.push_str(&describe_pairwise(sc));
+    }
+    if sc.replay.is_none() {
+        s.push_str(&describe_topology(sc));
+    }
+    for p in &sc.partitions {
+        let dir = match p.direction {
+            Direction::Both => "both ways",
+            Direction::AToB => "one way, a → b",
+            Direction::BToA => "one way, b → a",
+        };
+        let flap = p.flap.map_or(String::new(), |f| {
+            format!(", flapping: cut {} then healed {}, repeated", f.down, f.up)
+        });
+        let groups = match isolated_region(sc, p) {
+            Some(r) => format!("region {r} isolated from the others"),
+            None => format!("[{}] | [{}]", names(sc, &p.a), names(sc, &p.b)),
+        };
+        let _ = writeln!(
+            s,
+            "- **Partition** {}–{}: {groups}, {dir}{flap}.",
+            p.start, p.end
+        );
+    }
+    for f in &sc.faults {
+        let line = match *f {
+            FaultSpec::Crash { node, at, restart_after } => format!(
+                "- **Crash** of {} at {at}{}.",
+                sc.nodes[node as usize],
+                restart_after.map_or(", for good".to_string(), |r| format!(", restart {r} later"))
+            ),
+            FaultSpec::CrashLoop { node, first, every, down, jitter } => format!(
+                "- **Crash loop** of {}: from {first}, one crash every {every} (+ uniform 0–{jitter}), each down {down}.",
+                sc.nodes[node as usize]
+            ),
+            FaultSpec::Pause { node, at, ref length } => format!(
+                "- **Pause** (stop-the-world) of {} at {at}, length {}.",
+                sc.nodes[node as usize],
+                describe_latency(length)
+            ),
+            FaultSpec::Pauses { node, first, every, ref length } => format!(
+                "- **Pauses** (stop-the-world) of {}: from {first}, on average {every} apart, length {}.",
+                sc.nodes[node as usize],
+                describe_latency(length)
+            ),
+            FaultSpec::Slow { node, start, end, factor } => format!(
+                "- **Slow node** {}: timers {factor}× slower on {start}–{end}.",
+                sc.nodes[node as usize]
+            ),
+            FaultSpec::Churn { node, first, ref mttf, ref mttr } => format!(
+                "- **Churn** of {}: from {first}, up for {} then down for {}, over and over; each restart a new incarnation.",
+                sc.nodes[node as usize],
+                describe_latency(mttf),
+                describe_latency(mttr)
+            ),
+        };
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s
+}
+
+/// The pairwise heartbeats and the links carrying them, as bullets.
+fn describe_pairwise(sc: &Scenario) -> String {
+    let mut s = String::new();
     let _ = match sc.style {
         _ if sc.replay.is_some() => writeln!(
             s,
@@ -193,63 +266,174 @@ pub fn describe_model(sc: &Scenario) -> String {
                 "- **Links carrying heartbeats:** {}.",
                 heartbeat_links.join("; ")
             );
-            s.push_str(&describe_topology(sc));
         }
     }
-    for p in &sc.partitions {
-        let dir = match p.direction {
-            Direction::Both => "both ways",
-            Direction::AToB => "one way, a → b",
-            Direction::BToA => "one way, b → a",
-        };
-        let flap = p.flap.map_or(String::new(), |f| {
-            format!(", flapping: cut {} then healed {}, repeated", f.down, f.up)
-        });
-        let groups = match isolated_region(sc, p) {
-            Some(r) => format!("region {r} isolated from the others"),
-            None => format!("[{}] | [{}]", names(sc, &p.a), names(sc, &p.b)),
-        };
+    s
+}
+
+/// The links of a scenario without pairwise heartbeats, in one bullet.
+fn describe_links(sc: &Scenario) -> String {
+    let Some((_, _, first)) = sc.links.first() else {
+        return String::new();
+    };
+    let same = sc.links.iter().all(|(_, _, m)| m == first);
+    let mut line = format!(
+        "- **Links:** {}{}, loss {}",
+        if same { "every link " } else { "by default " },
+        describe_latency(&first.latency),
+        first.loss
+    );
+    if first.duplicate > 0.0 {
+        let _ = write!(line, ", duplicate {}", first.duplicate);
+    }
+    if !same {
+        line.push_str("; some links differ");
+    }
+    line.push_str(".\n");
+    line
+}
+
+/// The cluster members and the membership protocols, as bullets.
+fn describe_cluster(sc: &Scenario) -> String {
+    let mut s = String::new();
+    let n = sc.nodes.len();
+    let shown = if n <= 8 {
+        sc.nodes.join(", ")
+    } else {
+        format!("{}, …, {}", sc.nodes[..3].join(", "), sc.nodes[n - 1])
+    };
+    let _ = writeln!(
+        s,
+        "- **Cluster:** {n} members ({shown}); each protocol runs on all of them, in a \
+         simulation of its own per swept value and seed."
+    );
+    for p in &sc.protocols {
+        let values: Vec<String> = p.values.iter().map(|&v| p.swept.unit.format(v)).collect();
         let _ = writeln!(
             s,
-            "- **Partition** {}–{}: {groups}, {dir}{flap}.",
-            p.start, p.end
+            "- **Protocol** {} (`{}`): {}; `{}` = {}.",
+            p.label,
+            p.kind.name,
+            describe_settings(&p.settings[0], p.swept.name),
+            p.swept.name,
+            values.join(", ")
         );
     }
-    for f in &sc.faults {
-        let line = match *f {
-            FaultSpec::Crash { node, at, restart_after } => format!(
-                "- **Crash** of {} at {at}{}.",
-                sc.nodes[node as usize],
-                restart_after.map_or(", for good".to_string(), |r| format!(", restart {r} later"))
-            ),
-            FaultSpec::CrashLoop { node, first, every, down, jitter } => format!(
-                "- **Crash loop** of {}: from {first}, one crash every {every} (+ uniform 0–{jitter}), each down {down}.",
-                sc.nodes[node as usize]
-            ),
-            FaultSpec::Pause { node, at, ref length } => format!(
-                "- **Pause** (stop-the-world) of {} at {at}, length {}.",
-                sc.nodes[node as usize],
-                describe_latency(length)
-            ),
-            FaultSpec::Pauses { node, first, every, ref length } => format!(
-                "- **Pauses** (stop-the-world) of {}: from {first}, on average {every} apart, length {}.",
-                sc.nodes[node as usize],
-                describe_latency(length)
-            ),
-            FaultSpec::Slow { node, start, end, factor } => format!(
-                "- **Slow node** {}: timers {factor}× slower on {start}–{end}.",
-                sc.nodes[node as usize]
-            ),
-            FaultSpec::Churn { node, first, ref mttf, ref mttr } => format!(
-                "- **Churn** of {}: from {first}, up for {} then down for {}, over and over; each restart a new incarnation.",
-                sc.nodes[node as usize],
-                describe_latency(mttf),
-                describe_latency(mttr)
-            ),
-        };
-        s.push_str(&line);
-        s.push('\n');
+    s
+}
+
+/// One protocol configuration in words, leaving out the swept parameter.
+fn describe_settings(settings: &ProtocolSettings, swept: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut add = |name: &str, text: String| {
+        if name != swept {
+            parts.push(text);
+        }
+    };
+    match settings {
+        ProtocolSettings::Gossip(g) => {
+            add("interval", format!("gossip every {}", g.interval));
+            add("fanout", format!("to {} random member(s)", g.fanout));
+            add("fail", format!("T_fail {}", g.fail));
+            add("cleanup", format!("T_cleanup {}", g.cleanup));
+        }
+        ProtocolSettings::KMonitor(k) => {
+            add(
+                "k",
+                format!("each member watched by its {} ring successor(s)", k.k),
+            );
+            add("interval", format!("heartbeat every {}", k.interval));
+            let spec = &k.detector.swept;
+            let mut detector = format!("detector `{}`", k.detector.name);
+            if spec.name != swept {
+                let _ = write!(
+                    detector,
+                    " at {} = {}",
+                    spec.name,
+                    spec.unit.format(k.threshold)
+                );
+            }
+            let params: Vec<String> = k
+                .params
+                .iter()
+                .filter(|(n, _)| *n != swept)
+                .map(|(n, v)| {
+                    let unit = k.detector.param(n).map_or(ParamUnit::Number, |p| p.unit);
+                    format!("{n} {}", unit.format(v))
+                })
+                .collect();
+            if !params.is_empty() {
+                let _ = write!(detector, " ({})", params.join(", "));
+            }
+            parts.push(detector);
+        }
+        ProtocolSettings::Swim(w) => {
+            add("period", format!("period {}", w.period));
+            add("ping_timeout", format!("ping timeout {}", w.ping_timeout));
+            add(
+                "indirect_probes",
+                format!("{} indirect probes", w.indirect_probes),
+            );
+            add(
+                "suspicion_mult",
+                format!("suspicion mult {}", w.suspicion_mult),
+            );
+            parts.push(format!(
+                "Lifeguard awareness {}, confirmations {}, nacks {}, buddy {}",
+                w.awareness, w.suspicion_confirmations, w.nacks, w.buddy
+            ));
+        }
     }
+    parts.join(", ")
+}
+
+/// The `report.md` section on membership protocols: the cluster figures
+/// of every protocol × value, pooled over seeds.
+fn cluster_section(res: &ScenarioResult) -> String {
+    let sc = &res.scenario;
+    let mut s = format!(
+        "## Membership protocols\n\n\
+         Each protocol runs on all {} members. For every crash: the time to the first suspicion \
+         anywhere (Suspect or Dead), to the first Dead declaration anywhere (the detection time of \
+         the table and plot above), and until every live member holds the crashed one Dead; \
+         crashes a figure never reached before the restart or the end are counted as missed. \
+         False Dead declarations (a live member declared Dead) are counted per member-hour of up \
+         time, with the longest false Dead period; refuted suspicions are Suspect → Alive changes \
+         about a live member. Load is per member per second, from each protocol's wire size. \
+         Definitions: `docs/metrics.md`; columns: `clusters.csv` in `docs/output.md`.\n\n\
+         | protocol | parameter | 1st suspicion (missed) | 1st Dead (missed) | all Dead (missed) | \
+         false Dead / member-h | longest false Dead | refuted | msg / member / s | bytes / member / s |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
+        sc.nodes.len()
+    );
+    let time = |d: &[Nanos], missed: u32| {
+        let mean = (!d.is_empty()).then(|| {
+            let sum: u128 = d.iter().map(|x| u128::from(x.0)).sum();
+            Nanos((sum / d.len() as u128) as u64)
+        });
+        format!("{} ({missed})", human(mean))
+    };
+    for (p, cfg) in sc.protocols.iter().enumerate() {
+        for (v, &value) in cfg.values.iter().enumerate() {
+            let q = ClusterQos::pool(res.seeds.iter().map(|s| &s.clusters[p][v].qos));
+            let _ = writeln!(
+                s,
+                "| {} | {} = {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                cfg.label,
+                cfg.swept.name,
+                cfg.swept.unit.format(value),
+                time(&q.first_suspicion, q.first_suspicion_missed),
+                time(&q.first_dead, q.first_dead_missed),
+                time(&q.all_dead, q.all_dead_missed),
+                opt(q.false_dead_per_member_hour(), rate),
+                human((q.false_dead > 0).then_some(q.false_dead_longest)),
+                q.refuted_suspicions,
+                opt(q.messages_per_member_second(), |m| format!("{m:.2}")),
+                opt(q.bytes_per_member_second(), |b| format!("{b:.0}")),
+            );
+        }
+    }
+    s.push('\n');
     s
 }
 
@@ -286,11 +470,21 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
          no mistakes. Ringed points are on the Pareto front: no other setting is faster *and* \
          makes fewer mistakes.\n"
     );
+    if !sc.protocols.is_empty() {
+        s.push_str(
+            "Membership protocols are drawn and tabulated on the same terms: their detection time \
+             is the time from a crash to the first Dead declaration by any member, a mistake is a \
+             false Dead declaration (a live member declared Dead by one member), counted per \
+             member-hour of up time, and 1 − P_A is the share of (observer, member) up time spent \
+             wrongly holding a live member Dead. The section *Membership protocols* below has the \
+             cluster figures.\n\n",
+        );
+    }
     s.push_str("## Table\n\n");
     s.push_str("| detector | parameter | T_D mean [95 % CI] | median | p99 | max | mistakes/h [95 % CI] | 1 − P_A | mean mistake | undetected | front |\n");
     s.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for p in points {
-        let cfg = &sc.detectors[p.detector];
+        let cfg = sc.series_at(p.detector);
         let sm = &p.summary;
         let td = p.detection_ms.map_or("-".into(), |(m, lo, hi)| {
             if lo.is_finite() {
@@ -306,8 +500,8 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
             s,
             "| {} | {} = {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {} |",
             cfg.label,
-            cfg.kind.swept.name,
-            cfg.kind.swept.unit.format(p.value),
+            cfg.param,
+            cfg.unit.format(p.value),
             td,
             human(sm.detection_percentile(50.0)),
             human(sm.detection_percentile(99.0)),
@@ -326,13 +520,21 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
     }
     s.push('\n');
     s.push_str(&causes_section(res, points));
+    if !sc.protocols.is_empty() {
+        s.push_str(&cluster_section(res));
+    }
     s.push_str(&budget_section(res, points));
     s.push_str(
         "\n## Files\n\n- `curve.csv`: the table above, one row per detector × value.\n\
          - `runs.csv`: one row per detector × value × seed (`metrics.csv` holds the same rows).\n\
-         - `tradeoff.svg`: the picture.\n- `summary.txt`: the table printed by `fdsim run`.\n\n\
-         Column definitions: `docs/output.md`; metric definitions: `docs/metrics.md`.\n",
+         - `tradeoff.svg`: the picture.\n- `summary.txt`: the table printed by `fdsim run`.\n",
     );
+    if !sc.protocols.is_empty() {
+        s.push_str(
+            "- `clusters.csv`: the membership-protocol table, one row per protocol × value.\n",
+        );
+    }
+    s.push_str("\nColumn definitions: `docs/output.md`; metric definitions: `docs/metrics.md`.\n");
     s
 }
 
@@ -405,7 +607,7 @@ fn budget_section(res: &ScenarioResult, points: &[CurvePoint]) -> String {
         rate(3.688_879_454 / hours.max(1e-9)),
         hours_to_certify(BUDGETS[2].1)
     );
-    for (d, cfg) in sc.detectors.iter().enumerate() {
+    for (d, cfg) in sc.series().into_iter().enumerate() {
         for (name, budget) in BUDGETS {
             let best = |ok: &dyn Fn(&CurvePoint) -> bool| {
                 points
@@ -416,11 +618,7 @@ fn budget_section(res: &ScenarioResult, points: &[CurvePoint]) -> String {
             };
             let show = |b: Option<(f64, &CurvePoint)>| match b {
                 Some((m, p)) => (
-                    format!(
-                        "{} = {}",
-                        cfg.kind.swept.name,
-                        cfg.kind.swept.unit.format(p.value)
-                    ),
+                    format!("{} = {}", cfg.param, cfg.unit.format(p.value)),
                     ms(m),
                 ),
                 None => ("none".into(), "-".into()),

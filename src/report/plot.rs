@@ -126,9 +126,17 @@ pub fn tradeoff_svg(res: &ScenarioResult, points: &[CurvePoint]) -> Result<Strin
         let floor = axis.floor;
         chart
             .configure_mesh()
-            .x_desc("mean detection time, ms (log; bars: 95% CI)")
+            .x_desc(if sc.protocols.is_empty() {
+                "mean detection time, ms (log; bars: 95% CI)"
+            } else {
+                "mean detection time (protocols: to the first Dead), ms (log; bars: 95% CI)"
+            })
             .x_label_formatter(&|v| decimal(*v))
-            .y_desc("mistakes per hour of up time (log; bars: 95% CI)")
+            .y_desc(if sc.protocols.is_empty() {
+                "mistakes per hour of up time (log; bars: 95% CI)"
+            } else {
+                "mistakes per hour; protocols: false Dead per member-hour (log)"
+            })
             .y_label_formatter(&|v| {
                 if (v / floor - 1.0).abs() < 1e-9 {
                     "0".to_string()
@@ -158,7 +166,7 @@ pub fn tradeoff_svg(res: &ScenarioResult, points: &[CurvePoint]) -> Result<Strin
             )))
             .map_err(|e| e.to_string())?;
         let mut labels: Vec<Label> = Vec::new();
-        for (d, cfg) in sc.detectors.iter().enumerate() {
+        for (d, cfg) in sc.series().into_iter().enumerate() {
             let color = PALETTE[d % PALETTE.len()];
             let mut mine: Vec<&&CurvePoint> = drawable.iter().filter(|p| p.detector == d).collect();
             mine.sort_by(|a, b| a.value.total_cmp(&b.value));
@@ -176,7 +184,10 @@ pub fn tradeoff_svg(res: &ScenarioResult, points: &[CurvePoint]) -> Result<Strin
                     color.stroke_width(2),
                 ))
                 .map_err(|e| e.to_string())?
-                .label(format!("{} ({})", cfg.label, cfg.kind.swept.name))
+                .label(match cfg.protocol {
+                    None => format!("{} ({})", cfg.label, cfg.param),
+                    Some(_) => format!("{} ({}; protocol)", cfg.label, cfg.param),
+                })
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
                 });
@@ -204,7 +215,7 @@ pub fn tradeoff_svg(res: &ScenarioResult, points: &[CurvePoint]) -> Result<Strin
                 labels.push(Label {
                     x,
                     y,
-                    text: cfg.kind.swept.unit.format(p.value),
+                    text: cfg.unit.format(p.value),
                     color,
                     priority: if p.pareto { 0 } else { 1 },
                 });

@@ -1,8 +1,9 @@
 //! CSV row structs: one per output file, so the header and column order
 //! are a stable contract (see `docs/output.md`).
 
+use crate::metrics::cluster::ClusterQos;
 use crate::metrics::curve::{mark_pareto, CurvePoint};
-use crate::metrics::{Cause, RunQos, Summary};
+use crate::metrics::{percentile, Cause, RunQos, Summary};
 use crate::run::ScenarioResult;
 use crate::sim::time::Nanos;
 use serde::Serialize;
@@ -51,22 +52,27 @@ fn ms(n: Option<Nanos>) -> Option<f64> {
     n.map(Nanos::as_millis_f64)
 }
 
-/// The rows of `runs.csv` for one scenario, in detector, value, seed
-/// order.
+/// The rows of `runs.csv` for one scenario, in series (detectors, then
+/// protocols), value, seed order. A protocol's row is the pairwise view of
+/// its cluster metrics, with its own simulation's message counts.
 pub fn run_rows(res: &ScenarioResult) -> Vec<RunRow> {
     let sc = &res.scenario;
     let mut rows = Vec::new();
-    for (d, cfg) in sc.detectors.iter().enumerate() {
-        let unit = cfg.kind.swept.unit;
+    for (d, cfg) in sc.series().into_iter().enumerate() {
+        let unit = cfg.unit;
         for (v, &value) in cfg.values.iter().enumerate() {
             for seed in &res.seeds {
                 let q: &RunQos = &seed.qos[d][v];
                 let s = Summary::pool([q]);
+                let stats = match cfg.protocol {
+                    Some(p) => seed.clusters[p][v].stats,
+                    None => seed.stats,
+                };
                 rows.push(RunRow {
                     scenario: sc.name.clone(),
-                    detector: cfg.label.clone(),
-                    kind: cfg.kind.name.to_string(),
-                    param: cfg.kind.swept.name.to_string(),
+                    detector: cfg.label.to_string(),
+                    kind: cfg.kind.to_string(),
+                    param: cfg.param.to_string(),
                     param_value: unit.display_value(value),
                     param_unit: unit.column_unit().to_string(),
                     seed: seed.seed,
@@ -82,8 +88,8 @@ pub fn run_rows(res: &ScenarioResult) -> Vec<RunRow> {
                     mistake_ms_mean: ms(s.mean_mistake()),
                     query_accuracy: s.query_accuracy(),
                     up_time_s: s.up_time.as_secs_f64(),
-                    messages_sent: seed.stats.sent,
-                    messages_delivered: seed.stats.delivered,
+                    messages_sent: stats.sent,
+                    messages_delivered: stats.delivered,
                     mistakes_partition: s.causes.get(Cause::Partition),
                     mistakes_pause: s.causes.get(Cause::Pause),
                     mistakes_slow: s.causes.get(Cause::Slow),
@@ -98,11 +104,11 @@ pub fn run_rows(res: &ScenarioResult) -> Vec<RunRow> {
     rows
 }
 
-/// The trade-off curve of a scenario: one point per detector × value, in
-/// declaration order, with the Pareto front marked.
+/// The trade-off curve of a scenario: one point per series (detector or
+/// protocol) × value, in declaration order, with the Pareto front marked.
 pub fn curve_points(res: &ScenarioResult) -> Vec<CurvePoint> {
     let mut points = Vec::new();
-    for (d, cfg) in res.scenario.detectors.iter().enumerate() {
+    for (d, cfg) in res.scenario.series().into_iter().enumerate() {
         for (v, &value) in cfg.values.iter().enumerate() {
             let runs = res.seeds.iter().map(|s| &s.qos[d][v]);
             points.push(CurvePoint::new(d, v, value, runs));
@@ -157,14 +163,14 @@ pub fn curve_rows(res: &ScenarioResult, points: &[CurvePoint]) -> Vec<CurveRow> 
     points
         .iter()
         .map(|p| {
-            let cfg = &sc.detectors[p.detector];
-            let unit = cfg.kind.swept.unit;
+            let cfg = sc.series_at(p.detector);
+            let unit = cfg.unit;
             let s = &p.summary;
             CurveRow {
                 scenario: sc.name.clone(),
-                detector: cfg.label.clone(),
-                kind: cfg.kind.name.to_string(),
-                param: cfg.kind.swept.name.to_string(),
+                detector: cfg.label.to_string(),
+                kind: cfg.kind.to_string(),
+                param: cfg.param.to_string(),
                 param_value: unit.display_value(p.value),
                 param_unit: unit.column_unit().to_string(),
                 seeds: s.runs,
@@ -195,4 +201,95 @@ pub fn curve_rows(res: &ScenarioResult, points: &[CurvePoint]) -> Vec<CurveRow> 
             }
         })
         .collect()
+}
+
+/// One row of `clusters.csv`: one membership protocol at one swept value,
+/// pooled over every seed (see `docs/output.md`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ClusterRow {
+    pub scenario: String,
+    pub protocol: String,
+    pub kind: String,
+    pub param: String,
+    pub param_value: f64,
+    pub param_unit: String,
+    pub seeds: u32,
+    pub members: u32,
+    pub crashes: u32,
+    pub first_suspicion_ms_mean: Option<f64>,
+    pub first_suspicion_ms_p99: Option<f64>,
+    pub first_suspicion_missed: u32,
+    pub first_dead_ms_mean: Option<f64>,
+    pub first_dead_ms_p99: Option<f64>,
+    pub first_dead_missed: u32,
+    pub all_dead_ms_mean: Option<f64>,
+    pub all_dead_ms_p99: Option<f64>,
+    pub all_dead_ms_max: Option<f64>,
+    pub all_dead_missed: u32,
+    pub false_dead: u64,
+    pub false_dead_per_member_hour: Option<f64>,
+    pub false_dead_ms_mean: Option<f64>,
+    pub false_dead_ms_longest: Option<f64>,
+    pub false_dead_share: Option<f64>,
+    pub false_suspicions: u64,
+    pub refuted_suspicions: u64,
+    pub refuted_per_member_hour: Option<f64>,
+    pub member_up_hours: f64,
+    pub messages_per_member_s: Option<f64>,
+    pub bytes_per_member_s: Option<f64>,
+}
+
+fn mean_ms(v: &[Nanos]) -> Option<f64> {
+    (!v.is_empty()).then(|| {
+        let sum: u128 = v.iter().map(|d| u128::from(d.0)).sum();
+        sum as f64 / v.len() as f64 / 1e6
+    })
+}
+
+/// The rows of `clusters.csv`: protocols in file order, then values.
+pub fn cluster_rows(res: &ScenarioResult) -> Vec<ClusterRow> {
+    let sc = &res.scenario;
+    let mut rows = Vec::new();
+    for (p, cfg) in sc.protocols.iter().enumerate() {
+        let unit = cfg.swept.unit;
+        for (v, &value) in cfg.values.iter().enumerate() {
+            let q = ClusterQos::pool(res.seeds.iter().map(|s| &s.clusters[p][v].qos));
+            let p99 = |d: &[Nanos]| ms(percentile(d, 99.0));
+            rows.push(ClusterRow {
+                scenario: sc.name.clone(),
+                protocol: cfg.label.clone(),
+                kind: cfg.kind.name.to_string(),
+                param: cfg.swept.name.to_string(),
+                param_value: unit.display_value(value),
+                param_unit: unit.column_unit().to_string(),
+                seeds: res.seeds.len() as u32,
+                members: sc.nodes.len() as u32,
+                crashes: q.crashes,
+                first_suspicion_ms_mean: mean_ms(&q.first_suspicion),
+                first_suspicion_ms_p99: p99(&q.first_suspicion),
+                first_suspicion_missed: q.first_suspicion_missed,
+                first_dead_ms_mean: mean_ms(&q.first_dead),
+                first_dead_ms_p99: p99(&q.first_dead),
+                first_dead_missed: q.first_dead_missed,
+                all_dead_ms_mean: mean_ms(&q.all_dead),
+                all_dead_ms_p99: p99(&q.all_dead),
+                all_dead_ms_max: ms(q.all_dead.last().copied()),
+                all_dead_missed: q.all_dead_missed,
+                false_dead: q.false_dead,
+                false_dead_per_member_hour: q.false_dead_per_member_hour(),
+                false_dead_ms_mean: (q.false_dead > 0)
+                    .then(|| q.false_dead_time.as_millis_f64() / q.false_dead as f64),
+                false_dead_ms_longest: (q.false_dead > 0)
+                    .then(|| q.false_dead_longest.as_millis_f64()),
+                false_dead_share: q.false_dead_share(),
+                false_suspicions: q.false_suspicions,
+                refuted_suspicions: q.refuted_suspicions,
+                refuted_per_member_hour: q.refuted_per_member_hour(),
+                member_up_hours: q.member_up_time.as_secs_f64() / 3600.0,
+                messages_per_member_s: q.messages_per_member_second(),
+                bytes_per_member_s: q.bytes_per_member_second(),
+            });
+        }
+    }
+    rows
 }

@@ -1,5 +1,6 @@
 //! The readable summary table printed by `fdsim run`.
 
+use crate::metrics::cluster::ClusterQos;
 use crate::metrics::Summary;
 use crate::run::ScenarioResult;
 use crate::sim::time::Nanos;
@@ -39,11 +40,12 @@ fn unavailability(pa: Option<f64>) -> String {
     }
 }
 
-/// The readable table of one scenario: one line per detector × value,
-/// pooled over seeds.
+/// The readable table of one scenario: one line per detector (or
+/// protocol) × value, pooled over seeds; then, if the scenario runs
+/// membership protocols, their cluster table ([`cluster_table`]).
 pub fn table(res: &ScenarioResult) -> String {
     let sc = &res.scenario;
-    let mut rows: Vec<[String; 8]> = vec![[
+    let mut rows: Vec<Vec<String>> = vec![vec![
         "detector".into(),
         "parameter".into(),
         "T_D mean".into(),
@@ -53,16 +55,12 @@ pub fn table(res: &ScenarioResult) -> String {
         "detected".into(),
         "undetected".into(),
     ]];
-    for (d, cfg) in sc.detectors.iter().enumerate() {
+    for (d, cfg) in sc.series().into_iter().enumerate() {
         for (v, &value) in cfg.values.iter().enumerate() {
             let s = Summary::pool(res.seeds.iter().map(|seed| &seed.qos[d][v]));
-            rows.push([
-                cfg.label.clone(),
-                format!(
-                    "{}={}",
-                    cfg.kind.swept.name,
-                    cfg.kind.swept.unit.format(value)
-                ),
+            rows.push(vec![
+                cfg.label.to_string(),
+                format!("{}={}", cfg.param, cfg.unit.format(value)),
                 human(s.detection_mean()),
                 human(s.detection_percentile(99.0)),
                 rate(s.mistakes_per_hour()),
@@ -72,23 +70,97 @@ pub fn table(res: &ScenarioResult) -> String {
             ]);
         }
     }
-    let widths: Vec<usize> = (0..8)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
+    let what = if sc.detectors.is_empty() {
+        format!("{} members", sc.nodes.len())
+    } else {
+        format!("heartbeat every {}", sc.interval)
+    };
     let mut out = format!(
-        "{} — {} seed{} × {} of virtual time, heartbeat every {}\n",
+        "{} — {} seed{} × {} of virtual time, {what}\n",
         sc.name,
         sc.seeds.len(),
         if sc.seeds.len() == 1 { "" } else { "s" },
         sc.duration,
-        sc.interval
     );
+    out.push_str(&aligned(&rows, 2));
+    if !sc.protocols.is_empty() {
+        out.push_str(&cluster_table(res));
+    }
+    out
+}
+
+/// The cluster figures of every protocol × value, pooled over seeds: mean
+/// times from a crash to the first suspicion, the first Dead declaration
+/// and every live member holding it Dead (missed crashes in brackets);
+/// false Dead declarations per member-hour and the longest false Dead
+/// period; refuted suspicions; load per member.
+pub fn cluster_table(res: &ScenarioResult) -> String {
+    let sc = &res.scenario;
+    let mut rows: Vec<Vec<String>> = vec![[
+        "protocol",
+        "parameter",
+        "1st suspect",
+        "1st Dead",
+        "all Dead",
+        "false Dead/member-h",
+        "longest false Dead",
+        "refuted",
+        "msg/member/s",
+        "B/member/s",
+    ]
+    .map(String::from)
+    .to_vec()];
+    let mean = |d: &[Nanos], missed: u32| {
+        let m = (!d.is_empty()).then(|| {
+            let sum: u128 = d.iter().map(|x| u128::from(x.0)).sum();
+            Nanos((sum / d.len() as u128) as u64)
+        });
+        if missed > 0 {
+            format!("{} (+{missed} missed)", human(m))
+        } else {
+            human(m)
+        }
+    };
+    for (p, cfg) in sc.protocols.iter().enumerate() {
+        for (v, &value) in cfg.values.iter().enumerate() {
+            let q = ClusterQos::pool(res.seeds.iter().map(|s| &s.clusters[p][v].qos));
+            rows.push(vec![
+                cfg.label.clone(),
+                format!("{}={}", cfg.swept.name, cfg.swept.unit.format(value)),
+                mean(&q.first_suspicion, q.first_suspicion_missed),
+                mean(&q.first_dead, q.first_dead_missed),
+                mean(&q.all_dead, q.all_dead_missed),
+                rate(q.false_dead_per_member_hour()),
+                human((q.false_dead > 0).then_some(q.false_dead_longest)),
+                q.refuted_suspicions.to_string(),
+                q.messages_per_member_second()
+                    .map_or("-".into(), |m| format!("{m:.2}")),
+                q.bytes_per_member_second()
+                    .map_or("-".into(), |b| format!("{b:.0}")),
+            ]);
+        }
+    }
+    format!(
+        "\nmembership protocols ({} members; times from a crash, mean over crashes):\n{}",
+        sc.nodes.len(),
+        aligned(&rows, 2)
+    )
+}
+
+/// Rows as aligned text: the first `left` columns left-aligned, the rest
+/// right-aligned, a rule under the header.
+fn aligned(rows: &[Vec<String>], left: usize) -> String {
+    let cols = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
     for (i, r) in rows.iter().enumerate() {
         let line: Vec<String> = r
             .iter()
             .enumerate()
             .map(|(c, cell)| {
-                if c < 2 {
+                if c < left {
                     format!("{cell:<w$}", w = widths[c])
                 } else {
                     format!("{cell:>w$}", w = widths[c])

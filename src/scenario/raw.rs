@@ -12,6 +12,10 @@ pub type Text = Spanned<String>;
 /// parameters, read generically because each kind has its own.
 pub type RawDetector = Spanned<BTreeMap<String, Spanned<toml::Value>>>;
 
+/// One `[[protocols]]` table: `kind`, optional `name`, and the protocol's
+/// parameters, read generically like a detector's.
+pub type RawProtocol = Spanned<BTreeMap<String, Spanned<toml::Value>>>;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
@@ -21,8 +25,9 @@ pub struct RawScenario {
     pub warmup: Option<Text>,
     pub seeds: Option<Spanned<toml::Value>>,
     pub base_seed: Option<Spanned<i64>>,
-    pub heartbeat: RawHeartbeat,
-    pub nodes: Option<RawNodes>,
+    /// Required with `[[detectors]]`; optional for protocols only.
+    pub heartbeat: Option<RawHeartbeat>,
+    pub nodes: Option<Spanned<RawNodes>>,
     #[serde(default)]
     pub clocks: Vec<Spanned<RawClock>>,
     /// Required unless `replay` is given.
@@ -33,7 +38,9 @@ pub struct RawScenario {
     pub partitions: Vec<Spanned<RawPartition>>,
     #[serde(default)]
     pub faults: Vec<Spanned<RawFault>>,
-    pub detectors: Spanned<Vec<RawDetector>>,
+    pub detectors: Option<Spanned<Vec<RawDetector>>>,
+    #[serde(default)]
+    pub protocols: Vec<RawProtocol>,
     /// Heartbeats from a recorded trace instead of the network model.
     pub replay: Option<Spanned<RawReplay>>,
 }
@@ -57,8 +64,12 @@ pub struct RawHeartbeat {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNodes {
-    pub monitors: Spanned<Vec<Text>>,
-    pub targets: Spanned<Vec<Text>>,
+    pub monitors: Option<Spanned<Vec<Text>>>,
+    pub targets: Option<Spanned<Vec<Text>>>,
+    /// A cluster of `n` members named `m0` … `m{n-1}`.
+    pub n: Option<Spanned<i64>>,
+    /// A cluster of named members.
+    pub members: Option<Spanned<Vec<Text>>>,
 }
 
 /// One `[[clocks]]` entry: a node's clock drift and offset.

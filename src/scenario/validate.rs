@@ -1,5 +1,7 @@
 //! From raw structs to a typed [`Scenario`], checking every field.
 
+mod protocols;
+
 use super::raw::*;
 use super::{Budget, DetectorConfig, Region, Scenario, ScenarioError};
 use crate::detector::presets::{self, Preset};
@@ -114,30 +116,22 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         None => Nanos::ZERO,
     };
     let seeds = seeds(&cx, &raw)?;
-    let jitter = match &raw.heartbeat.jitter {
-        Some(j) => Some(latency(&cx, "heartbeat.jitter", j)?),
-        None => None,
-    };
-    let style = style(&cx, raw.heartbeat.style.as_ref())?;
-    let interval = cx.positive("heartbeat.interval", &raw.heartbeat.interval)?;
-    if interval >= duration {
+    // Pairwise detectors, if any: they need heartbeats, monitors and targets.
+    let pairwise = raw
+        .detectors
+        .as_ref()
+        .filter(|d| !d.get_ref().is_empty() || raw.protocols.is_empty())
+        .map(|d| d.span());
+    if pairwise.is_none() && raw.protocols.is_empty() {
         return cx.err(
-            raw.heartbeat.interval.span(),
-            format!(
-                "`heartbeat.interval` ({interval}) must be shorter than `duration` ({duration})"
-            ),
+            0..0,
+            "nothing to score: add at least one [[detectors]] entry (a pairwise detector) or \
+             [[protocols]] entry (a membership protocol)",
         );
     }
-    let (nodes, monitors, targets) = nodes(&cx, raw.nodes.as_ref())?;
-    if let Some(n) = &raw.nodes {
-        let pairs = monitors.iter().any(|m| targets.iter().any(|t| t != m));
-        if !pairs {
-            return cx.err(
-                n.targets.span(),
-                "no target is watched by a different node: list at least one target that is not also the only monitor",
-            );
-        }
-    }
+    let (interval, jitter) = heartbeat(&cx, raw.heartbeat.as_ref(), pairwise.clone(), duration)?;
+    let style = style(&cx, raw.heartbeat.as_ref().and_then(|h| h.style.as_ref()))?;
+    let (nodes, monitors, targets) = nodes(&cx, raw.nodes.as_ref(), pairwise.clone())?;
     let clocks = clocks(&cx, &raw.clocks, &nodes)?;
     let (topology, regions, links) =
         match (&raw.network, &raw.replay) {
@@ -170,8 +164,20 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         .iter()
         .map(|p| partition(&cx, p, &nodes, &regions))
         .collect::<R<Vec<_>>>()?;
-    let faults = faults(&cx, &raw.faults, &nodes, &monitors, &targets, duration)?;
-    let detectors = detectors(&cx, &raw.detectors)?;
+    let cluster = !raw.protocols.is_empty();
+    let faults = faults(
+        &cx,
+        &raw.faults,
+        &nodes,
+        (&monitors, &targets, cluster),
+        duration,
+    )?;
+    let detectors = match (&raw.detectors, &pairwise) {
+        (Some(d), Some(_)) => detectors(&cx, d)?,
+        _ => Vec::new(),
+    };
+    let taken: Vec<&str> = detectors.iter().map(|d| d.label.as_str()).collect();
+    let protocols = protocols::protocols(&cx, &raw.protocols, &nodes, duration, &taken)?;
     let mut seeds = seeds;
     let replay = match &raw.replay {
         Some(r) => {
@@ -206,6 +212,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         faults,
         detectors,
         replay,
+        protocols,
     })
 }
 
@@ -248,10 +255,10 @@ fn replay(
     if let Some(p) = raw.partitions.first() {
         unused(p.span(), "`[[partitions]]`")?;
     }
-    if let Some(j) = &raw.heartbeat.jitter {
+    if let Some(j) = raw.heartbeat.as_ref().and_then(|h| h.jitter.as_ref()) {
         unused(j.span(), "`heartbeat.jitter`")?;
     }
-    if let Some(s) = &raw.heartbeat.style {
+    if let Some(s) = raw.heartbeat.as_ref().and_then(|h| h.style.as_ref()) {
         unused(s.span(), "`heartbeat.style`")?;
     }
     for f in &raw.faults {
@@ -325,6 +332,41 @@ fn replay(
     Ok(replay)
 }
 
+/// `[heartbeat]`: the interval and jitter of pairwise heartbeats. Required
+/// with pairwise detectors (`pairwise` is the span of their array); without
+/// them it may be left out, and the interval is then zero (no heartbeats).
+fn heartbeat(
+    cx: &Ctx,
+    raw: Option<&RawHeartbeat>,
+    pairwise: Option<Range<usize>>,
+    duration: Nanos,
+) -> R<(Nanos, Option<Latency>)> {
+    let Some(raw) = raw else {
+        return match pairwise {
+            Some(span) => cx.err(
+                span,
+                "pairwise [[detectors]] need a [heartbeat] table with `interval` (the period of \
+                 the heartbeats they watch)",
+            ),
+            None => Ok((Nanos::ZERO, None)),
+        };
+    };
+    let jitter = match &raw.jitter {
+        Some(j) => Some(latency(cx, "heartbeat.jitter", j)?),
+        None => None,
+    };
+    let interval = cx.positive("heartbeat.interval", &raw.interval)?;
+    if interval >= duration {
+        return cx.err(
+            raw.interval.span(),
+            format!(
+                "`heartbeat.interval` ({interval}) must be shorter than `duration` ({duration})"
+            ),
+        );
+    }
+    Ok((interval, jitter))
+}
+
 fn seeds(cx: &Ctx, raw: &RawScenario) -> R<Vec<u64>> {
     let base = match &raw.base_seed {
         Some(b) if *b.get_ref() < 0 => return cx.err(b.span(), "`base_seed` must be >= 0"),
@@ -380,11 +422,30 @@ fn seeds(cx: &Ctx, raw: &RawScenario) -> R<Vec<u64>> {
     }
 }
 
-fn nodes(cx: &Ctx, raw: Option<&RawNodes>) -> R<(Vec<String>, Vec<NodeId>, Vec<NodeId>)> {
-    let Some(raw) = raw else {
-        return Ok((vec!["monitor".into(), "target".into()], vec![0], vec![1]));
+/// The most members a `[nodes]` cluster may have (cluster metrics keep an
+/// opinion per ordered pair of members).
+const MAX_MEMBERS: i64 = 1000;
+
+/// The node names, and the pairwise monitors and targets (both empty when
+/// the scenario has no pairwise detectors; `pairwise` is the span of their
+/// array if it has).
+fn nodes(
+    cx: &Ctx,
+    raw: Option<&Spanned<RawNodes>>,
+    pairwise: Option<Range<usize>>,
+) -> R<(Vec<String>, Vec<NodeId>, Vec<NodeId>)> {
+    let Some(spanned) = raw else {
+        let (m, t) = if pairwise.is_some() {
+            (vec![0], vec![1])
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        return Ok((vec!["monitor".into(), "target".into()], m, t));
     };
-    let mut names: Vec<String> = Vec::new();
+    let raw = spanned.get_ref();
+    let cluster = cluster_members(cx, raw)?;
+    let fixed = cluster.is_some();
+    let mut names: Vec<String> = cluster.unwrap_or_default();
     let mut ids = |field: &str, list: &Spanned<Vec<Text>>| -> R<Vec<NodeId>> {
         if list.get_ref().is_empty() {
             return cx.err(list.span(), format!("`nodes.{field}` is empty"));
@@ -397,6 +458,15 @@ fn nodes(cx: &Ctx, raw: Option<&RawNodes>) -> R<(Vec<String>, Vec<NodeId>, Vec<N
             }
             let id = match names.iter().position(|x| x == name) {
                 Some(i) => i,
+                None if fixed => {
+                    return cx.err(
+                        n.span(),
+                        format!(
+                            "`nodes.{field}`: \"{name}\" is not a member; members are {}",
+                            members_text(&names)
+                        ),
+                    )
+                }
                 None => {
                     names.push(name.clone());
                     names.len() - 1
@@ -412,9 +482,104 @@ fn nodes(cx: &Ctx, raw: Option<&RawNodes>) -> R<(Vec<String>, Vec<NodeId>, Vec<N
         }
         Ok(out)
     };
-    let monitors = ids("monitors", &raw.monitors)?;
-    let targets = ids("targets", &raw.targets)?;
+    let (monitors, targets) = match (&raw.monitors, &raw.targets) {
+        (Some(m), Some(t)) => {
+            let monitors = ids("monitors", m)?;
+            let targets = ids("targets", t)?;
+            let pairs = monitors.iter().any(|m| targets.iter().any(|t| t != m));
+            if pairwise.is_some() && !pairs {
+                return cx.err(
+                    t.span(),
+                    "no target is watched by a different node: list at least one target that is not also the only monitor",
+                );
+            }
+            (monitors, targets)
+        }
+        (None, None) if fixed => match pairwise {
+            Some(span) => {
+                return cx.err(
+                    span,
+                    "pairwise [[detectors]] need `nodes.monitors` and `nodes.targets`: which \
+                     members watch which",
+                )
+            }
+            None => (Vec::new(), Vec::new()),
+        },
+        (m, _) => {
+            let missing = if m.is_some() { "targets" } else { "monitors" };
+            return cx.err(
+                spanned.span(),
+                format!(
+                    "`nodes` needs `{missing}`: give both `monitors` and `targets` (who watches \
+                     whom), or a cluster with `n` or `members`"
+                ),
+            );
+        }
+    };
+    if pairwise.is_none() {
+        return Ok((names, Vec::new(), Vec::new()));
+    }
     Ok((names, monitors, targets))
+}
+
+/// The members a `[nodes]` table declares with `n` or `members`, if any.
+fn cluster_members(cx: &Ctx, raw: &RawNodes) -> R<Option<Vec<String>>> {
+    match (&raw.n, &raw.members) {
+        (Some(_), Some(m)) => cx.err(
+            m.span(),
+            "give `nodes.n` (a count, members m0, m1, …) or `nodes.members` (names), not both",
+        ),
+        (Some(n), None) => {
+            let v = *n.get_ref();
+            if !(2..=MAX_MEMBERS).contains(&v) {
+                return cx.err(
+                    n.span(),
+                    format!("`nodes.n` must be in [2, {MAX_MEMBERS}], got {v}"),
+                );
+            }
+            Ok(Some((0..v).map(|i| format!("m{i}")).collect()))
+        }
+        (None, Some(list)) => {
+            let mut names: Vec<String> = Vec::new();
+            for n in list.get_ref() {
+                let name = n.get_ref();
+                if name.is_empty() || name.contains(char::is_whitespace) {
+                    return cx.err(n.span(), "node names must be non-empty, without spaces");
+                }
+                if names.contains(name) {
+                    return cx.err(
+                        n.span(),
+                        format!("node \"{name}\" is listed twice in `nodes.members`"),
+                    );
+                }
+                names.push(name.clone());
+            }
+            if !(2..=MAX_MEMBERS as usize).contains(&names.len()) {
+                return cx.err(
+                    list.span(),
+                    format!(
+                        "`nodes.members` must list between 2 and {MAX_MEMBERS} members, got {}",
+                        names.len()
+                    ),
+                );
+            }
+            Ok(Some(names))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// Member names for an error: all of them when few, else the ends.
+fn members_text(names: &[String]) -> String {
+    if names.len() <= 8 {
+        return quoted(names);
+    }
+    format!(
+        "{}, … , {} ({} members)",
+        quoted(&names[..3]),
+        quoted(&names[names.len() - 2..]),
+        names.len()
+    )
 }
 
 /// The largest clock drift accepted, in parts per million (1 %).
@@ -1067,8 +1232,11 @@ fn regions(cx: &Ctx, raw: &RawScenario, names: &[String]) -> R<Vec<Region>> {
         for (id, node) in names.iter().enumerate() {
             if !out.iter().any(|r| r.nodes.contains(&(id as NodeId))) {
                 let written = raw.nodes.as_ref().and_then(|n| {
-                    (n.monitors.get_ref().iter())
-                        .chain(n.targets.get_ref())
+                    let n = n.get_ref();
+                    [&n.monitors, &n.targets, &n.members]
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|list| list.get_ref())
                         .find(|t| t.get_ref() == node)
                 });
                 let span = written.map_or(first.get_ref().nodes.span(), |t| t.span());
@@ -1367,14 +1535,17 @@ fn partition(
     })
 }
 
+/// The faults. `roles` holds the pairwise monitors and targets and whether
+/// the scenario runs membership protocols: then any node but a pairwise
+/// monitor may crash; otherwise only pairwise targets may.
 fn faults(
     cx: &Ctx,
     raw: &[Spanned<RawFault>],
     names: &[String],
-    monitors: &[NodeId],
-    targets: &[NodeId],
+    roles: (&[NodeId], &[NodeId], bool),
     duration: Nanos,
 ) -> R<Vec<FaultSpec>> {
+    let (monitors, targets, cluster) = roles;
     let mut out = Vec::new();
     // Per node, the windows during which each fault may hold it down.
     let mut windows: Vec<(NodeId, Nanos, Nanos, Range<usize>)> = Vec::new();
@@ -1450,7 +1621,7 @@ fn faults(
                 ),
             );
         }
-        if !targets.contains(&node) {
+        if !cluster && !targets.contains(&node) {
             return cx.err(r.node.span(), "only targets can crash");
         }
         let need = |key: &str, v: &Option<Text>| -> R<Nanos> {

@@ -68,6 +68,10 @@ pub struct NetStats {
     /// Extra copies a link made of messages it delivers (`duplicate`);
     /// each copy is then delivered, cut, dropped or in flight on its own.
     pub duplicated: u64,
+    /// Bytes of the messages counted in `sent`, by the size function given
+    /// to [`Sim::count_bytes_with`] (0 without one). Copies made by a link
+    /// are not counted again.
+    pub bytes_sent: u64,
 }
 
 impl NetStats {
@@ -134,6 +138,8 @@ pub struct Sim<A: Agent> {
     /// Per node: windows `[start, end)` during which its timers run slow
     /// by a factor (a gray failure: the process is up but sluggish).
     slow: Vec<Vec<(Nanos, Nanos, f64)>>,
+    /// Wire size of a message, for [`NetStats::bytes_sent`].
+    wire_bytes: Option<fn(&A::Msg) -> u32>,
 }
 
 impl<A: Agent> Sim<A> {
@@ -170,7 +176,14 @@ impl<A: Agent> Sim<A> {
             paused_until: vec![None; n],
             deferred: (0..n).map(|_| Vec::new()).collect(),
             slow: vec![Vec::new(); n],
+            wire_bytes: None,
         }
+    }
+
+    /// Counts the bytes of every message sent in [`NetStats::bytes_sent`],
+    /// sizing each with `size` (a protocol's wire size).
+    pub fn count_bytes_with(&mut self, size: fn(&A::Msg) -> u32) {
+        self.wire_bytes = Some(size);
     }
 
     /// Keep a [`TraceEvent`] log of the run.
@@ -475,6 +488,9 @@ impl<A: Agent> Sim<A> {
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
         self.stats.sent += 1;
+        if let Some(size) = self.wire_bytes {
+            self.stats.bytes_sent += u64::from(size(&msg));
+        }
         let sent = self.now;
         match self.net.transmit(from, to, sent) {
             Transmit::Deliver(at) => {

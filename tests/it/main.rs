@@ -4,6 +4,7 @@ mod attribution;
 mod check;
 mod cli;
 mod clocks;
+mod cluster;
 mod determinism;
 mod exact;
 mod faults;

@@ -1,0 +1,616 @@
+//! Cluster metrics: a membership protocol's opinion log scored against the
+//! ground truth, exactly and event by event.
+//!
+//! Input: every member's opinion changes ([`MembershipEvent`]) at **true**
+//! times (the run path converts each observer's local times with its
+//! clock), and every node's outages. Definitions (see `docs/metrics.md`):
+//!
+//! - **Opinions.** Every observer starts holding every other member
+//!   [`Verdict::Alive`]. An observer that crashes holds no opinion while
+//!   down and restarts holding everyone Alive; events it logs while down
+//!   are ignored, as are events that repeat the opinion held.
+//! - **Detection**, per crash of a member at c, until it restarts (or the
+//!   run ends): the time from c to the first moment some live member holds
+//!   it Suspect or Dead (*first suspicion*), holds it Dead (*first Dead*),
+//!   and at which every live member holds it Dead (*all Dead*). An opinion
+//!   already held at c counts as detection at 0, as in the pairwise T_D. A
+//!   crash not reached by the restart or the end is counted as missed for
+//!   that figure, never averaged in.
+//! - **Accuracy periods** of an (observer, subject) pair, as in the
+//!   pairwise metrics: from the start (or the observer's restart) while
+//!   the subject is up; after the subject restarts, from the restart if the
+//!   observer then holds it Alive, otherwise from the first time it does.
+//! - A **false Dead declaration** is a change to Dead inside an accuracy
+//!   period at or after the warm-up. Its *false Dead period* runs until
+//!   the observer changes its mind, the subject crashes, the observer
+//!   crashes, or the run ends.
+//! - A **false suspicion** is a change from Alive to Suspect inside an
+//!   accuracy period at or after the warm-up; it is **refuted** if the
+//!   observer next changes back to Alive (not to Dead).
+//! - **Up time**: member up time (the sum over members of the time each is
+//!   up, after the warm-up) normalises the rates ("per member-hour"); pair
+//!   up time (the sum over ordered pairs of distinct members of the time
+//!   both are up) normalises the share of time spent wrongly Dead.
+//!
+//! At equal times, crashes and restarts come before opinion changes.
+
+use super::qos::RunQos;
+use crate::fault::Outage;
+use crate::protocol::membership::{MembershipEvent, Verdict};
+use crate::sim::time::Nanos;
+
+/// What the cluster scorer needs about one run of one protocol.
+#[derive(Clone, Copy, Debug)]
+pub struct ClusterInput<'a> {
+    /// Number of members (node ids `0..members`).
+    pub members: usize,
+    /// Opinion changes at true times, sorted by time; one observer's
+    /// events keep their logged order.
+    pub events: &'a [MembershipEvent],
+    /// Outages of every node, any order.
+    pub outages: &'a [Outage],
+    /// Declarations and suspicions before this true time are not scored,
+    /// and up time is counted from it.
+    pub warmup: Nanos,
+    /// End of the run (exclusive).
+    pub end: Nanos,
+}
+
+/// Cluster metrics of one run of one protocol at one parameter value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClusterQos {
+    /// Crashes of members during the run.
+    pub crashes: u32,
+    /// Per crash detected: time from the crash to the first suspicion
+    /// (Suspect or Dead) by any live member, in crash order.
+    pub first_suspicion: Vec<Nanos>,
+    pub first_suspicion_missed: u32,
+    /// Per crash detected: time to the first Dead declaration anywhere.
+    pub first_dead: Vec<Nanos>,
+    pub first_dead_missed: u32,
+    /// Per crash: time until every live member held it Dead.
+    pub all_dead: Vec<Nanos>,
+    pub all_dead_missed: u32,
+    /// False Dead declarations (live members declared Dead).
+    pub false_dead: u64,
+    /// Summed length of the false Dead periods.
+    pub false_dead_time: Nanos,
+    /// The longest false Dead period.
+    pub false_dead_longest: Nanos,
+    /// Suspicions of live members (Alive → Suspect).
+    pub false_suspicions: u64,
+    /// Of those, the ones the observer took back (Suspect → Alive).
+    pub refuted_suspicions: u64,
+    /// Sum over members of their up time after the warm-up.
+    pub member_up_time: Nanos,
+    /// Sum over ordered pairs of distinct members of the time both were
+    /// up after the warm-up, in nanoseconds.
+    pub pair_up_ns: u128,
+    /// Messages the members sent (set by the run path from the engine).
+    pub messages_sent: u64,
+    /// Bytes of those messages, by the protocol's wire size.
+    pub bytes_sent: u64,
+    /// Members × run length, in seconds: the denominator of the load.
+    pub member_seconds: f64,
+}
+
+impl ClusterQos {
+    /// The run as pairwise QoS, so that protocols share the trade-off
+    /// curve, tables and gates with detectors: detection time is the time
+    /// to the first Dead declaration, a mistake is a false Dead declaration
+    /// (so mistakes per hour are per member-hour), its duration the false
+    /// Dead period, and 1 − P_A the share of pair up time some observer
+    /// spent wrongly holding a live member Dead.
+    pub fn as_run_qos(&self) -> RunQos {
+        let scaled = (u128::from(self.false_dead_time.0) * u128::from(self.member_up_time.0))
+            .checked_div(self.pair_up_ns)
+            .unwrap_or(0);
+        let suspect_time = Nanos(scaled.min(u128::from(u64::MAX)) as u64);
+        RunQos {
+            detections: self.first_dead.clone(),
+            undetected: self.first_dead_missed,
+            mistakes: self.false_dead,
+            mistake_time: self.false_dead_time,
+            up_time: self.member_up_time,
+            suspect_time,
+            // Cluster mistakes are not attributed to fault windows.
+            causes: Default::default(),
+        }
+    }
+
+    /// Adds `other` to this one (pooling seeds); detection times are
+    /// appended unsorted.
+    pub fn merge(&mut self, other: &ClusterQos) {
+        self.crashes += other.crashes;
+        self.first_suspicion
+            .extend_from_slice(&other.first_suspicion);
+        self.first_suspicion_missed += other.first_suspicion_missed;
+        self.first_dead.extend_from_slice(&other.first_dead);
+        self.first_dead_missed += other.first_dead_missed;
+        self.all_dead.extend_from_slice(&other.all_dead);
+        self.all_dead_missed += other.all_dead_missed;
+        self.false_dead += other.false_dead;
+        self.false_dead_time += other.false_dead_time;
+        self.false_dead_longest = self.false_dead_longest.max(other.false_dead_longest);
+        self.false_suspicions += other.false_suspicions;
+        self.refuted_suspicions += other.refuted_suspicions;
+        self.member_up_time += other.member_up_time;
+        self.pair_up_ns += other.pair_up_ns;
+        self.messages_sent += other.messages_sent;
+        self.bytes_sent += other.bytes_sent;
+        self.member_seconds += other.member_seconds;
+    }
+
+    /// Several runs pooled, with every list of detection times sorted.
+    pub fn pool<'a>(runs: impl IntoIterator<Item = &'a ClusterQos>) -> ClusterQos {
+        let mut out = ClusterQos::default();
+        for r in runs {
+            out.merge(r);
+        }
+        out.first_suspicion.sort_unstable();
+        out.first_dead.sort_unstable();
+        out.all_dead.sort_unstable();
+        out
+    }
+
+    fn member_hours(&self) -> Option<f64> {
+        (self.member_up_time.0 > 0).then(|| self.member_up_time.0 as f64 / 3.6e12)
+    }
+
+    /// False Dead declarations per member-hour of up time.
+    pub fn false_dead_per_member_hour(&self) -> Option<f64> {
+        self.member_hours().map(|h| self.false_dead as f64 / h)
+    }
+
+    /// Refuted suspicions per member-hour of up time.
+    pub fn refuted_per_member_hour(&self) -> Option<f64> {
+        self.member_hours()
+            .map(|h| self.refuted_suspicions as f64 / h)
+    }
+
+    /// Share of pair up time spent wrongly holding a live member Dead.
+    pub fn false_dead_share(&self) -> Option<f64> {
+        (self.pair_up_ns > 0).then(|| self.false_dead_time.0 as f64 / self.pair_up_ns as f64)
+    }
+
+    /// Messages sent per member per second of the run.
+    pub fn messages_per_member_second(&self) -> Option<f64> {
+        (self.member_seconds > 0.0).then(|| self.messages_sent as f64 / self.member_seconds)
+    }
+
+    /// Bytes sent per member per second of the run.
+    pub fn bytes_per_member_second(&self) -> Option<f64> {
+        (self.member_seconds > 0.0).then(|| self.bytes_sent as f64 / self.member_seconds)
+    }
+}
+
+/// Marks "no false Dead period open" in [`Scorer::dead_since`].
+const NONE: u64 = u64::MAX;
+
+/// The crash of one member being judged.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    crash: Nanos,
+    suspected: bool,
+    dead: bool,
+    all: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Truth {
+    Crash,
+    Restart,
+}
+
+struct Scorer {
+    n: usize,
+    warmup: Nanos,
+    last: Nanos,
+    up: Vec<bool>,
+    live: u64,
+    /// `[observer * n + subject]` from here on.
+    opinion: Vec<Verdict>,
+    accurate: Vec<bool>,
+    /// Start of the open false Dead period, or [`NONE`].
+    dead_since: Vec<u64>,
+    /// An open suspicion that would count as refuted.
+    false_suspect: Vec<bool>,
+    /// Per subject: live observers holding it Dead.
+    dead_count: Vec<u64>,
+    pending: Vec<Option<Pending>>,
+    qos: ClusterQos,
+}
+
+impl Scorer {
+    fn new(n: usize, warmup: Nanos) -> Scorer {
+        let mut accurate = vec![true; n * n];
+        for i in 0..n {
+            accurate[i * n + i] = false;
+        }
+        Scorer {
+            n,
+            warmup,
+            last: Nanos::ZERO,
+            up: vec![true; n],
+            live: n as u64,
+            opinion: vec![Verdict::Alive; n * n],
+            accurate,
+            dead_since: vec![NONE; n * n],
+            false_suspect: vec![false; n * n],
+            dead_count: vec![0; n],
+            pending: vec![None; n],
+            qos: ClusterQos::default(),
+        }
+    }
+
+    /// Counts up time over `[last, t)`, after the warm-up.
+    fn advance(&mut self, t: Nanos) {
+        let from = self.last.max(self.warmup);
+        let to = t.max(self.warmup);
+        if to > from {
+            let dt = (to - from).0;
+            self.qos.member_up_time += Nanos(self.live * dt);
+            self.qos.pair_up_ns +=
+                u128::from(self.live * self.live.saturating_sub(1)) * u128::from(dt);
+        }
+        self.last = self.last.max(t);
+    }
+
+    fn close_false_dead(&mut self, i: usize, t: Nanos) {
+        let since = std::mem::replace(&mut self.dead_since[i], NONE);
+        if since != NONE {
+            let d = t - Nanos(since);
+            self.qos.false_dead_time += d;
+            self.qos.false_dead_longest = self.qos.false_dead_longest.max(d);
+        }
+    }
+
+    fn crash(&mut self, x: usize, t: Nanos) {
+        if !self.up[x] {
+            return;
+        }
+        let n = self.n;
+        for s in (0..n).filter(|&s| s != x) {
+            let i = x * n + s;
+            if self.opinion[i] == Verdict::Dead {
+                self.dead_count[s] -= 1;
+            }
+            self.close_false_dead(i, t);
+            self.false_suspect[i] = false;
+            self.opinion[i] = Verdict::Alive;
+            self.accurate[i] = false;
+        }
+        self.up[x] = false;
+        self.live -= 1;
+        let mut p = Pending {
+            crash: t,
+            suspected: false,
+            dead: false,
+            all: false,
+        };
+        for o in (0..n).filter(|&o| o != x) {
+            let i = o * n + x;
+            self.close_false_dead(i, t);
+            self.false_suspect[i] = false;
+            self.accurate[i] = false;
+            if self.up[o] {
+                p.suspected |= self.opinion[i] != Verdict::Alive;
+                p.dead |= self.opinion[i] == Verdict::Dead;
+            }
+        }
+        self.qos.crashes += 1;
+        if p.suspected {
+            self.qos.first_suspicion.push(Nanos::ZERO);
+        }
+        if p.dead {
+            self.qos.first_dead.push(Nanos::ZERO);
+        }
+        self.pending[x] = Some(p);
+        // One fewer live observer may complete "all Dead" for any subject.
+        for s in 0..n {
+            self.check_all_dead(s, t);
+        }
+    }
+
+    fn check_all_dead(&mut self, s: usize, t: Nanos) {
+        if let Some(p) = &mut self.pending[s] {
+            if !p.all && self.dead_count[s] == self.live {
+                p.all = true;
+                self.qos.all_dead.push(t - p.crash);
+            }
+        }
+    }
+
+    fn judge(&mut self, x: usize) {
+        if let Some(p) = self.pending[x].take() {
+            self.qos.first_suspicion_missed += u32::from(!p.suspected);
+            self.qos.first_dead_missed += u32::from(!p.dead);
+            self.qos.all_dead_missed += u32::from(!p.all);
+        }
+    }
+
+    fn restart(&mut self, x: usize) {
+        if self.up[x] {
+            return;
+        }
+        self.judge(x);
+        self.up[x] = true;
+        self.live += 1;
+        let n = self.n;
+        for o in (0..n).filter(|&o| o != x) {
+            let i = o * n + x;
+            self.accurate[i] = self.up[o] && self.opinion[i] == Verdict::Alive;
+            self.accurate[x * n + o] = self.up[o];
+        }
+    }
+
+    fn event(&mut self, e: &MembershipEvent, t: Nanos) {
+        let (o, s) = (e.observer as usize, e.subject as usize);
+        if o == s || o >= self.n || s >= self.n || !self.up[o] {
+            return;
+        }
+        let i = o * self.n + s;
+        let prev = self.opinion[i];
+        let v = e.verdict;
+        if prev == v {
+            return;
+        }
+        self.opinion[i] = v;
+        if prev == Verdict::Dead {
+            self.dead_count[s] -= 1;
+        }
+        if v == Verdict::Dead {
+            self.dead_count[s] += 1;
+        }
+        if self.up[s] {
+            self.judge_live(i, prev, v, t);
+        } else {
+            self.judge_down(s, v, t);
+        }
+    }
+
+    /// An opinion change about a member that is up.
+    fn judge_live(&mut self, i: usize, prev: Verdict, v: Verdict, t: Nanos) {
+        let scored = self.accurate[i] && t >= self.warmup;
+        match v {
+            Verdict::Dead => {
+                self.false_suspect[i] = false;
+                if scored {
+                    self.qos.false_dead += 1;
+                    self.dead_since[i] = t.0;
+                }
+            }
+            Verdict::Suspect => {
+                self.close_false_dead(i, t);
+                if prev == Verdict::Alive && scored {
+                    self.qos.false_suspicions += 1;
+                    self.false_suspect[i] = true;
+                }
+            }
+            Verdict::Alive => {
+                self.close_false_dead(i, t);
+                if std::mem::take(&mut self.false_suspect[i]) {
+                    self.qos.refuted_suspicions += 1;
+                }
+                self.accurate[i] = true;
+            }
+        }
+    }
+
+    /// An opinion change about a member that is down.
+    fn judge_down(&mut self, s: usize, v: Verdict, t: Nanos) {
+        let Some(p) = &mut self.pending[s] else {
+            return;
+        };
+        if v != Verdict::Alive && !p.suspected {
+            p.suspected = true;
+            self.qos.first_suspicion.push(t - p.crash);
+        }
+        if v == Verdict::Dead && !p.dead {
+            p.dead = true;
+            self.qos.first_dead.push(t - p.crash);
+        }
+        if v == Verdict::Dead {
+            self.check_all_dead(s, t);
+        }
+    }
+
+    fn finish(mut self, end: Nanos) -> ClusterQos {
+        self.advance(end);
+        for i in 0..self.dead_since.len() {
+            self.close_false_dead(i, end);
+        }
+        for x in 0..self.n {
+            self.judge(x);
+        }
+        self.qos
+    }
+}
+
+/// Scores one run of a membership protocol.
+pub fn score_cluster(input: ClusterInput<'_>) -> ClusterQos {
+    let n = input.members;
+    let mut truth: Vec<(Nanos, usize, Truth)> = Vec::new();
+    for o in input.outages.iter().filter(|o| (o.node as usize) < n) {
+        if o.crash < input.end {
+            truth.push((o.crash, o.node as usize, Truth::Crash));
+            if let Some(r) = o.restart.filter(|&r| r < input.end) {
+                truth.push((r, o.node as usize, Truth::Restart));
+            }
+        }
+    }
+    truth.sort();
+    let mut sc = Scorer::new(n, input.warmup);
+    let mut events = input.events.iter().filter(|e| e.at < input.end).peekable();
+    let mut truth = truth.into_iter().peekable();
+    loop {
+        let next_truth = truth.peek().map(|t| t.0);
+        let next_event = events.peek().map(|e| e.at);
+        let truth_first = match (next_truth, next_event) {
+            (None, None) => break,
+            (Some(a), Some(b)) => a <= b,
+            (a, _) => a.is_some(),
+        };
+        if truth_first {
+            let (t, x, what) = truth.next().expect("peeked");
+            sc.advance(t);
+            match what {
+                Truth::Crash => sc.crash(x, t),
+                Truth::Restart => sc.restart(x),
+            }
+        } else {
+            let e = events.next().expect("peeked");
+            sc.advance(e.at);
+            sc.event(e, e.at);
+        }
+    }
+    sc.finish(input.end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(secs: u64) -> Nanos {
+        Nanos::from_secs(secs)
+    }
+
+    fn ev(at: u64, observer: u32, subject: u32, verdict: Verdict) -> MembershipEvent {
+        MembershipEvent {
+            at: s(at),
+            observer,
+            subject,
+            verdict,
+        }
+    }
+
+    /// Three members; member 2 crashes at 40 s and restarts at 70 s,
+    /// member 1 crashes at 90 s for good; 10 s warm-up, 100 s run.
+    fn hand_made() -> ClusterQos {
+        use Verdict::*;
+        let events = [
+            ev(5, 0, 1, Dead), // before the warm-up: not scored
+            ev(6, 0, 1, Alive),
+            ev(20, 0, 1, Suspect), // false suspicion 1
+            ev(21, 0, 1, Alive),   // ... refuted
+            ev(25, 1, 0, Dead),    // false Dead 1, lasts 2 s
+            ev(27, 1, 0, Alive),
+            ev(30, 2, 0, Suspect), // false suspicion 2, not refuted:
+            ev(32, 2, 0, Dead),    // false Dead 2, ended by 2's crash at 40 (8 s)
+            ev(43, 0, 2, Suspect), // first suspicion of crash 1: 3 s
+            ev(45, 1, 2, Dead),    // first Dead: 5 s
+            ev(48, 0, 2, Dead),    // all live members: 8 s
+            ev(50, 2, 0, Alive),   // logged while 2 is down: ignored
+            ev(72, 0, 2, Alive),   // 0 trusts the new incarnation again
+            ev(80, 1, 2, Suspect), // 1 never did: not scored
+            ev(81, 1, 2, Dead),
+            ev(85, 0, 2, Dead), // false Dead 3, open until the end (15 s)
+            ev(95, 2, 1, Dead), // crash 2: first suspicion and Dead at 5 s
+        ];
+        let outages = [
+            Outage {
+                node: 2,
+                crash: s(40),
+                restart: Some(s(70)),
+            },
+            Outage {
+                node: 1,
+                crash: s(90),
+                restart: None,
+            },
+        ];
+        score_cluster(ClusterInput {
+            members: 3,
+            events: &events,
+            outages: &outages,
+            warmup: s(10),
+            end: s(100),
+        })
+    }
+
+    #[test]
+    fn every_figure_of_a_hand_made_log_is_exact() {
+        let q = hand_made();
+        assert_eq!(q.crashes, 2);
+        assert_eq!(q.first_suspicion, vec![s(3), s(5)]);
+        assert_eq!(q.first_suspicion_missed, 0);
+        assert_eq!(q.first_dead, vec![s(5), s(5)]);
+        assert_eq!(q.first_dead_missed, 0);
+        // Crash 2: member 0 never declares member 1 Dead.
+        assert_eq!(q.all_dead, vec![s(8)]);
+        assert_eq!(q.all_dead_missed, 1);
+        assert_eq!(q.false_dead, 3);
+        assert_eq!(q.false_dead_time, s(2 + 8 + 15));
+        assert_eq!(q.false_dead_longest, s(15));
+        assert_eq!((q.false_suspicions, q.refuted_suspicions), (2, 1));
+        // Up after the warm-up: 3 members on [10, 40), 2 on [40, 70),
+        // 3 on [70, 90), 2 on [90, 100).
+        assert_eq!(q.member_up_time, s(3 * 30 + 2 * 30 + 3 * 20 + 2 * 10));
+        assert_eq!(
+            q.pair_up_ns,
+            u128::from(s(6 * 30 + 2 * 30 + 6 * 20 + 2 * 10).0)
+        );
+    }
+
+    #[test]
+    fn the_pairwise_view_counts_false_dead_per_member_hour() {
+        let q = hand_made();
+        let r = q.as_run_qos();
+        assert_eq!(r.detections, vec![s(5), s(5)]);
+        assert_eq!((r.undetected, r.mistakes), (0, 3));
+        assert_eq!(r.mistake_time, s(25));
+        assert_eq!(r.up_time, s(230));
+        // 1 − P_A = 25 s / 380 s of pair up time, carried on 230 s.
+        assert_eq!(r.suspect_time, Nanos(25_000_000_000u64 * 230 / 380));
+        let per_hour = q.false_dead_per_member_hour().unwrap();
+        assert!((per_hour - 3.0 / (230.0 / 3600.0)).abs() < 1e-9);
+        assert!((q.false_dead_share().unwrap() - 25.0 / 380.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_opinion_held_at_the_crash_detects_at_zero_and_a_crashed_holdout_completes_all_dead() {
+        use Verdict::*;
+        let events = [ev(5, 0, 2, Dead), ev(12, 1, 2, Suspect)];
+        let outages = [
+            Outage {
+                node: 2,
+                crash: s(10),
+                restart: None,
+            },
+            Outage {
+                node: 1,
+                crash: s(15),
+                restart: Some(s(20)),
+            },
+        ];
+        let q = score_cluster(ClusterInput {
+            members: 3,
+            events: &events,
+            outages: &outages,
+            warmup: Nanos::ZERO,
+            end: s(30),
+        });
+        // Member 2: held Dead by 0 since 5 s, so detected at once; all
+        // Dead once member 1, still only suspecting, crashes at 15 s.
+        assert_eq!(q.first_suspicion, vec![s(0)]);
+        assert_eq!(q.first_dead, vec![s(0)]);
+        assert_eq!(q.all_dead, vec![s(5)]);
+        // The false Dead of member 2 by 0 at 5 s ended with its crash.
+        assert_eq!((q.false_dead, q.false_dead_time), (1, s(5)));
+        // Member 1's crash: nobody declared it; it restarted at 20 s.
+        assert_eq!(q.crashes, 2);
+        assert_eq!(q.first_dead_missed, 1);
+        assert_eq!(q.first_suspicion_missed, 1);
+        assert_eq!(q.all_dead_missed, 1);
+    }
+
+    #[test]
+    fn pooling_sums_counts_and_sorts_times() {
+        let a = hand_made();
+        let p = ClusterQos::pool([&a, &a]);
+        assert_eq!(p.crashes, 4);
+        assert_eq!(p.first_dead, vec![s(5); 4]);
+        assert_eq!(p.false_dead_longest, s(15));
+        assert_eq!(p.member_up_time, s(460));
+    }
+}
