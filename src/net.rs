@@ -74,9 +74,24 @@ pub enum Transmit {
 #[derive(Clone, Debug)]
 pub struct Network {
     graph: DiGraph<String, Link>,
-    /// Dense lookup from (from, to) to the edge, row-major by `from`.
+    /// Dense lookup from (from, to) to the edge, row-major by `from`;
+    /// allocated (n² entries) by the first [`Network::set_link`], so a
+    /// network that only has a default link stays O(n) in memory.
     edges: Vec<Option<EdgeIndex>>,
     partitions: Vec<Partition>,
+    /// The link model of every pair without an explicit link, if set.
+    default: Option<DefaultLink>,
+}
+
+/// The link used between every pair of nodes that has no explicit link
+/// (see [`Network::set_default_link`]): one model, and one random stream
+/// and one Gilbert–Elliott state per *sending* node, so its memory is
+/// O(n) however many pairs use it.
+#[derive(Clone, Debug)]
+struct DefaultLink {
+    model: LinkModel,
+    rngs: Vec<Stream>,
+    bad: Vec<bool>,
 }
 
 impl Network {
@@ -86,12 +101,34 @@ impl Network {
         for name in names {
             graph.add_node(name.clone());
         }
-        let n = names.len();
         Network {
             graph,
-            edges: vec![None; n * n],
+            edges: Vec::new(),
             partitions: Vec::new(),
+            default: None,
         }
+    }
+
+    /// Makes `model` the link of every ordered pair of distinct nodes that
+    /// has no explicit link ([`Network::set_link`] still overrides it pair
+    /// by pair). For clusters too large for a link per pair: the draws of
+    /// all messages a node sends over default links come from one stream
+    /// per sending node, labelled `net:default:<node name>` under `seed`,
+    /// in send order, and a Gilbert–Elliott model keeps one good/bad state
+    /// per sending node (drawn from that stream first), so bursts are
+    /// shared by everything that node sends. Memory: one stream per node.
+    /// A message from a node to itself has no route, as before.
+    pub fn set_default_link(&mut self, model: LinkModel, seed: u64) {
+        let n = self.node_count();
+        let mut rngs = Vec::with_capacity(n);
+        let mut bad = Vec::with_capacity(n);
+        for i in 0..n {
+            let label = format!("net:default:{}", self.name(i as NodeId));
+            let mut rng = Stream::new(seed, &label);
+            bad.push(model.loss.initial_state(&mut rng));
+            rngs.push(rng);
+        }
+        self.default = Some(DefaultLink { model, rngs, bad });
     }
 
     pub fn node_count(&self) -> usize {
@@ -111,6 +148,10 @@ impl Network {
         let mut rng = Stream::new(seed, &label);
         let bad = model.loss.initial_state(&mut rng);
         let link = Link { model, rng, bad };
+        if self.edges.is_empty() {
+            let n = self.node_count();
+            self.edges = vec![None; n * n];
+        }
         let idx = self.index(from, to);
         match self.edges[idx] {
             Some(e) => self.graph[e] = link,
@@ -125,8 +166,9 @@ impl Network {
         }
     }
 
+    /// The explicit link `from -> to`, if any (not the default link).
     pub fn link(&self, from: NodeId, to: NodeId) -> Option<&Link> {
-        self.edges[self.index(from, to)].map(|e| &self.graph[e])
+        self.edge(from, to).map(|e| &self.graph[e])
     }
 
     pub fn add_partition(&mut self, p: Partition) {
@@ -157,10 +199,19 @@ impl Network {
         if self.is_cut(from, to, now) {
             return Transmit::Cut;
         }
-        let Some(e) = self.edges[self.index(from, to)] else {
-            return Transmit::NoRoute;
+        let (model, rng, bad) = match self.edge(from, to) {
+            Some(e) => {
+                let Link { model, rng, bad } = &mut self.graph[e];
+                (&*model, rng, bad)
+            }
+            None => match &mut self.default {
+                Some(d) if from != to => {
+                    let i = from as usize;
+                    (&d.model, &mut d.rngs[i], &mut d.bad[i])
+                }
+                _ => return Transmit::NoRoute,
+            },
         };
-        let Link { model, rng, bad } = &mut self.graph[e];
         let (dist, add) = spike::delay_model(&model.latency, &model.spikes, now);
         let delay = dist.sample(rng).saturating_add(add);
         if model.loss.lose(bad, rng) {
@@ -171,6 +222,10 @@ impl Network {
             return Transmit::Duplicate(now + delay, now + copy);
         }
         Transmit::Deliver(now + delay)
+    }
+
+    fn edge(&self, from: NodeId, to: NodeId) -> Option<EdgeIndex> {
+        self.edges.get(self.index(from, to)).copied().flatten()
     }
 
     fn index(&self, from: NodeId, to: NodeId) -> usize {
@@ -232,6 +287,51 @@ mod tests {
             1,
         );
         assert_eq!(net.transmit(0, 1, Nanos(0)), Transmit::Lost);
+    }
+
+    #[test]
+    fn the_default_link_serves_every_pair_without_its_own_link() {
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let mut net = Network::new(&names);
+        let lat = Latency::Uniform {
+            min: Nanos(0),
+            max: Nanos(1_000_000),
+        };
+        net.set_default_link(LinkModel::new(lat, 0.0), 9);
+        net.set_link(
+            0,
+            1,
+            LinkModel::new(Latency::Constant { value: Nanos(7) }, 0.0),
+            9,
+        );
+        assert_eq!(net.transmit(0, 1, Nanos(0)), Transmit::Deliver(Nanos(7)));
+        assert!(matches!(net.transmit(1, 0, Nanos(0)), Transmit::Deliver(_)));
+        assert_eq!(net.transmit(2, 2, Nanos(0)), Transmit::NoRoute);
+        assert!(
+            net.link(1, 0).is_none(),
+            "the default link is not an explicit one"
+        );
+    }
+
+    #[test]
+    fn default_link_draws_come_from_one_stream_per_sender() {
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let lat = Latency::Uniform {
+            min: Nanos(0),
+            max: Nanos(1_000_000_000),
+        };
+        let mut alone = Network::new(&names);
+        alone.set_default_link(LinkModel::new(lat.clone(), 0.0), 4);
+        let mut busy = alone.clone();
+        // c's sends do not shift a's draws; a's draws are in a's send
+        // order whatever the receiver.
+        let _ = busy.transmit(2, 1, Nanos(0));
+        let first = alone.transmit(0, 1, Nanos(0));
+        let second = alone.transmit(0, 2, Nanos(0));
+        assert_eq!(busy.transmit(0, 2, Nanos(0)), first);
+        assert_eq!(busy.transmit(0, 1, Nanos(0)), second);
+        let mut rng = Stream::new(4, "net:default:a");
+        assert_eq!(first, Transmit::Deliver(lat.sample(&mut rng)));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod network;
 mod presets;
 mod props;
 mod sweep;
+mod swim;
 mod tune;
 mod validation;
 
