@@ -25,8 +25,7 @@
 //! spreads *alive* so the others take it back.
 //!
 //! What fdsim does differently from memberlist, deliberately: no TCP
-//! fallback ping, no push-pull state exchange, no gossip to recently dead
-//! members, no leave; updates per message are capped at
+//! fallback ping, no push-pull state exchange, no leave; updates per message are capped at
 //! [`SwimConfig::max_piggyback`] rather than by a byte budget; the member
 //! count in the formulas is the number of members not believed dead.
 

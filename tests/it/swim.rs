@@ -229,3 +229,212 @@ fn random_targets_have_no_such_bound() {
     // so about 7 of the 120 waits.
     assert!(over > 0);
 }
+
+/// Every member's current opinion of `subject`, the subject excluded.
+fn opinions(sim: &Sim<SwimAgent>, n: usize, subject: NodeId) -> Vec<Verdict> {
+    (0..n as NodeId)
+        .filter(|&m| m != subject)
+        .map(|m| sim.agent(m).verdict(subject))
+        .collect()
+}
+
+fn ever(sim: &Sim<SwimAgent>, n: usize, verdict: Verdict) -> Vec<MembershipEvent> {
+    (0..n as NodeId)
+        .flat_map(|m| sim.agent(m).events().iter().copied())
+        .filter(|e| e.verdict == verdict)
+        .collect()
+}
+
+#[test]
+fn a_crashed_member_is_declared_dead_by_all_and_taken_back_after_a_restart() {
+    let n = 24;
+    let mut sim = cluster_sim(SwimConfig::default(), n, lan(200), 3);
+    sim.schedule_crash(7, Nanos::from_secs(30));
+    sim.schedule_restart(7, Nanos::from_secs(120));
+    sim.run_until(Nanos::from_secs(119));
+    assert!(opinions(&sim, n, 7).iter().all(|v| *v == Verdict::Dead));
+    // Only member 7 was ever suspected: a quiet network gives no false
+    // suspicions.
+    assert!(ever(&sim, n, Verdict::Suspect)
+        .iter()
+        .all(|e| e.subject == 7));
+    sim.run_until(Nanos::from_secs(180));
+    assert!(opinions(&sim, n, 7).iter().all(|v| *v == Verdict::Alive));
+    assert_eq!(sim.agent(7).incarnation_of(7), 1 << 20, "second life");
+    assert!(sim.stats().balanced());
+}
+
+/// Runs `seeds` clusters in which member `x` is cut off from everyone
+/// for `cut` at 20 s, and returns, for each run in which someone
+/// suspected `x`, the delay from the end of the cut to the first member
+/// hearing its refutation (an `Alive` verdict about `x`; `None` if
+/// nobody did within 100 s), and whether anyone declared it dead.
+fn false_suspicions(
+    cfg: SwimConfig,
+    n: usize,
+    cut: Nanos,
+    seeds: u64,
+) -> Vec<(Option<Nanos>, bool)> {
+    let x = 5;
+    let from = Nanos::from_secs(20);
+    let mut out = Vec::new();
+    for seed in 0..seeds {
+        let cut_off = isolate(x, n, from, from + cut);
+        let mut sim = cluster_with(cfg, n, 100 + seed, vec![cut_off]);
+        sim.run_until(Nanos::from_secs(120));
+        if first_suspicion(&sim, n, x, from).is_none() {
+            continue;
+        }
+        let healed = from + cut;
+        let about_x = |v: Verdict| {
+            (0..n as NodeId)
+                .flat_map(|m| sim.agent(m).events().iter())
+                .filter(move |e| e.subject == x && e.verdict == v)
+        };
+        let refuted = about_x(Verdict::Alive).map(|e| e.at - healed).min();
+        let declared_dead = about_x(Verdict::Dead).next().is_some();
+        out.push((refuted, declared_dead));
+    }
+    out
+}
+
+/// Mean refutation delay, counting a refutation never heard as 100 s.
+fn mean_secs(v: &[(Option<Nanos>, bool)]) -> f64 {
+    let secs = |d: Option<Nanos>| d.map_or(100.0, |d| d.as_secs_f64());
+    v.iter().map(|r| secs(r.0)).sum::<f64>() / v.len() as f64
+}
+
+#[test]
+fn a_falsely_suspected_member_refutes_and_is_not_declared_dead() {
+    let n = 16;
+    let runs = false_suspicions(SwimConfig::default(), n, Nanos::from_secs(3), 12);
+    eprintln!("memberlist-lan, 3 s cut: {runs:?}");
+    assert!(runs.len() >= 8, "too few false suspicions: {}", runs.len());
+    assert!(runs.iter().all(|r| r.0.is_some() && !r.1), "{runs:?}");
+}
+
+/// Member `x` is cut off for 5 s: long enough for its suspicion to reach
+/// everyone and for every piggyback queue to have sent it its
+/// λ·log(n) times, shorter than the suspicion timeout (9 s with
+/// `suspicion_mult` 6 and 32 members). After the cut nothing is left to
+/// tell `x` it is suspected, except the buddy system: the next ping from
+/// any member that suspects it carries the suspicion, and `x` refutes at
+/// once. Without it, `x` hears nothing until it is declared dead and the
+/// gossip to the recently dead reaches it, so it refutes later and only
+/// after some members have declared it dead.
+#[test]
+fn the_buddy_system_makes_refutation_faster() {
+    let n = 32;
+    let cut = Nanos::from_secs(5);
+    let with_buddy = SwimConfig {
+        suspicion_mult: 6,
+        ..SwimConfig::default()
+    };
+    let without_buddy = SwimConfig {
+        buddy: false,
+        ..with_buddy
+    };
+    let with = false_suspicions(with_buddy, n, cut, 12);
+    let without = false_suspicions(without_buddy, n, cut, 12);
+    let (w, wo) = (mean_secs(&with), mean_secs(&without));
+    eprintln!("buddy: mean {w:.2} s {with:?}\nno buddy: mean {wo:.2} s {without:?}");
+    assert!(with.len() >= 10 && without.len() >= 10);
+    assert!(with.iter().all(|r| r.0.is_some() && !r.1), "{with:?}");
+    let dead = without.iter().filter(|r| r.1).count();
+    assert!(
+        dead >= 3,
+        "without buddy, declared dead in only {dead} runs"
+    );
+    assert!(2.0 * w < wo, "buddy {w:.2} s vs without {wo:.2} s");
+}
+
+/// Lifeguard's local health: a member that can send but hears nobody
+/// fails every probe and gets no nacks, so its score climbs to the
+/// maximum and its probes (and the false accusations they raise) slow
+/// down eightfold.
+#[test]
+fn a_member_that_hears_nobody_slows_down_its_accusations() {
+    let n = 16;
+    let x = 3;
+    let deaf = Partition {
+        start: Nanos::from_secs(10),
+        end: Nanos::from_secs(100),
+        a: vec![x],
+        b: (0..n as NodeId).filter(|&m| m != x).collect(),
+        direction: Direction::BToA,
+        flap: None,
+    };
+    let accusations = |cfg: SwimConfig| {
+        let mut sim = cluster_with(cfg, n, 8, vec![deaf.clone()]);
+        sim.run_until(Nanos::from_secs(40));
+        let count = sim
+            .agent(x)
+            .events()
+            .iter()
+            .filter(|e| e.verdict == Verdict::Suspect)
+            .count();
+        (count, sim.agent(x).health_score())
+    };
+    let (with, score) = accusations(SwimConfig::default());
+    let (without, score_off) = accusations(SwimConfig {
+        local_health: false,
+        ..SwimConfig::default()
+    });
+    eprintln!(
+        "suspicions raised in 30 s: {with} with local health (score {score}), {without} without"
+    );
+    assert_eq!(score, 7, "the score should be at its maximum");
+    assert_eq!(score_off, 0);
+    assert!(2 * with < without, "{with} vs {without}");
+}
+
+fn run_log(seed: u64) -> (Vec<MembershipEvent>, fdsim::sim::NetStats) {
+    let n = 20;
+    let lossy = LinkModel::new(
+        Latency::LogNormal {
+            median: 300_000.0,
+            sigma: 0.6,
+        },
+        0.02,
+    );
+    let mut sim = cluster_sim(SwimConfig::default(), n, lossy, seed);
+    sim.schedule_crash(4, Nanos::from_secs(20));
+    sim.schedule_restart(4, Nanos::from_secs(50));
+    sim.schedule_crash(11, Nanos::from_secs(35));
+    sim.run_until(Nanos::from_secs(90));
+    let stats = sim.stats();
+    let mut agents = sim.into_agents();
+    let mut log: Vec<MembershipEvent> = agents.iter_mut().flat_map(|a| a.take_events()).collect();
+    assert!(
+        agents.iter().all(|a| a.events().is_empty()),
+        "take_events empties the log"
+    );
+    log.sort();
+    (log, stats)
+}
+
+#[test]
+fn the_same_seed_gives_the_same_event_log() {
+    let (a, stats_a) = run_log(21);
+    let (b, stats_b) = run_log(21);
+    let (c, _) = run_log(22);
+    assert!(a.len() > 40, "too few events to compare: {}", a.len());
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_eq!(stats_a, stats_b);
+    assert!(stats_a.balanced());
+    assert_ne!(a, c, "another seed should differ");
+}
+
+#[test]
+fn wire_size_counts_the_piggybacked_updates() {
+    use fdsim::protocol::swim::{Kind, SwimMsg, Update, UpdateKind};
+    let mut m = SwimMsg::new(Kind::Ping, 1, 2);
+    let empty = <SwimAgent as Membership>::wire_bytes(&m);
+    m.updates.push(Update {
+        kind: UpdateKind::Suspect,
+        subject: 2,
+        incarnation: 0,
+        from: 1,
+    });
+    assert_eq!(<SwimAgent as Membership>::wire_bytes(&m), empty + 13);
+}

@@ -95,6 +95,8 @@ pub struct SwimAgent {
     awareness: Awareness,
     queue: BroadcastQueue,
     suspicions: Vec<Suspicion>,
+    /// Members declared dead less than `gossip_to_the_dead` ago, and when.
+    recently_dead: Vec<(NodeId, Nanos)>,
     relays: Vec<Relay>,
     scratch: Vec<NodeId>,
     // Kept across restarts.
@@ -131,6 +133,7 @@ impl SwimAgent {
             awareness: Awareness::new(cfg.awareness_max_multiplier),
             queue: BroadcastQueue::default(),
             suspicions: Vec::new(),
+            recently_dead: Vec::new(),
             relays: Vec::new(),
             scratch: Vec::new(),
             seq: 0,
@@ -201,8 +204,12 @@ impl SwimAgent {
         *s = (*s & !VERDICT_MASK) | code;
         if old == DEAD {
             self.live += 1;
+            self.recently_dead.retain(|d| d.0 != m);
         } else if code == DEAD {
             self.live -= 1;
+            if self.cfg.gossip_interval > Nanos::ZERO {
+                self.recently_dead.push((m, ctx.now()));
+            }
         }
         let verdict = match code {
             ALIVE => Verdict::Alive,
@@ -539,9 +546,16 @@ impl SwimAgent {
         if self.queue.is_empty() {
             return;
         }
+        let window = self.cfg.gossip_to_the_dead;
+        let now = ctx.now();
+        self.recently_dead.retain(|d| d.1 + window > now);
         let mut peers = std::mem::take(&mut self.scratch);
         let k = self.cfg.gossip_nodes as usize;
-        self.pick_random(ctx, k, &mut peers, |a, m| a.code(m) != DEAD);
+        // memberlist gossips to live and suspect members, and to the
+        // recently dead, so a live member declared dead can refute.
+        self.pick_random(ctx, k, &mut peers, |a, m| {
+            a.code(m) != DEAD || a.recently_dead.iter().any(|d| d.0 == m)
+        });
         for &p in &peers {
             if self.queue.is_empty() {
                 break;
@@ -727,6 +741,7 @@ impl SwimAgent {
         self.awareness = Awareness::new(self.cfg.awareness_max_multiplier);
         self.queue.clear();
         self.suspicions.clear();
+        self.recently_dead.clear();
         self.relays.clear();
     }
 

@@ -63,6 +63,10 @@ pub struct SwimConfig {
     /// Members sent to per gossip round. Default 3 (memberlist
     /// `GossipNodes`).
     pub gossip_nodes: u32,
+    /// A member declared dead stays among the gossip round's candidates
+    /// this long, so that a live member wrongly declared dead hears of it
+    /// and refutes. Default 30 s (memberlist `GossipToTheDeadTime`).
+    pub gossip_to_the_dead: Nanos,
     /// Updates piggybacked on one message, at most [`PIGGYBACK_CAP`]
     /// (memberlist fills a 1,400-byte packet instead, some 20 to 40
     /// updates). Default 16.
@@ -111,6 +115,7 @@ impl Default for SwimConfig {
             awareness_max_multiplier: 8,
             gossip_interval: Nanos::from_millis(200),
             gossip_nodes: 3,
+            gossip_to_the_dead: Nanos::from_secs(30),
             max_piggyback: PIGGYBACK_CAP as u32,
             selection: TargetSelection::RoundRobin,
             stagger: true,
@@ -129,19 +134,22 @@ pub const PRESETS: &[(&str, &str)] = &[
     (
         "memberlist-lan",
         "memberlist DefaultLANConfig (Consul, Serf LAN): probe 1s, timeout 500ms, 3 indirect, \
-         retransmit 4, suspicion 4 (max 6x), health max 8, gossip 200ms x 3; Lifeguard on \
+         retransmit 4, suspicion 4 (max 6x), health max 8, gossip 200ms x 3, gossip to the \
+         dead 30s; Lifeguard on \
          (hashicorp/memberlist config.go)",
     ),
     (
         "memberlist-wan",
         "memberlist DefaultWANConfig: probe 5s, timeout 3s, 3 indirect, retransmit 4, \
-         suspicion 6 (max 6x), health max 8, gossip 500ms x 4; Lifeguard on \
+         suspicion 6 (max 6x), health max 8, gossip 500ms x 4, gossip to the dead 60s; \
+         Lifeguard on \
          (hashicorp/memberlist config.go)",
     ),
     (
         "memberlist-local",
         "memberlist DefaultLocalConfig: probe 1s, timeout 200ms, 1 indirect, retransmit 2, \
-         suspicion 3 (max 6x), health max 8, gossip 100ms x 3; Lifeguard on \
+         suspicion 3 (max 6x), health max 8, gossip 100ms x 3, gossip to the dead 15s; \
+         Lifeguard on \
          (hashicorp/memberlist config.go)",
     ),
     (
@@ -158,23 +166,27 @@ pub fn preset(name: &str) -> Option<SwimConfig> {
     match name {
         "memberlist-lan" => Some(lan),
         // DefaultWANConfig changes SuspicionMult, ProbeTimeout,
-        // ProbeInterval, GossipNodes and GossipInterval.
+        // ProbeInterval, GossipNodes, GossipInterval and
+        // GossipToTheDeadTime.
         "memberlist-wan" => Some(SwimConfig {
             suspicion_mult: 6,
             probe_timeout: Nanos::from_secs(3),
             probe_interval: Nanos::from_secs(5),
             gossip_nodes: 4,
             gossip_interval: Nanos::from_millis(500),
+            gossip_to_the_dead: Nanos::from_secs(60),
             ..lan
         }),
         // DefaultLocalConfig changes IndirectChecks, RetransmitMult,
-        // SuspicionMult, ProbeTimeout and GossipInterval.
+        // SuspicionMult, ProbeTimeout, GossipInterval and
+        // GossipToTheDeadTime.
         "memberlist-local" => Some(SwimConfig {
             indirect_checks: 1,
             retransmit_mult: 2,
             suspicion_mult: 3,
             probe_timeout: Nanos::from_millis(200),
             gossip_interval: Nanos::from_millis(100),
+            gossip_to_the_dead: Nanos::from_secs(15),
             ..lan
         }),
         "swim" => Some(lan.without_lifeguard().without_gossip()),
@@ -280,6 +292,8 @@ mod tests {
         assert_eq!(row(lan), (1000, 500, 3, 4, 6, 200, 3, 4));
         assert_eq!(row(wan), (5000, 3000, 3, 6, 6, 500, 4, 4));
         assert_eq!(row(local), (1000, 200, 1, 3, 6, 100, 3, 2));
+        let dead = |c: SwimConfig| c.gossip_to_the_dead.as_nanos() / 1_000_000_000;
+        assert_eq!((dead(lan), dead(wan), dead(local)), (30, 60, 15));
         for c in [lan, wan, local] {
             assert_eq!(c.awareness_max_multiplier, 8);
             assert!(c.local_health && c.dynamic_suspicion && c.nacks && c.buddy);

@@ -238,30 +238,35 @@ mod tests {
     /// floored to 811 ms.
     #[test]
     fn suspicion_timer_shrinks_with_confirmations_as_memberlists() {
-        let (me, foo, bar, baz, zoo) = (0, 1, 2, 3, 4);
+        const ME: NodeId = 0;
+        const FOO: NodeId = 1;
+        const BAR: NodeId = 2;
+        const BAZ: NodeId = 3;
+        const ZOO: NodeId = 4;
+        let me = ME;
         type Case = (u32, &'static [(NodeId, bool)], u64);
         let cases: [Case; 6] = [
             (0, &[], 2000),
-            (1, &[(me, false), (foo, true)], 1250),
+            (1, &[(ME, false), (FOO, true)], 1250),
             (
                 1,
-                &[(me, false), (foo, true), (foo, false), (foo, false)],
+                &[(ME, false), (FOO, true), (FOO, false), (FOO, false)],
                 1250,
             ),
-            (2, &[(me, false), (foo, true), (bar, true)], 811),
+            (2, &[(ME, false), (FOO, true), (BAR, true)], 811),
             (
                 3,
-                &[(me, false), (foo, true), (bar, true), (baz, true)],
+                &[(ME, false), (FOO, true), (BAR, true), (BAZ, true)],
                 500,
             ),
             (
                 3,
                 &[
-                    (me, false),
-                    (foo, true),
-                    (bar, true),
-                    (baz, true),
-                    (zoo, false),
+                    (ME, false),
+                    (FOO, true),
+                    (BAR, true),
+                    (BAZ, true),
+                    (ZOO, false),
                 ],
                 500,
             ),
