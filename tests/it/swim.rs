@@ -64,7 +64,7 @@ fn first_suspicion_after_a_crash_takes_e_over_e_minus_1_periods_with_random_targ
         sim.schedule_crash(victim, crash);
         let mut end = crash;
         let first = loop {
-            end = end + T;
+            end += T;
             sim.run_until(end + Nanos(1));
             if let Some(t) = first_suspicion(&sim, n, victim, crash) {
                 break t;

@@ -92,6 +92,11 @@ pub struct SwimAgent {
     /// A tick came while a probe was still running (memberlist's ticker
     /// keeps one missed tick): the next probe starts when it ends.
     tick_pending: bool,
+    /// Local time of the first gossip round; rounds follow every
+    /// `gossip_interval`.
+    gossip_phase: Nanos,
+    /// The gossip timer is set (it sleeps while there is nothing to send).
+    gossip_armed: bool,
     awareness: Awareness,
     queue: BroadcastQueue,
     suspicions: Vec<Suspicion>,
@@ -130,6 +135,8 @@ impl SwimAgent {
                 nacks: 0,
             },
             tick_pending: false,
+            gossip_phase: Nanos::ZERO,
+            gossip_armed: false,
             awareness: Awareness::new(cfg.awareness_max_multiplier),
             queue: BroadcastQueue::default(),
             suspicions: Vec::new(),
@@ -541,8 +548,33 @@ impl SwimAgent {
 
     // ---- dissemination --------------------------------------------------
 
+    /// Queues an update for piggybacking and wakes the gossip round.
+    fn enqueue(&mut self, ctx: &mut Ctx<'_, SwimMsg>, u: Update) {
+        self.queue.queue(u);
+        if !self.gossip_armed && self.cfg.gossip_interval > Nanos::ZERO {
+            self.arm_gossip(ctx);
+        }
+    }
+
+    /// Sets the gossip timer for the next instant of the member's gossip
+    /// grid (`gossip_phase` + k · `gossip_interval`) after now. The round
+    /// runs on that fixed grid, as memberlist's ticker does; a round with
+    /// nothing to send does nothing, so the timer sleeps while the queue
+    /// is empty instead of firing for nothing five times a second.
+    fn arm_gossip(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        let (now, phase, every) = (ctx.now(), self.gossip_phase, self.cfg.gossip_interval);
+        let next = if now < phase {
+            phase
+        } else {
+            let k = (now - phase).as_nanos() / every.as_nanos() + 1;
+            phase + Nanos(k * every.as_nanos())
+        };
+        self.gossip_armed = true;
+        ctx.set_timer(GOSSIP, next - now);
+    }
+
     fn on_gossip_timer(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
-        ctx.set_timer(GOSSIP, self.cfg.gossip_interval);
+        self.gossip_armed = false;
         if self.queue.is_empty() {
             return;
         }
@@ -563,6 +595,9 @@ impl SwimAgent {
             self.send(ctx, p, SwimMsg::new(Kind::Gossip, 0, p));
         }
         self.scratch = peers;
+        if !self.queue.is_empty() {
+            self.arm_gossip(ctx);
+        }
     }
 
     fn apply(&mut self, ctx: &mut Ctx<'_, SwimMsg>, u: Update) {
@@ -580,7 +615,7 @@ impl SwimAgent {
         let s = u.subject;
         if s == self.me {
             if u.incarnation > self.inc[s as usize] {
-                self.refute(u.incarnation);
+                self.refute(ctx, u.incarnation);
             }
             return;
         }
@@ -588,7 +623,7 @@ impl SwimAgent {
             return;
         }
         self.drop_suspicion(ctx, s);
-        self.queue.queue(u);
+        self.enqueue(ctx, u);
         self.inc[s as usize] = u.incarnation;
         if self.code(s) == DEAD {
             self.relist(ctx, s);
@@ -603,7 +638,7 @@ impl SwimAgent {
         }
         if let Some(i) = self.suspicions.iter().position(|x| x.subject == s) {
             if self.suspicions[i].confirm(u.from) {
-                self.queue.queue(u);
+                self.enqueue(ctx, u);
                 self.arm_suspicion_timer(ctx);
             }
             return;
@@ -612,10 +647,10 @@ impl SwimAgent {
             return;
         }
         if s == self.me {
-            self.refute(u.incarnation);
+            self.refute(ctx, u.incarnation);
             return;
         }
-        self.queue.queue(u);
+        self.enqueue(ctx, u);
         self.inc[s as usize] = u.incarnation;
         self.set_verdict(ctx, s, SUSPECT);
         let suspicion = self.new_suspicion(ctx, s, u.from);
@@ -653,17 +688,17 @@ impl SwimAgent {
             return;
         }
         if s == self.me {
-            self.refute(u.incarnation);
+            self.refute(ctx, u.incarnation);
             return;
         }
-        self.queue.queue(u);
+        self.enqueue(ctx, u);
         self.inc[s as usize] = u.incarnation;
         self.set_verdict(ctx, s, DEAD);
     }
 
     /// Someone believes this member suspect or dead at incarnation
     /// `accused`: beat it and spread alive.
-    fn refute(&mut self, accused: u32) {
+    fn refute(&mut self, ctx: &mut Ctx<'_, SwimMsg>, accused: u32) {
         let me = self.me as usize;
         let inc = self.inc[me]
             .saturating_add(1)
@@ -671,12 +706,13 @@ impl SwimAgent {
         self.inc[me] = inc;
         self.stats.refutations += 1;
         self.health(1);
-        self.queue.queue(Update {
+        let alive = Update {
             kind: UpdateKind::Alive,
             subject: self.me,
             incarnation: inc,
             from: self.me,
-        });
+        };
+        self.enqueue(ctx, alive);
     }
 
     // ---- suspicion timers -----------------------------------------------
@@ -738,6 +774,7 @@ impl SwimAgent {
         self.next_index = self.order.len(); // shuffled at the first probe
         self.probe.stage = Stage::Idle;
         self.tick_pending = false;
+        self.gossip_armed = false;
         self.awareness = Awareness::new(self.cfg.awareness_max_multiplier);
         self.queue.clear();
         self.suspicions.clear();
@@ -769,22 +806,22 @@ impl Agent for SwimAgent {
 
     fn start(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
         self.reset(ctx);
+        let first = self.first_tick(ctx, self.cfg.probe_interval);
+        ctx.set_timer(TICK, first);
+        if self.cfg.gossip_interval > Nanos::ZERO {
+            self.gossip_phase = ctx.now() + self.first_tick(ctx, self.cfg.gossip_interval);
+        }
         let life = ctx.incarnation().min((1 << (32 - LIFE_SHIFT)) - 1);
         self.inc[self.me as usize] = life << LIFE_SHIFT;
         if life > 0 {
             // Back from a crash: tell the others, who may think us dead.
-            self.queue.queue(Update {
+            let alive = Update {
                 kind: UpdateKind::Alive,
                 subject: self.me,
                 incarnation: life << LIFE_SHIFT,
                 from: self.me,
-            });
-        }
-        let first = self.first_tick(ctx, self.cfg.probe_interval);
-        ctx.set_timer(TICK, first);
-        if self.cfg.gossip_interval > Nanos::ZERO {
-            let first = self.first_tick(ctx, self.cfg.gossip_interval);
-            ctx.set_timer(GOSSIP, first);
+            };
+            self.enqueue(ctx, alive);
         }
     }
 
