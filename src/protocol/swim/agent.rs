@@ -768,6 +768,8 @@ impl SwimAgent {
         self.live = n;
         self.order.clear();
         if self.cfg.selection == TargetSelection::RoundRobin {
+            // Exactly n − 1 slots: a filtered extend would grow by doubling.
+            self.order.reserve_exact(n.saturating_sub(1));
             self.order
                 .extend((0..n as NodeId).filter(|&m| m != self.me));
         }
