@@ -81,19 +81,34 @@ impl Link {
             bad,
             bad_periods,
         } = self;
-        let (dist, add) = spike::delay_model(&model.latency, &model.spikes, now);
-        let delay = dist.sample(rng).saturating_add(add);
-        let lost = model.loss.lose(bad, rng);
+        let fate = draw(model, rng, bad, now, may_duplicate);
         bad_periods.note(*bad, now);
-        if lost {
-            return Transmit::Lost;
-        }
-        if may_duplicate && rng.bernoulli(model.duplicate) {
-            let copy = dist.sample(rng).saturating_add(add);
-            return Transmit::Duplicate(now + delay, now + copy);
-        }
-        Transmit::Deliver(now + delay)
+        fate
     }
+}
+
+/// The fate of one message entering a link of `model` at `now`, drawn from
+/// `rng` with the Gilbert–Elliott state `bad`: its delay (from the
+/// distribution in force at `now`), whether it is lost and, if
+/// `may_duplicate` and not lost, whether it is duplicated and the copy's
+/// delay.
+fn draw(
+    model: &LinkModel,
+    rng: &mut Stream,
+    bad: &mut bool,
+    now: Nanos,
+    may_duplicate: bool,
+) -> Transmit {
+    let (dist, add) = spike::delay_model(&model.latency, &model.spikes, now);
+    let delay = dist.sample(rng).saturating_add(add);
+    if model.loss.lose(bad, rng) {
+        return Transmit::Lost;
+    }
+    if may_duplicate && rng.bernoulli(model.duplicate) {
+        let copy = dist.sample(rng).saturating_add(add);
+        return Transmit::Duplicate(now + delay, now + copy);
+    }
+    Transmit::Deliver(now + delay)
 }
 
 /// What happened to a message handed to the network.
@@ -116,11 +131,26 @@ pub enum Transmit {
 #[derive(Clone, Debug)]
 pub struct Network {
     graph: DiGraph<String, Link>,
-    /// Dense lookup from (from, to) to the edge, row-major by `from`.
+    /// Dense lookup from (from, to) to the edge, row-major by `from`;
+    /// allocated (n² entries) by the first [`Network::set_link`], so a
+    /// network that only has a default link stays O(n) in memory.
     edges: Vec<Option<EdgeIndex>>,
     partitions: Vec<Partition>,
     /// Routes for pairs without a direct link; see [`Network::compute_routes`].
     routes: route::Routes,
+    /// The link model of every pair without an explicit link, if set.
+    default: Option<DefaultLink>,
+}
+
+/// The link used between every pair of nodes that has no explicit link
+/// (see [`Network::set_default_link`]): one model, and one random stream
+/// and one Gilbert–Elliott state per *sending* node, so its memory is
+/// O(n) however many pairs use it.
+#[derive(Clone, Debug)]
+struct DefaultLink {
+    model: LinkModel,
+    rngs: Vec<Stream>,
+    bad: Vec<bool>,
 }
 
 impl Network {
@@ -130,13 +160,35 @@ impl Network {
         for name in names {
             graph.add_node(name.clone());
         }
-        let n = names.len();
         Network {
             graph,
-            edges: vec![None; n * n],
+            edges: Vec::new(),
             partitions: Vec::new(),
             routes: route::Routes::default(),
+            default: None,
         }
+    }
+
+    /// Makes `model` the link of every ordered pair of distinct nodes that
+    /// has no explicit link ([`Network::set_link`] still overrides it pair
+    /// by pair). For clusters too large for a link per pair: the draws of
+    /// all messages a node sends over default links come from one stream
+    /// per sending node, labelled `net:default:<node name>` under `seed`,
+    /// in send order, and a Gilbert–Elliott model keeps one good/bad state
+    /// per sending node (drawn from that stream first), so bursts are
+    /// shared by everything that node sends. Memory: one stream per node.
+    /// A message from a node to itself has no route, as before.
+    pub fn set_default_link(&mut self, model: LinkModel, seed: u64) {
+        let n = self.node_count();
+        let mut rngs = Vec::with_capacity(n);
+        let mut bad = Vec::with_capacity(n);
+        for i in 0..n {
+            let label = format!("net:default:{}", self.name(i as NodeId));
+            let mut rng = Stream::new(seed, &label);
+            bad.push(model.loss.initial_state(&mut rng));
+            rngs.push(rng);
+        }
+        self.default = Some(DefaultLink { model, rngs, bad });
     }
 
     pub fn node_count(&self) -> usize {
@@ -161,6 +213,10 @@ impl Network {
             bad,
             bad_periods: BadPeriods::default(),
         };
+        if self.edges.is_empty() {
+            let n = self.node_count();
+            self.edges = vec![None; n * n];
+        }
         let idx = self.index(from, to);
         match self.edges[idx] {
             Some(e) => self.graph[e] = link,
@@ -175,14 +231,20 @@ impl Network {
         }
     }
 
+    /// The explicit link `from -> to`, if any (not the default link).
     pub fn link(&self, from: NodeId, to: NodeId) -> Option<&Link> {
-        self.edges[self.index(from, to)].map(|e| &self.graph[e])
+        self.edge(from, to).map(|e| &self.graph[e])
     }
 
     /// Computes the shortest-path routes of every pair of nodes without a
     /// direct link (see [`route`]). Call it once the links are set;
     /// without it such pairs have no route.
     pub fn compute_routes(&mut self) {
+        if self.edges.is_empty() {
+            // No explicit link at all: nothing to route over.
+            self.routes = route::Routes::default();
+            return;
+        }
         self.routes = route::Routes::compute(&self.graph, &self.edges);
     }
 
@@ -190,7 +252,7 @@ impl Network {
     /// included: the two ends for a direct link, the whole route
     /// otherwise; `None` when there is neither.
     pub fn path(&self, from: NodeId, to: NodeId) -> Option<Vec<NodeId>> {
-        if self.edges[self.index(from, to)].is_some() {
+        if self.edge(from, to).is_some() {
             return Some(vec![from, to]);
         }
         let hops = self.routes.get(from, to, self.node_count())?;
@@ -232,7 +294,11 @@ impl Network {
         if self.is_cut(from, to, now) {
             return Transmit::Cut;
         }
-        let Some(e) = self.edges[self.index(from, to)] else {
+        let Some(e) = self.edge(from, to) else {
+            if let Some(d) = self.default.as_mut().filter(|_| from != to) {
+                let i = from as usize;
+                return draw(&d.model, &mut d.rngs[i], &mut d.bad[i], now, true);
+            }
             return self.transmit_routed(from, to, now);
         };
         self.graph[e].carry(now, true)
@@ -255,6 +321,10 @@ impl Network {
             }
         }
         unreachable!("a route has at least one hop")
+    }
+
+    fn edge(&self, from: NodeId, to: NodeId) -> Option<EdgeIndex> {
+        self.edges.get(self.index(from, to)).copied().flatten()
     }
 
     fn index(&self, from: NodeId, to: NodeId) -> usize {
@@ -316,6 +386,51 @@ mod tests {
             1,
         );
         assert_eq!(net.transmit(0, 1, Nanos(0)), Transmit::Lost);
+    }
+
+    #[test]
+    fn the_default_link_serves_every_pair_without_its_own_link() {
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let mut net = Network::new(&names);
+        let lat = Latency::Uniform {
+            min: Nanos(0),
+            max: Nanos(1_000_000),
+        };
+        net.set_default_link(LinkModel::new(lat, 0.0), 9);
+        net.set_link(
+            0,
+            1,
+            LinkModel::new(Latency::Constant { value: Nanos(7) }, 0.0),
+            9,
+        );
+        assert_eq!(net.transmit(0, 1, Nanos(0)), Transmit::Deliver(Nanos(7)));
+        assert!(matches!(net.transmit(1, 0, Nanos(0)), Transmit::Deliver(_)));
+        assert_eq!(net.transmit(2, 2, Nanos(0)), Transmit::NoRoute);
+        assert!(
+            net.link(1, 0).is_none(),
+            "the default link is not an explicit one"
+        );
+    }
+
+    #[test]
+    fn default_link_draws_come_from_one_stream_per_sender() {
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let lat = Latency::Uniform {
+            min: Nanos(0),
+            max: Nanos(1_000_000_000),
+        };
+        let mut alone = Network::new(&names);
+        alone.set_default_link(LinkModel::new(lat.clone(), 0.0), 4);
+        let mut busy = alone.clone();
+        // c's sends do not shift a's draws; a's draws are in a's send
+        // order whatever the receiver.
+        let _ = busy.transmit(2, 1, Nanos(0));
+        let first = alone.transmit(0, 1, Nanos(0));
+        let second = alone.transmit(0, 2, Nanos(0));
+        assert_eq!(busy.transmit(0, 2, Nanos(0)), first);
+        assert_eq!(busy.transmit(0, 1, Nanos(0)), second);
+        let mut rng = Stream::new(4, "net:default:a");
+        assert_eq!(first, Transmit::Deliver(lat.sample(&mut rng)));
     }
 
     #[test]

@@ -6,3 +6,4 @@ pub mod gossip;
 pub mod heartbeat;
 pub mod kmonitor;
 pub mod membership;
+pub mod swim;

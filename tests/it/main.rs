@@ -14,6 +14,7 @@ mod props;
 mod pull;
 mod replay;
 mod sweep;
+mod swim;
 mod topology;
 mod tune;
 mod validation;

@@ -1,0 +1,868 @@
+//! The SWIM agent of one member: probing, dissemination, suspicion and
+//! refutation, with the Lifeguard mechanisms its configuration turns on.
+
+use super::broadcast::BroadcastQueue;
+use super::config::{SwimConfig, TargetSelection};
+use super::lifeguard::{retransmit_limit, suspicion_timeout, Awareness, Suspicion};
+use super::msg::{Kind, SwimMsg, Update, UpdateKind};
+use crate::protocol::membership::{Membership, MembershipEvent, Verdict};
+use crate::sim::agent::{Agent, Ctx, NodeId, TimerKey};
+use crate::sim::Nanos;
+
+/// The fixed-rate probe ticker.
+const TICK: TimerKey = 0;
+/// The running probe: its direct timeout, then its deadline.
+const PROBE: TimerKey = 1;
+/// The earliest suspicion deadline.
+const SUSPICION: TimerKey = 2;
+/// The gossip round.
+const GOSSIP: TimerKey = 3;
+/// Helper slot `i` waits on key `RELAY + i`.
+const RELAY: TimerKey = 4;
+
+/// Bits of a member's state byte: the verdict, and whether it is in the
+/// round-robin list.
+const VERDICT_MASK: u8 = 0b11;
+const ALIVE: u8 = 0;
+const SUSPECT: u8 = 1;
+const DEAD: u8 = 2;
+const LISTED: u8 = 0b100;
+
+/// A restart count shifted this far leaves 2^20 refutations per life.
+const LIFE_SHIFT: u32 = 20;
+
+/// Where the running probe is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// No probe running.
+    Idle,
+    /// Ping sent; waiting for the direct ack until the probe timeout.
+    Direct,
+    /// Ping-reqs sent; waiting for any ack until the deadline.
+    Indirect,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Probe {
+    stage: Stage,
+    target: NodeId,
+    seq: u32,
+    /// End of the probe on the local clock: the (health-scaled) probe
+    /// interval after the ping.
+    deadline: Nanos,
+    expected_nacks: u32,
+    nacks: u32,
+}
+
+/// A ping this member sends for another (as a ping-req helper).
+#[derive(Clone, Copy, Debug)]
+struct Relay {
+    active: bool,
+    local_seq: u32,
+    origin: NodeId,
+    origin_seq: u32,
+}
+
+/// Counters of what an agent did, over all its lives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SwimStats {
+    pub probes: u64,
+    pub failed_probes: u64,
+    pub refutations: u64,
+}
+
+/// One member running SWIM (with Lifeguard as configured).
+///
+/// Per-member state is five bytes (incarnation, verdict) plus four in the
+/// round-robin list; nothing in the message path allocates once the
+/// broadcast queue and helper slots have reached their working size.
+#[derive(Clone, Debug)]
+pub struct SwimAgent {
+    cfg: SwimConfig,
+    me: NodeId,
+    n: usize,
+    // Volatile state, rebuilt by `start`.
+    inc: Vec<u32>,
+    state: Vec<u8>,
+    /// Members not believed dead, this one included.
+    live: usize,
+    order: Vec<NodeId>,
+    next_index: usize,
+    probe: Probe,
+    /// A tick came while a probe was still running (memberlist's ticker
+    /// keeps one missed tick): the next probe starts when it ends.
+    tick_pending: bool,
+    /// Local time of the first gossip round; rounds follow every
+    /// `gossip_interval`.
+    gossip_phase: Nanos,
+    /// The gossip timer is set (it sleeps while there is nothing to send).
+    gossip_armed: bool,
+    awareness: Awareness,
+    queue: BroadcastQueue,
+    suspicions: Vec<Suspicion>,
+    /// Members declared dead less than `gossip_to_the_dead` ago, and when.
+    recently_dead: Vec<(NodeId, Nanos)>,
+    relays: Vec<Relay>,
+    scratch: Vec<NodeId>,
+    // Kept across restarts.
+    seq: u32,
+    events: Vec<MembershipEvent>,
+    probes: Vec<(Nanos, NodeId)>,
+    stats: SwimStats,
+}
+
+impl SwimAgent {
+    /// Member `me` of a cluster of `n` members (ids `0..n`) that all know
+    /// each other from the start.
+    pub fn new(cfg: SwimConfig, me: NodeId, n: usize) -> Self {
+        debug_assert!(cfg.validate().is_ok(), "{:?}", cfg.validate());
+        debug_assert!((me as usize) < n);
+        SwimAgent {
+            cfg,
+            me,
+            n,
+            inc: Vec::new(),
+            state: Vec::new(),
+            live: n,
+            order: Vec::new(),
+            next_index: 0,
+            probe: Probe {
+                stage: Stage::Idle,
+                target: me,
+                seq: 0,
+                deadline: Nanos::ZERO,
+                expected_nacks: 0,
+                nacks: 0,
+            },
+            tick_pending: false,
+            gossip_phase: Nanos::ZERO,
+            gossip_armed: false,
+            awareness: Awareness::new(cfg.awareness_max_multiplier),
+            queue: BroadcastQueue::default(),
+            suspicions: Vec::new(),
+            recently_dead: Vec::new(),
+            relays: Vec::new(),
+            scratch: Vec::new(),
+            seq: 0,
+            events: Vec::new(),
+            probes: Vec::new(),
+            stats: SwimStats::default(),
+        }
+    }
+
+    /// One agent per member of an `n`-member cluster, in id order.
+    pub fn cluster(cfg: SwimConfig, n: usize) -> Vec<SwimAgent> {
+        (0..n as NodeId)
+            .map(|i| SwimAgent::new(cfg, i, n))
+            .collect()
+    }
+
+    pub fn config(&self) -> &SwimConfig {
+        &self.cfg
+    }
+
+    /// This member's opinion of `subject` now.
+    pub fn verdict(&self, subject: NodeId) -> Verdict {
+        match self.state.get(subject as usize).map(|s| s & VERDICT_MASK) {
+            Some(SUSPECT) => Verdict::Suspect,
+            Some(DEAD) => Verdict::Dead,
+            _ => Verdict::Alive,
+        }
+    }
+
+    /// The incarnation this member knows for `subject` (its own for `me`).
+    pub fn incarnation_of(&self, subject: NodeId) -> u32 {
+        self.inc.get(subject as usize).copied().unwrap_or(0)
+    }
+
+    /// The Lifeguard local health score.
+    pub fn health_score(&self) -> u32 {
+        self.awareness.score()
+    }
+
+    /// The opinion changes logged and not yet taken.
+    pub fn events(&self) -> &[MembershipEvent] {
+        &self.events
+    }
+
+    /// Every probe started (local time, target), when
+    /// [`SwimConfig::record_probes`] is on.
+    pub fn probes(&self) -> &[(Nanos, NodeId)] {
+        &self.probes
+    }
+
+    pub fn stats(&self) -> SwimStats {
+        self.stats
+    }
+
+    // ---- state ----------------------------------------------------------
+
+    fn code(&self, m: NodeId) -> u8 {
+        self.state[m as usize] & VERDICT_MASK
+    }
+
+    /// Changes the opinion of `m`, logging it when it changes.
+    fn set_verdict(&mut self, ctx: &Ctx<'_, SwimMsg>, m: NodeId, code: u8) {
+        let old = self.code(m);
+        if old == code {
+            return;
+        }
+        let s = &mut self.state[m as usize];
+        *s = (*s & !VERDICT_MASK) | code;
+        if old == DEAD {
+            self.live += 1;
+            self.recently_dead.retain(|d| d.0 != m);
+        } else if code == DEAD {
+            self.live -= 1;
+            if self.cfg.gossip_interval > Nanos::ZERO {
+                self.recently_dead.push((m, ctx.now()));
+            }
+        }
+        let verdict = match code {
+            ALIVE => Verdict::Alive,
+            SUSPECT => Verdict::Suspect,
+            _ => Verdict::Dead,
+        };
+        self.events.push(MembershipEvent {
+            at: ctx.now(),
+            observer: self.me,
+            subject: m,
+            verdict,
+        });
+    }
+
+    fn retransmit_limit(&self) -> u32 {
+        retransmit_limit(self.cfg.retransmit_mult, self.live)
+    }
+
+    /// The probe interval stretched by local health, when that is on.
+    fn scaled(&self, t: Nanos) -> Nanos {
+        if self.cfg.local_health {
+            self.awareness.scale(t)
+        } else {
+            t
+        }
+    }
+
+    fn health(&mut self, delta: i32) {
+        if self.cfg.local_health {
+            self.awareness.apply_delta(delta);
+        }
+    }
+
+    /// Sends `msg` with as many queued updates as fit.
+    fn send(&mut self, ctx: &mut Ctx<'_, SwimMsg>, to: NodeId, mut msg: SwimMsg) {
+        let limit = self.retransmit_limit();
+        let max = self.cfg.max_piggyback as usize;
+        self.queue.fill(&mut msg.updates, max, limit);
+        ctx.send(to, msg);
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+
+    // ---- probing --------------------------------------------------------
+
+    fn on_tick(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        ctx.set_timer(TICK, self.cfg.probe_interval);
+        if self.probe.stage == Stage::Idle {
+            self.start_probe(ctx);
+        } else {
+            self.tick_pending = true;
+        }
+    }
+
+    fn start_probe(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        self.tick_pending = false;
+        let Some(target) = self.select_target(ctx) else {
+            return;
+        };
+        self.stats.probes += 1;
+        if self.cfg.record_probes {
+            self.probes.push((ctx.now(), target));
+        }
+        let seq = self.next_seq();
+        let interval = self.scaled(self.cfg.probe_interval);
+        self.probe = Probe {
+            stage: Stage::Direct,
+            target,
+            seq,
+            deadline: ctx.now() + interval,
+            expected_nacks: 0,
+            nacks: 0,
+        };
+        let mut ping = SwimMsg::new(Kind::Ping, seq, target);
+        if self.cfg.buddy && self.code(target) == SUSPECT {
+            ping.updates.push(Update {
+                kind: UpdateKind::Suspect,
+                subject: target,
+                incarnation: self.inc[target as usize],
+                from: self.me,
+            });
+        }
+        self.send(ctx, target, ping);
+        let timeout = if self.cfg.scale_probe_timeout {
+            self.scaled(self.cfg.probe_timeout)
+        } else {
+            self.cfg.probe_timeout
+        };
+        ctx.set_timer(PROBE, timeout.min(interval));
+    }
+
+    fn on_probe_timer(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        match self.probe.stage {
+            Stage::Idle => {}
+            Stage::Direct => self.ask_helpers(ctx),
+            Stage::Indirect => self.probe_failed(ctx),
+        }
+    }
+
+    /// The direct ping timed out: ask `indirect_checks` random members we
+    /// believe alive (not the target) to ping it for us.
+    fn ask_helpers(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        let target = self.probe.target;
+        let k = self.cfg.indirect_checks as usize;
+        let mut helpers = std::mem::take(&mut self.scratch);
+        self.pick_random(ctx, k, &mut helpers, |a, m| {
+            m != target && a.code(m) == ALIVE
+        });
+        for &h in &helpers {
+            let req = SwimMsg::new(Kind::PingReq, self.probe.seq, target);
+            self.send(ctx, h, req);
+        }
+        self.probe.expected_nacks = if self.cfg.nacks {
+            helpers.len() as u32
+        } else {
+            0
+        };
+        self.scratch = helpers;
+        self.probe.stage = Stage::Indirect;
+        ctx.set_timer(PROBE, self.probe.deadline.saturating_sub(ctx.now()));
+    }
+
+    /// No ack by the deadline: the target becomes suspect.
+    fn probe_failed(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        self.stats.failed_probes += 1;
+        let Probe {
+            target,
+            expected_nacks,
+            nacks,
+            ..
+        } = self.probe;
+        self.probe.stage = Stage::Idle;
+        // memberlist: with nacking helpers, only the nacks that did not
+        // come count against our own health; without, any failure does.
+        let delta = if expected_nacks > 0 {
+            expected_nacks.saturating_sub(nacks)
+        } else {
+            1
+        };
+        self.health(delta as i32);
+        let accusation = Update {
+            kind: UpdateKind::Suspect,
+            subject: target,
+            incarnation: self.inc[target as usize],
+            from: self.me,
+        };
+        self.on_suspect(ctx, accusation);
+        if self.tick_pending {
+            self.start_probe(ctx);
+        }
+    }
+
+    fn probe_succeeded(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        self.probe.stage = Stage::Idle;
+        ctx.cancel_timer(PROBE);
+        self.health(-1);
+        if self.tick_pending {
+            self.start_probe(ctx);
+        }
+    }
+
+    fn select_target(&mut self, ctx: &mut Ctx<'_, SwimMsg>) -> Option<NodeId> {
+        match self.cfg.selection {
+            TargetSelection::RoundRobin => self.next_round_robin(ctx),
+            TargetSelection::Uniform => self.uniform_target(ctx),
+        }
+    }
+
+    /// The next member of the shuffled list not believed dead; at the end
+    /// of a pass, dead members leave the list and it is reshuffled.
+    fn next_round_robin(&mut self, ctx: &mut Ctx<'_, SwimMsg>) -> Option<NodeId> {
+        loop {
+            if self.next_index >= self.order.len() {
+                self.reset_order(ctx);
+                if self.order.is_empty() {
+                    return None;
+                }
+            }
+            let m = self.order[self.next_index];
+            self.next_index += 1;
+            if self.code(m) != DEAD {
+                return Some(m);
+            }
+        }
+    }
+
+    fn reset_order(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        let state = &mut self.state;
+        self.order.retain(|&m| {
+            let keep = state[m as usize] & VERDICT_MASK != DEAD;
+            if !keep {
+                state[m as usize] &= !LISTED;
+            }
+            keep
+        });
+        shuffle(&mut self.order, ctx);
+        self.next_index = 0;
+    }
+
+    /// A member back from the dead joins the round-robin list at a random
+    /// position (memberlist swaps it with a random member).
+    fn relist(&mut self, ctx: &mut Ctx<'_, SwimMsg>, m: NodeId) {
+        if self.cfg.selection != TargetSelection::RoundRobin || self.state[m as usize] & LISTED != 0
+        {
+            return;
+        }
+        self.state[m as usize] |= LISTED;
+        let len = self.order.len();
+        let at = if len == 0 {
+            0
+        } else {
+            ctx.rng().below(len as u64) as usize
+        };
+        self.order.push(m);
+        self.order.swap(at, len);
+    }
+
+    /// A uniformly random other member not believed dead.
+    fn uniform_target(&mut self, ctx: &mut Ctx<'_, SwimMsg>) -> Option<NodeId> {
+        if self.live <= 1 || self.n < 2 {
+            return None;
+        }
+        let others = self.n as u64 - 1;
+        for _ in 0..64 {
+            let r = ctx.rng().below(others) as NodeId;
+            let m = if r >= self.me { r + 1 } else { r };
+            if self.code(m) != DEAD {
+                return Some(m);
+            }
+        }
+        // Mostly dead: pick among the live ones directly.
+        let j = ctx.rng().below(self.live as u64 - 1);
+        (0..self.n as NodeId)
+            .filter(|&m| m != self.me && self.code(m) != DEAD)
+            .nth(j as usize)
+    }
+
+    /// Up to `k` distinct random members other than this one that pass
+    /// `keep`, trying at most 3n draws (memberlist `kRandomNodes`).
+    fn pick_random(
+        &self,
+        ctx: &mut Ctx<'_, SwimMsg>,
+        k: usize,
+        out: &mut Vec<NodeId>,
+        keep: impl Fn(&Self, NodeId) -> bool,
+    ) {
+        out.clear();
+        let n = self.n as u64;
+        for _ in 0..3 * n {
+            if out.len() >= k {
+                break;
+            }
+            let m = ctx.rng().below(n) as NodeId;
+            if m != self.me && keep(self, m) && !out.contains(&m) {
+                out.push(m);
+            }
+        }
+    }
+
+    // ---- helping --------------------------------------------------------
+
+    fn on_ping_req(&mut self, ctx: &mut Ctx<'_, SwimMsg>, origin: NodeId, msg: &SwimMsg) {
+        let local_seq = self.next_seq();
+        let relay = Relay {
+            active: true,
+            local_seq,
+            origin,
+            origin_seq: msg.seq,
+        };
+        let slot = match self.relays.iter().position(|r| !r.active) {
+            Some(i) => {
+                self.relays[i] = relay;
+                i
+            }
+            None => {
+                self.relays.push(relay);
+                self.relays.len() - 1
+            }
+        };
+        self.send(
+            ctx,
+            msg.target,
+            SwimMsg::new(Kind::Ping, local_seq, msg.target),
+        );
+        ctx.set_timer(RELAY + slot as TimerKey, self.cfg.probe_timeout);
+    }
+
+    /// A helper's wait ended without an ack: nack (if on) and forget it.
+    fn on_relay_timer(&mut self, ctx: &mut Ctx<'_, SwimMsg>, slot: usize) {
+        let Some(r) = self.relays.get(slot).copied() else {
+            return;
+        };
+        if !r.active {
+            return;
+        }
+        self.relays[slot].active = false;
+        if self.cfg.nacks {
+            self.send(
+                ctx,
+                r.origin,
+                SwimMsg::new(Kind::Nack, r.origin_seq, r.origin),
+            );
+        }
+    }
+
+    fn on_ack(&mut self, ctx: &mut Ctx<'_, SwimMsg>, seq: u32) {
+        if self.probe.stage != Stage::Idle && seq == self.probe.seq {
+            self.probe_succeeded(ctx);
+            return;
+        }
+        let found = self
+            .relays
+            .iter()
+            .position(|r| r.active && r.local_seq == seq);
+        if let Some(slot) = found {
+            let r = self.relays[slot];
+            self.relays[slot].active = false;
+            ctx.cancel_timer(RELAY + slot as TimerKey);
+            self.send(
+                ctx,
+                r.origin,
+                SwimMsg::new(Kind::Ack, r.origin_seq, r.origin),
+            );
+        }
+    }
+
+    // ---- dissemination --------------------------------------------------
+
+    /// Queues an update for piggybacking and wakes the gossip round.
+    fn enqueue(&mut self, ctx: &mut Ctx<'_, SwimMsg>, u: Update) {
+        self.queue.queue(u);
+        if !self.gossip_armed && self.cfg.gossip_interval > Nanos::ZERO {
+            self.arm_gossip(ctx);
+        }
+    }
+
+    /// Sets the gossip timer for the next instant of the member's gossip
+    /// grid (`gossip_phase` + k · `gossip_interval`) after now. The round
+    /// runs on that fixed grid, as memberlist's ticker does; a round with
+    /// nothing to send does nothing, so the timer sleeps while the queue
+    /// is empty instead of firing for nothing five times a second.
+    fn arm_gossip(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        let (now, phase, every) = (ctx.now(), self.gossip_phase, self.cfg.gossip_interval);
+        let next = if now < phase {
+            phase
+        } else {
+            let k = (now - phase).as_nanos() / every.as_nanos() + 1;
+            phase + Nanos(k * every.as_nanos())
+        };
+        self.gossip_armed = true;
+        ctx.set_timer(GOSSIP, next - now);
+    }
+
+    fn on_gossip_timer(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        self.gossip_armed = false;
+        if self.queue.is_empty() {
+            return;
+        }
+        let window = self.cfg.gossip_to_the_dead;
+        let now = ctx.now();
+        self.recently_dead.retain(|d| d.1 + window > now);
+        let mut peers = std::mem::take(&mut self.scratch);
+        let k = self.cfg.gossip_nodes as usize;
+        // memberlist gossips to live and suspect members, and to the
+        // recently dead, so a live member declared dead can refute.
+        self.pick_random(ctx, k, &mut peers, |a, m| {
+            a.code(m) != DEAD || a.recently_dead.iter().any(|d| d.0 == m)
+        });
+        for &p in &peers {
+            if self.queue.is_empty() {
+                break;
+            }
+            self.send(ctx, p, SwimMsg::new(Kind::Gossip, 0, p));
+        }
+        self.scratch = peers;
+        if !self.queue.is_empty() {
+            self.arm_gossip(ctx);
+        }
+    }
+
+    fn apply(&mut self, ctx: &mut Ctx<'_, SwimMsg>, u: Update) {
+        if u.subject as usize >= self.n {
+            return;
+        }
+        match u.kind {
+            UpdateKind::Alive => self.on_alive(ctx, u),
+            UpdateKind::Suspect => self.on_suspect(ctx, u),
+            UpdateKind::Dead => self.on_dead(ctx, u),
+        }
+    }
+
+    fn on_alive(&mut self, ctx: &mut Ctx<'_, SwimMsg>, u: Update) {
+        let s = u.subject;
+        if s == self.me {
+            if u.incarnation > self.inc[s as usize] {
+                self.refute(ctx, u.incarnation);
+            }
+            return;
+        }
+        if u.incarnation <= self.inc[s as usize] {
+            return;
+        }
+        self.drop_suspicion(ctx, s);
+        self.enqueue(ctx, u);
+        self.inc[s as usize] = u.incarnation;
+        if self.code(s) == DEAD {
+            self.relist(ctx, s);
+        }
+        self.set_verdict(ctx, s, ALIVE);
+    }
+
+    fn on_suspect(&mut self, ctx: &mut Ctx<'_, SwimMsg>, u: Update) {
+        let s = u.subject;
+        if u.incarnation < self.inc[s as usize] {
+            return;
+        }
+        if let Some(i) = self.suspicions.iter().position(|x| x.subject == s) {
+            if self.suspicions[i].confirm(u.from) {
+                self.enqueue(ctx, u);
+                self.arm_suspicion_timer(ctx);
+            }
+            return;
+        }
+        if self.code(s) != ALIVE {
+            return;
+        }
+        if s == self.me {
+            self.refute(ctx, u.incarnation);
+            return;
+        }
+        self.enqueue(ctx, u);
+        self.inc[s as usize] = u.incarnation;
+        self.set_verdict(ctx, s, SUSPECT);
+        let suspicion = self.new_suspicion(ctx, s, u.from);
+        self.suspicions.push(suspicion);
+        self.arm_suspicion_timer(ctx);
+    }
+
+    /// memberlist `suspectNode`: expect k = suspicion_mult − 2
+    /// confirmations (none in a cluster too small to give them), and
+    /// time out between min and max.
+    fn new_suspicion(&self, ctx: &Ctx<'_, SwimMsg>, s: NodeId, from: NodeId) -> Suspicion {
+        let n = self.live;
+        let min = suspicion_timeout(self.cfg.suspicion_mult, n, self.cfg.probe_interval);
+        let (k, max) = if self.cfg.dynamic_suspicion {
+            let k = self.cfg.suspicion_mult.saturating_sub(2);
+            let k = if (n as u64) < k as u64 + 2 { 0 } else { k };
+            let max = Nanos(
+                min.as_nanos()
+                    .saturating_mul(self.cfg.suspicion_max_timeout_mult as u64),
+            );
+            (k, max)
+        } else {
+            (0, min)
+        };
+        Suspicion::new(s, from, k, min, max, ctx.now())
+    }
+
+    fn on_dead(&mut self, ctx: &mut Ctx<'_, SwimMsg>, u: Update) {
+        let s = u.subject;
+        if u.incarnation < self.inc[s as usize] {
+            return;
+        }
+        self.drop_suspicion(ctx, s);
+        if self.code(s) == DEAD {
+            return;
+        }
+        if s == self.me {
+            self.refute(ctx, u.incarnation);
+            return;
+        }
+        self.enqueue(ctx, u);
+        self.inc[s as usize] = u.incarnation;
+        self.set_verdict(ctx, s, DEAD);
+    }
+
+    /// Someone believes this member suspect or dead at incarnation
+    /// `accused`: beat it and spread alive.
+    fn refute(&mut self, ctx: &mut Ctx<'_, SwimMsg>, accused: u32) {
+        let me = self.me as usize;
+        let inc = self.inc[me]
+            .saturating_add(1)
+            .max(accused.saturating_add(1));
+        self.inc[me] = inc;
+        self.stats.refutations += 1;
+        self.health(1);
+        let alive = Update {
+            kind: UpdateKind::Alive,
+            subject: self.me,
+            incarnation: inc,
+            from: self.me,
+        };
+        self.enqueue(ctx, alive);
+    }
+
+    // ---- suspicion timers -----------------------------------------------
+
+    fn drop_suspicion(&mut self, ctx: &mut Ctx<'_, SwimMsg>, s: NodeId) {
+        if let Some(i) = self.suspicions.iter().position(|x| x.subject == s) {
+            self.suspicions.swap_remove(i);
+            self.arm_suspicion_timer(ctx);
+        }
+    }
+
+    fn arm_suspicion_timer(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        match self.suspicions.iter().map(Suspicion::deadline).min() {
+            Some(at) => ctx.set_timer(SUSPICION, at.saturating_sub(ctx.now())),
+            None => ctx.cancel_timer(SUSPICION),
+        }
+    }
+
+    /// Declares dead every suspect whose timeout has passed.
+    fn on_suspicion_timer(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        let now = ctx.now();
+        while let Some(i) = self.suspicions.iter().position(|x| x.deadline() <= now) {
+            let s = self.suspicions.swap_remove(i).subject;
+            if self.code(s) == SUSPECT {
+                let death = Update {
+                    kind: UpdateKind::Dead,
+                    subject: s,
+                    incarnation: self.inc[s as usize],
+                    from: self.me,
+                };
+                self.on_dead(ctx, death);
+            }
+        }
+        self.arm_suspicion_timer(ctx);
+    }
+
+    // ---- life -----------------------------------------------------------
+
+    fn reset(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        // A restarted member believes everyone alive again: log the
+        // opinions that change.
+        for m in 0..self.state.len() as NodeId {
+            if m != self.me {
+                self.set_verdict(ctx, m, ALIVE);
+            }
+        }
+        let n = self.n;
+        self.inc.clear();
+        self.inc.resize(n, 0);
+        self.state.clear();
+        self.state.resize(n, ALIVE | LISTED);
+        self.state[self.me as usize] = ALIVE;
+        self.live = n;
+        self.order.clear();
+        if self.cfg.selection == TargetSelection::RoundRobin {
+            // Exactly n − 1 slots: a filtered extend would grow by doubling.
+            self.order.reserve_exact(n.saturating_sub(1));
+            self.order
+                .extend((0..n as NodeId).filter(|&m| m != self.me));
+        }
+        self.next_index = self.order.len(); // shuffled at the first probe
+        self.probe.stage = Stage::Idle;
+        self.tick_pending = false;
+        self.gossip_armed = false;
+        self.awareness = Awareness::new(self.cfg.awareness_max_multiplier);
+        self.queue.clear();
+        self.suspicions.clear();
+        self.recently_dead.clear();
+        self.relays.clear();
+    }
+
+    /// The first tick of a ticker of period `every`: at `every`, or at a
+    /// random phase in (0, every] when staggered.
+    fn first_tick(&self, ctx: &mut Ctx<'_, SwimMsg>, every: Nanos) -> Nanos {
+        if self.cfg.stagger {
+            Nanos(every.as_nanos() - ctx.rng().below(every.as_nanos()))
+        } else {
+            every
+        }
+    }
+}
+
+/// Fisher–Yates with the member's own stream.
+fn shuffle(list: &mut [NodeId], ctx: &mut Ctx<'_, SwimMsg>) {
+    for i in (1..list.len()).rev() {
+        let j = ctx.rng().below(i as u64 + 1) as usize;
+        list.swap(i, j);
+    }
+}
+
+impl Agent for SwimAgent {
+    type Msg = SwimMsg;
+
+    fn start(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        self.reset(ctx);
+        let first = self.first_tick(ctx, self.cfg.probe_interval);
+        ctx.set_timer(TICK, first);
+        if self.cfg.gossip_interval > Nanos::ZERO {
+            self.gossip_phase = ctx.now() + self.first_tick(ctx, self.cfg.gossip_interval);
+        }
+        let life = ctx.incarnation().min((1 << (32 - LIFE_SHIFT)) - 1);
+        self.inc[self.me as usize] = life << LIFE_SHIFT;
+        if life > 0 {
+            // Back from a crash: tell the others, who may think us dead.
+            let alive = Update {
+                kind: UpdateKind::Alive,
+                subject: self.me,
+                incarnation: life << LIFE_SHIFT,
+                from: self.me,
+            };
+            self.enqueue(ctx, alive);
+        }
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: SwimMsg, ctx: &mut Ctx<'_, SwimMsg>) {
+        // Updates first, so an ack already carries a refutation that the
+        // ping's buddy suspicion provoked.
+        for &u in msg.updates.as_slice() {
+            self.apply(ctx, u);
+        }
+        match msg.kind {
+            Kind::Ping => self.send(ctx, from, SwimMsg::new(Kind::Ack, msg.seq, from)),
+            Kind::Ack => self.on_ack(ctx, msg.seq),
+            Kind::PingReq => self.on_ping_req(ctx, from, &msg),
+            Kind::Nack => {
+                if self.probe.stage == Stage::Indirect && msg.seq == self.probe.seq {
+                    self.probe.nacks += 1;
+                }
+            }
+            Kind::Gossip => {}
+        }
+    }
+
+    fn on_timer(&mut self, key: TimerKey, ctx: &mut Ctx<'_, SwimMsg>) {
+        match key {
+            TICK => self.on_tick(ctx),
+            PROBE => self.on_probe_timer(ctx),
+            SUSPICION => self.on_suspicion_timer(ctx),
+            GOSSIP => self.on_gossip_timer(ctx),
+            k => self.on_relay_timer(ctx, (k - RELAY) as usize),
+        }
+    }
+}
+
+impl Membership for SwimAgent {
+    fn take_events(&mut self) -> Vec<MembershipEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    fn wire_bytes(msg: &SwimMsg) -> u32 {
+        msg.wire_bytes()
+    }
+}

@@ -1,0 +1,156 @@
+//! SWIM messages: ping, ack, ping-req, nack and gossip, each carrying a
+//! fixed-capacity inline array of piggybacked membership updates, so no
+//! message allocates.
+
+use crate::sim::NodeId;
+
+/// What an update says about its subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UpdateKind {
+    /// The subject is alive at this incarnation (a refutation, or a
+    /// member coming back).
+    Alive,
+    /// `from` suspects the subject at this incarnation.
+    Suspect,
+    /// `from` declared the subject dead at this incarnation.
+    Dead,
+}
+
+/// One piggybacked membership update (SWIM's infection-style
+/// dissemination; memberlist's `alive`, `suspect` and `dead` messages).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Update {
+    pub kind: UpdateKind,
+    pub subject: NodeId,
+    pub incarnation: u32,
+    /// Who raised it: the accuser of a suspicion, counted once towards
+    /// Lifeguard's confirmations; the subject itself for `Alive`.
+    pub from: NodeId,
+}
+
+/// The most updates one message can carry.
+pub const PIGGYBACK_CAP: usize = 16;
+
+const EMPTY: Update = Update {
+    kind: UpdateKind::Alive,
+    subject: 0,
+    incarnation: 0,
+    from: 0,
+};
+
+/// Up to [`PIGGYBACK_CAP`] updates, stored inline.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Piggyback {
+    len: u8,
+    items: [Update; PIGGYBACK_CAP],
+}
+
+impl Default for Piggyback {
+    fn default() -> Self {
+        Piggyback {
+            len: 0,
+            items: [EMPTY; PIGGYBACK_CAP],
+        }
+    }
+}
+
+impl std::fmt::Debug for Piggyback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+impl Piggyback {
+    /// Appends `u`; false (and nothing changes) when full.
+    pub fn push(&mut self, u: Update) -> bool {
+        let i = self.len as usize;
+        if i == PIGGYBACK_CAP {
+            return false;
+        }
+        self.items[i] = u;
+        self.len += 1;
+        true
+    }
+
+    pub fn as_slice(&self) -> &[Update] {
+        &self.items[..self.len as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The message types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Are you alive? Answered by an ack with the same `seq`.
+    Ping,
+    /// Answer to the ping `seq` (from the target, or relayed by a helper
+    /// with the prober's `seq`).
+    Ack,
+    /// Please ping `target` for me and relay its ack (`seq` is mine).
+    PingReq,
+    /// Lifeguard: the helper got no ack from the target within the probe
+    /// timeout (`seq` is the prober's).
+    Nack,
+    /// Only piggybacked updates (memberlist's gossip round).
+    Gossip,
+}
+
+/// A SWIM message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SwimMsg {
+    pub kind: Kind,
+    pub seq: u32,
+    /// The member to ping (`PingReq`), or the member pinged (`Ping`).
+    pub target: NodeId,
+    pub updates: Piggyback,
+}
+
+impl SwimMsg {
+    pub fn new(kind: Kind, seq: u32, target: NodeId) -> Self {
+        SwimMsg {
+            kind,
+            seq,
+            target,
+            updates: Piggyback::default(),
+        }
+    }
+
+    /// Estimated size on the wire of a compact binary encoding with
+    /// 4-byte member ids: 28 bytes of IPv4 and UDP headers, a 10-byte
+    /// header (type, sequence number, target, update count) and 13 bytes
+    /// per update (kind, subject, incarnation, accuser). memberlist's
+    /// msgpack messages carry node names and addresses and are larger.
+    pub fn wire_bytes(&self) -> u32 {
+        28 + 10 + 13 * self.updates.len() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_piggyback_holds_its_capacity_and_refuses_more() {
+        let mut p = Piggyback::default();
+        for i in 0..PIGGYBACK_CAP as u32 {
+            assert!(p.push(Update {
+                subject: i,
+                ..EMPTY
+            }));
+        }
+        assert!(!p.push(EMPTY));
+        assert_eq!(p.len(), PIGGYBACK_CAP);
+        assert_eq!(p.as_slice()[3].subject, 3);
+        let mut m = SwimMsg::new(Kind::Ping, 1, 2);
+        assert_eq!(m.wire_bytes(), 38);
+        m.updates = p;
+        assert_eq!(m.wire_bytes(), 38 + 13 * PIGGYBACK_CAP as u32);
+    }
+}
