@@ -47,6 +47,9 @@ pub fn build_network(sc: &Scenario, seed: u64) -> Network {
     for (from, to, model) in &sc.links {
         net.set_link(*from, *to, model.clone(), seed);
     }
+    if let Some(model) = &sc.uniform_link {
+        net.set_default_link(model.clone(), seed);
+    }
     for p in &sc.partitions {
         net.add_partition(p.clone());
     }

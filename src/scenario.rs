@@ -58,6 +58,11 @@ pub struct Scenario {
     pub regions: Vec<Region>,
     /// Every directed link with its model.
     pub links: Vec<(NodeId, NodeId, LinkModel)>,
+    /// The one model of every link, in a scenario with membership
+    /// protocols only, a full mesh and no per-link settings: then `links`
+    /// is empty and each node draws what it sends from its own stream
+    /// (`net:default:<name>`), so memory stays O(n).
+    pub uniform_link: Option<LinkModel>,
     pub partitions: Vec<Partition>,
     pub faults: Vec<FaultSpec>,
     pub detectors: Vec<DetectorConfig>,

@@ -273,10 +273,11 @@ fn describe_pairwise(sc: &Scenario) -> String {
 
 /// The links of a scenario without pairwise heartbeats, in one bullet.
 fn describe_links(sc: &Scenario) -> String {
-    let Some((_, _, first)) = sc.links.first() else {
-        return String::new();
+    let (first, same) = match (&sc.uniform_link, sc.links.first()) {
+        (Some(m), _) => (m, true),
+        (None, Some((_, _, first))) => (first, sc.links.iter().all(|(_, _, m)| m == first)),
+        (None, None) => return String::new(),
     };
-    let same = sc.links.iter().all(|(_, _, m)| m == first);
     let mut line = format!(
         "- **Links:** {}{}, loss {}",
         if same { "every link " } else { "by default " },

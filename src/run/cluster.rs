@@ -13,6 +13,7 @@ use crate::metrics::cluster::{score_cluster, ClusterInput, ClusterQos};
 use crate::protocol::gossip::GossipAgent;
 use crate::protocol::kmonitor::KMonitorAgent;
 use crate::protocol::membership::{Membership, MembershipEvent};
+use crate::protocol::swim::SwimAgent;
 use crate::scenario::{ProtocolSettings, Scenario};
 use crate::sim::{Clock, NetStats, NodeId, Sim};
 
@@ -34,11 +35,9 @@ pub fn run_protocol(sc: &Scenario, seed: u64, p: usize, v: usize) -> ClusterRun 
         ProtocolSettings::KMonitor(cfg) => {
             simulate(sc, seed, |id| KMonitorAgent::new(id, members, cfg.clone()))
         }
-        ProtocolSettings::Swim(_settings) => {
-            // LEAD: construct the SWIM agent here, one per member, e.g.
-            //     simulate(sc, seed, |id| SwimAgent::new(id, members, to_agent_config(_settings)))
-            // then set `scenario::protocol::SWIM_CONNECTED` to true.
-            unreachable!("validation refuses kind = \"swim\" until its agent is connected")
+        ProtocolSettings::Swim(settings) => {
+            let cfg = settings.agent_config();
+            simulate(sc, seed, |id| SwimAgent::new(cfg, id, members))
         }
     }
 }

@@ -86,6 +86,34 @@ pub struct SwimSettings {
     pub buddy: bool,
 }
 
+impl SwimSettings {
+    /// The agent's configuration: these settings, and the agent's own
+    /// defaults (memberlist's) for what a scenario does not set.
+    pub fn agent_config(&self) -> crate::protocol::swim::SwimConfig {
+        use crate::protocol::swim::{SwimConfig, TargetSelection};
+        SwimConfig {
+            probe_interval: self.period,
+            probe_timeout: self.ping_timeout,
+            indirect_checks: self.indirect_probes,
+            retransmit_mult: self.retransmit_mult,
+            suspicion_mult: self.suspicion_mult,
+            suspicion_max_timeout_mult: self.suspicion_max_mult,
+            awareness_max_multiplier: self.awareness_max,
+            gossip_interval: self.gossip_interval,
+            gossip_nodes: self.gossip_nodes,
+            selection: match self.selection {
+                Selection::RoundRobin => TargetSelection::RoundRobin,
+                Selection::Random => TargetSelection::Uniform,
+            },
+            local_health: self.awareness,
+            dynamic_suspicion: self.suspicion_confirmations,
+            nacks: self.nacks,
+            buddy: self.buddy,
+            ..SwimConfig::default()
+        }
+    }
+}
+
 impl Default for SwimSettings {
     /// memberlist's LAN configuration with every Lifeguard extension on.
     fn default() -> Self {
@@ -393,12 +421,6 @@ pub static SWIM_PRESETS: &[(&str, &[(&str, f64)])] = &[
         ],
     ),
 ];
-
-/// Whether the SWIM agent is connected to the run path in this build.
-/// Until it is, validation refuses `kind = "swim"` with a clear error
-/// (its parameters are still checked first).
-// LEAD: set to true when `run/cluster.rs` constructs the SWIM agent.
-pub const SWIM_CONNECTED: bool = false;
 
 static KINDS: &[&ProtocolKind] = &[&GOSSIP, &K_MONITOR, &SWIM];
 

@@ -133,32 +133,49 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
     let style = style(&cx, raw.heartbeat.as_ref().and_then(|h| h.style.as_ref()))?;
     let (nodes, monitors, targets) = nodes(&cx, raw.nodes.as_ref(), pairwise.clone())?;
     let clocks = clocks(&cx, &raw.clocks, &nodes)?;
-    let (topology, regions, links) =
-        match (&raw.network, &raw.replay) {
-            (Some(net), None) => {
-                let net = net.get_ref();
-                let topology = topology(&cx, net, &nodes, &monitors)?;
-                let regions = regions(&cx, &raw, &nodes)?;
+    let mut uniform_link = None;
+    let (topology, regions, links) = match (&raw.network, &raw.replay) {
+        (Some(net), None) => {
+            let net = net.get_ref();
+            let topology = topology(&cx, net, &nodes, &monitors)?;
+            let regions = regions(&cx, &raw, &nodes)?;
+            // A protocol-only full mesh where every link has the default
+            // model is kept as one uniform link (O(n) memory, see
+            // `Network::set_default_link`) instead of n(n - 1) links, so
+            // that clusters of thousands fit.
+            if monitors.is_empty()
+                && topology == Topology::Mesh
+                && regions.is_empty()
+                && net.links.is_empty()
+                && net.spikes.is_empty()
+                && nodes.len() > 1
+            {
+                uniform_link = Some(default_link(&cx, net)?);
+                (topology, regions, Vec::new())
+            } else {
                 let links = links(&cx, &raw, net, &nodes, topology, &regions)?;
                 (topology, regions, links)
             }
-            (None, Some(_)) => (Topology::default(), regions(&cx, &raw, &nodes)?, Vec::new()),
-            (Some(net), Some(_)) => return cx.err(
+        }
+        (None, Some(_)) => (Topology::default(), regions(&cx, &raw, &nodes)?, Vec::new()),
+        (Some(net), Some(_)) => {
+            return cx.err(
                 net.span(),
-                "`[network]` does not apply with `[replay]`: the heartbeats come from the trace; \
-                 remove one of them",
-            ),
-            (None, None) => {
-                return Err(ScenarioError::at(
-                    path,
-                    text,
-                    None,
-                    "missing table `[network]` (or `[replay]`, to take the heartbeats from a \
+                "`[network]` does not apply with `[replay]`: the heartbeats come from the \
+                 trace; remove one of them",
+            )
+        }
+        (None, None) => {
+            return Err(ScenarioError::at(
+                path,
+                text,
+                None,
+                "missing table `[network]` (or `[replay]`, to take the heartbeats from a \
                  recorded trace)"
-                        .into(),
-                ))
-            }
-        };
+                    .into(),
+            ))
+        }
+    };
     let partitions = raw
         .partitions
         .iter()
@@ -208,6 +225,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         topology,
         regions,
         links,
+        uniform_link,
         partitions,
         faults,
         detectors,
@@ -1061,15 +1079,7 @@ fn links(
     topology: Topology,
     regions: &[Region],
 ) -> R<Vec<(NodeId, NodeId, LinkModel)>> {
-    let default = LinkModel {
-        latency: latency(cx, "network.latency", &net.latency)?,
-        loss: loss(cx, "network", &net.loss, &net.loss_model)?.unwrap_or(Loss::NONE),
-        duplicate: match &net.duplicate {
-            Some(p) => cx.probability("network.duplicate", p)?,
-            None => 0.0,
-        },
-        spikes: Vec::new(),
-    };
+    let default = default_link(cx, net)?;
     let mut table = topology_links(cx, raw, net, names.len(), topology, regions, &default)?;
     let mut overridden = BTreeSet::new();
     for raw in &net.links {
@@ -1123,6 +1133,19 @@ fn links(
     }
     attach_spikes(cx, net, names, &mut table)?;
     Ok(table.into_iter().map(|((f, t), m)| (f, t, m)).collect())
+}
+
+/// The `[network]` model every link has unless something overrides it.
+fn default_link(cx: &Ctx, net: &RawNetwork) -> R<LinkModel> {
+    Ok(LinkModel {
+        latency: latency(cx, "network.latency", &net.latency)?,
+        loss: loss(cx, "network", &net.loss, &net.loss_model)?.unwrap_or(Loss::NONE),
+        duplicate: match &net.duplicate {
+            Some(p) => cx.probability("network.duplicate", p)?,
+            None => 0.0,
+        },
+        spikes: Vec::new(),
+    })
 }
 
 /// `network.topology` (and `network.hub` for a star).

@@ -35,9 +35,14 @@ pub fn remaining_suspicion_time(n: u32, k: u32, elapsed: Nanos, min: Nanos, max:
 }
 
 fn total_suspicion_time(n: u32, k: u32, min: Nanos, max: Nanos) -> Nanos {
+    if k == 0 {
+        // No confirmation to wait for: the minimum from the start
+        // (memberlist `newSuspicion`: "if there aren't any confirmations
+        // to be made then take the min time").
+        return min;
+    }
     if n == 0 {
-        // The timer starts at the maximum (memberlist `newSuspicion`);
-        // with k = 0 the formula would be 0/0.
+        // The timer starts at the maximum (memberlist `newSuspicion`).
         return max;
     }
     let frac = ((n as f64) + 1.0).ln() / ((k as f64) + 1.0).ln();
@@ -282,6 +287,19 @@ mod tests {
         }
     }
 
+    /// hashicorp/memberlist `suspicion_test.go`, `TestSuspicion_Timer_ZeroK`
+    /// and `newSuspicion`: with no confirmation to expect (k = 0) the timer
+    /// runs for the minimum, not the maximum, and accusations change
+    /// nothing.
+    #[test]
+    fn with_nothing_to_confirm_the_suspicion_lasts_the_minimum() {
+        let start = Nanos::from_secs(7);
+        let mut s = Suspicion::new(9, 0, 0, Nanos(25 * MS), Nanos(30 * S), start);
+        assert_eq!(s.deadline(), start + Nanos(25 * MS));
+        assert!(!s.confirm(1));
+        assert_eq!(s.deadline(), start + Nanos(25 * MS));
+    }
+
     /// hashicorp/memberlist `suspicion_test.go`,
     /// `TestSuspicion_Timer_Immediate`: k = 1, min 100 ms, max 30 s; a
     /// confirmation 200 ms in puts the deadline in the past, so the
@@ -295,12 +313,5 @@ mod tests {
             remaining_suspicion_time(1, 1, Nanos(200 * MS), Nanos(100 * MS), Nanos(30 * S)),
             -100 * MS as i128
         );
-    }
-
-    #[test]
-    fn without_expected_confirmations_the_timer_stays_at_the_maximum() {
-        let mut s = Suspicion::new(9, 0, 0, Nanos::from_secs(2), Nanos::from_secs(12), Nanos(0));
-        assert!(!s.confirm(1));
-        assert_eq!(s.deadline(), Nanos::from_secs(12));
     }
 }

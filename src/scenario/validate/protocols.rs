@@ -44,14 +44,6 @@ pub(super) fn protocols(
                 ),
             );
         }
-        if cfg.kind.name == proto::SWIM.name && !proto::SWIM_CONNECTED {
-            let span = table.get("kind").map_or(entry.span(), |v| v.span());
-            return cx.err(
-                span,
-                "kind = \"swim\" is valid but its agent is not connected to the run path in this \
-                 build yet; remove the entry or use a build with the SWIM agent",
-            );
-        }
         labels.push(cfg.label.clone());
         out.push(cfg);
     }
