@@ -12,7 +12,7 @@ pub mod raw;
 mod validate;
 
 pub use error::{Diagnostic, ScenarioError};
-pub use protocol::{ProtocolConfig, ProtocolSettings};
+pub use protocol::{ProtocolConfig, ProtocolSettings, SWIM_PRESETS};
 
 use crate::detector::registry::ParamUnit;
 use crate::detector::{DetectorKind, Params};

@@ -87,6 +87,17 @@ pub fn preset_catalogue() -> String {
          timeout meant for 1 s heartbeats is judged on 100 ms ones.\n\
          Derivations and caveats: fdsim detectors PRESET\n",
     );
+    s.push_str(
+        "\nMembership protocol presets (preset = \"...\" in [[protocols]] with kind = \"swim\"):\n",
+    );
+    for (name, _) in crate::scenario::SWIM_PRESETS {
+        let source = crate::protocol::swim::PRESETS
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, source)| source);
+        let _ = writeln!(s, "  {name}: {source}");
+    }
+    s.push_str("Fields and Lifeguard switches: docs/scenarios.md (protocols), docs/swim.md\n");
     s
 }
 

@@ -160,6 +160,14 @@ fn fdsim_detectors_lists_the_presets_and_details_one() {
         text.contains("comparable one"),
         "the heartbeat warning: {text}"
     );
+    // The membership presets, usable in [[protocols]], with their source.
+    for (name, _) in fdsim::scenario::SWIM_PRESETS {
+        assert!(
+            text.contains(&format!("  {name}: memberlist ")),
+            "{name}: {text}"
+        );
+    }
+    assert!(text.contains("(hashicorp/memberlist config.go)"));
     let o = fdsim(&["detectors", "akka-cross-dc"]);
     assert!(o.status.success());
     let text = String::from_utf8_lossy(&o.stdout);
