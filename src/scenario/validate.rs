@@ -300,23 +300,7 @@ fn replay(
     }
     let written = file.get_ref();
     let fail = |msg: String| cx.err(file.span(), format!("`replay.file`: {msg}"));
-    if written.trim().is_empty() {
-        return fail("is empty; name a CSV trace of heartbeat arrivals".into());
-    }
-    let resolved = match cx.path.parent() {
-        Some(dir) => dir.join(written),
-        None => Path::new(written).to_path_buf(),
-    };
-    let text = match std::fs::read_to_string(&resolved) {
-        Ok(t) => t,
-        Err(e) => {
-            return fail(format!(
-                "cannot read {written} (looked for {}): {}",
-                resolved.display(),
-                e.to_string().to_lowercase()
-            ))
-        }
-    };
+    let text = read_data_file(cx, "replay", file, "a CSV trace of heartbeat arrivals")?;
     let tcx = crate::replay::Context {
         names,
         monitors,
@@ -810,6 +794,27 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
     })
 }
 
+/// Reads the data file `file` names (`field.file` in messages), relative
+/// to the scenario's folder; `what` says what it should hold.
+fn read_data_file(cx: &Ctx, field: &str, file: &Text, what: &str) -> R<String> {
+    let written = file.get_ref();
+    let fail = |msg: String| cx.err(file.span(), format!("`{field}.file`: {msg}"));
+    if written.trim().is_empty() {
+        return fail(format!("is empty; name {what}"));
+    }
+    let resolved = match cx.path.parent() {
+        Some(dir) => dir.join(written),
+        None => Path::new(written).to_path_buf(),
+    };
+    std::fs::read_to_string(&resolved).or_else(|e| {
+        fail(format!(
+            "cannot read {written} (looked for {}): {}",
+            resolved.display(),
+            e.to_string().to_lowercase()
+        ))
+    })
+}
+
 /// The largest delay an empirical latency file may hold, in milliseconds
 /// (one day).
 const MAX_EMPIRICAL_MS: f64 = 86_400_000.0;
@@ -822,23 +827,7 @@ const MAX_EMPIRICAL_MS: f64 = 86_400_000.0;
 fn empirical(cx: &Ctx, field: &str, file: &Text) -> R<Latency> {
     let written = file.get_ref();
     let fail = |msg: String| cx.err(file.span(), format!("`{field}.file`: {msg}"));
-    if written.trim().is_empty() {
-        return fail("is empty; name a CSV file of one-way delays".into());
-    }
-    let resolved = match cx.path.parent() {
-        Some(dir) => dir.join(written),
-        None => Path::new(written).to_path_buf(),
-    };
-    let text = match std::fs::read_to_string(&resolved) {
-        Ok(t) => t,
-        Err(e) => {
-            return fail(format!(
-                "cannot read {written} (looked for {}): {}",
-                resolved.display(),
-                e.to_string().to_lowercase()
-            ))
-        }
-    };
+    let text = read_data_file(cx, field, file, "a CSV file of one-way delays")?;
     let mut header = false;
     let mut samples: Vec<Nanos> = Vec::new();
     for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
