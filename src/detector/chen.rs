@@ -323,54 +323,9 @@ pub(crate) fn first_reaching(
     guess: f64,
     s: impl Fn(Nanos) -> f64,
 ) -> Option<Nanos> {
-    let reaches = |t: u64| s(Nanos(t)) >= level;
-    if reaches(from.0) {
-        return Some(from);
-    }
-    if !reaches(u64::MAX) {
-        return None;
-    }
-    // Invariant: !reaches(lo) && reaches(hi).
-    let (mut lo, mut hi) = (from.0, u64::MAX);
-    let g = if guess.is_finite() && guess > lo as f64 {
-        (guess.ceil().min(u64::MAX as f64) as u64).clamp(lo + 1, hi)
-    } else {
-        lo + (hi - lo) / 2
-    };
-    let mut step = 1u64;
-    if reaches(g) {
-        hi = g;
-        while hi - lo > 1 {
-            let c = hi.saturating_sub(step).max(lo + 1);
-            if reaches(c) {
-                hi = c;
-                step = step.saturating_mul(2);
-            } else {
-                lo = c;
-                break;
-            }
-        }
-    } else {
-        lo = g;
-        while hi - lo > 1 {
-            let c = lo.saturating_add(step).min(hi - 1);
-            if reaches(c) {
-                hi = c;
-                break;
-            }
-            lo = c;
-            step = step.saturating_mul(2);
-        }
-    }
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if reaches(mid) {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    Some(Nanos(hi))
+    // The search itself is shared with the accrual detectors, whose guess
+    // is an offset from `from` rather than a time.
+    super::phi::first_reaching(from, guess - from.0 as f64, |c| s(c) >= level)
 }
 
 #[cfg(test)]
