@@ -6,7 +6,7 @@
 pub mod cluster;
 
 use crate::detector::Env;
-use crate::fault::{self, FaultSpec, Outage, PauseWindow};
+use crate::fault::{self, FaultSpec, Outage};
 use crate::metrics::{score_detector_attributed, Cause, FaultWindows, RunQos, ScoreInput};
 use crate::net::{Loss, Network};
 use crate::protocol::heartbeat::{HeartbeatAgent, Logged, Style};
@@ -127,27 +127,18 @@ fn monitored_pairs(sc: &Scenario) -> impl Iterator<Item = (NodeId, NodeId)> + '_
     })
 }
 
-/// True when a pause of `p.node` really happened: the engine ignores a
-/// pause that starts while its node is down.
-fn pause_happened(p: &PauseWindow, outages: &[Outage]) -> bool {
-    !outages
-        .iter()
-        .any(|o| o.node == p.node && o.crash <= p.start && o.restart.is_none_or(|r| p.start < r))
-}
-
 /// The fault windows a false suspicion of target `t` by monitor `m` can be
 /// blamed on, in one run (see [`crate::metrics::attribution`]): the cut
 /// periods of partitions that cut `t` → `m`; the pauses of `t` or `m`
-/// (`pauses` as [`fault::pauses`] resolves them; those the engine ignored
-/// because the node was down are left out); the slow windows of `t` (a
+/// that took effect (`pauses`, as [`Sim::pauses`] logs them); the slow
+/// windows of `t` (a
 /// slow monitor sends nothing, so its timers cannot cause a mistake); the
 /// spikes and the loss bursts of the link `t` → `m`, the bursts as
 /// recorded by `net` during the run.
 pub fn pair_windows(
     sc: &Scenario,
     net: &Network,
-    pauses: &[PauseWindow],
-    outages: &[Outage],
+    pauses: &[(NodeId, Nanos, Nanos)],
     m: NodeId,
     t: NodeId,
 ) -> FaultWindows {
@@ -158,9 +149,9 @@ pub fn pair_windows(
                 .map(|(a, b)| (Cause::Partition, a, b)),
         );
     }
-    for p in pauses.iter().filter(|p| p.node == t || p.node == m) {
-        if pause_happened(p, outages) {
-            w.push((Cause::Pause, p.start, p.start + p.length));
+    for &(node, start, end) in pauses {
+        if node == t || node == m {
+            w.push((Cause::Pause, start, end));
         }
     }
     for (node, start, end, _) in fault::slow_windows(&sc.faults) {
@@ -247,9 +238,8 @@ pub fn heartbeats(sc: &Scenario, seed: u64, until: Nanos) -> Heartbeats {
     let (mut sim, outages) = build_sim(sc, seed);
     sim.run_until(until);
     let stats = sim.stats();
-    let pauses = fault::pauses(&sc.faults, seed, sc.duration, &sc.nodes);
     let windows: Vec<FaultWindows> = monitored_pairs(sc)
-        .map(|(m, t)| pair_windows(sc, sim.network(), &pauses, &outages, m, t))
+        .map(|(m, t)| pair_windows(sc, sim.network(), sim.pauses(), m, t))
         .collect();
     Heartbeats {
         log: HeartbeatLog::Simulated(sim.into_agents()),

@@ -135,6 +135,9 @@ pub struct Sim<A: Agent> {
     /// Per node: deliveries and timers that came due while it was paused,
     /// in order; handled when it resumes.
     deferred: Vec<Vec<Event<A::Msg>>>,
+    /// Every pause that took effect, `(node, start, end)` in true time, in
+    /// the order they began (a pause while the node is down is not one).
+    pauses: Vec<(NodeId, Nanos, Nanos)>,
     /// Per node: windows `[start, end)` during which its timers run slow
     /// by a factor (a gray failure: the process is up but sluggish).
     slow: Vec<Vec<(Nanos, Nanos, f64)>>,
@@ -175,6 +178,7 @@ impl<A: Agent> Sim<A> {
             in_flight_pending: 0,
             paused_until: vec![None; n],
             deferred: (0..n).map(|_| Vec::new()).collect(),
+            pauses: Vec::new(),
             slow: vec![Vec::new(); n],
             wire_bytes: None,
         }
@@ -218,6 +222,13 @@ impl<A: Agent> Sim<A> {
     }
 
     /// Schedules a restart (new incarnation) of `node` at true time `at`.
+    /// The pauses that took effect so far, `(node, start, end)` in true
+    /// time, in the order they began; a pause scheduled while its node was
+    /// down is not among them.
+    pub fn pauses(&self) -> &[(NodeId, Nanos, Nanos)] {
+        &self.pauses
+    }
+
     pub fn schedule_restart(&mut self, node: NodeId, at: Nanos) {
         self.queue.push(at, Event::Restart { node });
     }
@@ -293,6 +304,7 @@ impl<A: Agent> Sim<A> {
         let slot = &mut self.paused_until[node as usize];
         let merged = slot.map_or(until, |u| u.max(until));
         *slot = Some(merged);
+        self.pauses.push((node, self.now, until));
         if let Some(trace) = &mut self.trace {
             trace.push(TraceEvent::Paused {
                 node,

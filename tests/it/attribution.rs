@@ -4,7 +4,6 @@
 //! mistakes that overlapped several causes).
 
 use fdsim::detector::{registry, Env};
-use fdsim::fault;
 use fdsim::metrics::{score_detector_attributed, Cause, MistakeCauses, RunQos, ScoreInput};
 use fdsim::report::markdown::scenario_report;
 use fdsim::report::{curve_points, curve_rows, run_rows};
@@ -241,10 +240,9 @@ fn a_pause_of_a_target_that_is_down_opens_no_window() {
         at = "10s"
         length = "1s""#,
     );
-    let (mut sim, outages) = build_sim(&sc, 1);
+    let (mut sim, _) = build_sim(&sc, 1);
     sim.run_until(sc.duration);
-    let pauses = fault::pauses(&sc.faults, 1, sc.duration, &sc.nodes);
-    let w = pair_windows(&sc, sim.network(), &pauses, &outages, 0, 1);
+    let w = pair_windows(&sc, sim.network(), sim.pauses(), 0, 1);
     let secs = Nanos::from_secs;
     assert_eq!(w.windows(Cause::Pause), &[(secs(10), secs(11))]);
 }
@@ -337,8 +335,7 @@ fn attribution_is_the_same_whether_thresholds_are_scored_together_or_alone() {
     let sc = everything();
     let (mut sim, outages) = build_sim(&sc, 2);
     sim.run_until(sc.duration);
-    let pauses = fault::pauses(&sc.faults, 2, sc.duration, &sc.nodes);
-    let w = pair_windows(&sc, sim.network(), &pauses, &outages, 0, 2);
+    let w = pair_windows(&sc, sim.network(), sim.pauses(), 0, 2);
     assert!(!w.is_empty());
     let mut agents = sim.into_agents();
     let arrivals = agents[0].take_arrivals(2);
