@@ -47,8 +47,12 @@ pub struct BaselinePoint {
     /// Swept value in internal units (nanoseconds for durations).
     pub value: f64,
     pub value_text: String,
-    pub crashes: u32,
-    pub undetected: u32,
+    pub crashes: u64,
+    /// Crashes the target recovered from before any detection.
+    pub undetected: u64,
+    /// Crashes still undetected at the end of their run (right-censored).
+    #[serde(default)]
+    pub censored: u64,
     pub detection_ms_mean: Option<f64>,
     pub detection_ms_mean_se: Option<f64>,
     pub detection_ms_mean_lo95: Option<f64>,
@@ -118,8 +122,19 @@ impl BaselinePoint {
             .iter()
             .map(|d| d.as_millis_f64())
             .collect();
-        let det = mean_se(&ms);
-        let p99 = quantile_interval(&ms, 0.99, 0.95);
+        let censored = &p.summary.censored;
+        let (det, p99) = if censored.is_empty() {
+            (mean_se(&ms), quantile_interval(&ms, 0.99, 0.95))
+        } else {
+            // Crashes cut off by the end of a run: Kaplan–Meier.
+            let km = p.summary.survival();
+            let det = km.mean(0.95).map(|m| (m.mean / 1e6, finite(m.se / 1e6)));
+            let p99 = match km.quantile_interval(0.99, 0.95) {
+                (Some(lo), Some(hi)) => Some((lo.as_millis_f64(), hi.as_millis_f64())),
+                _ => None,
+            };
+            (det, p99)
+        };
         let per_seed: Vec<f64> = res
             .seeds
             .iter()
@@ -135,6 +150,7 @@ impl BaselinePoint {
             value_text: unit.format(p.value),
             crashes: p.summary.crashes,
             undetected: p.summary.undetected,
+            censored: censored.len() as u64,
             detection_ms_mean: det.map(|d| d.0),
             detection_ms_mean_se: det.and_then(|d| d.1),
             detection_ms_mean_lo95: p.detection_ms.and_then(|d| finite(d.1)),
@@ -146,7 +162,7 @@ impl BaselinePoint {
             detection_ms_p99_lo95: p99.map(|q| q.0),
             detection_ms_p99_hi95: p99.map(|q| q.1),
             mistakes: p.summary.mistakes,
-            up_hours: p.summary.up_time.as_secs_f64() / 3600.0,
+            up_hours: p.summary.up_time.as_hours_f64(),
             mistakes_per_hour: p.mistakes_per_hour.map(|m| m.0),
             mistakes_per_hour_lo95: p.mistakes_per_hour.map(|m| m.1),
             mistakes_per_hour_hi95: p.mistakes_per_hour.map(|m| m.2),
@@ -269,14 +285,17 @@ impl Metric {
                 p < 0.025
             }
             Metric::Undetected => {
-                let (o, co, n, cn) = (old.undetected, old.crashes, new.undetected, new.crashes);
+                // Per crash that could be judged: censored crashes could not.
+                let judged = |p: &BaselinePoint| p.crashes - p.censored.min(p.crashes);
+                let (o, co, n, cn) = (old.undetected, judged(old), new.undetected, judged(new));
                 if co == 0 || cn == 0 {
                     return false;
                 }
+                let (o, co, n, cn) = (o, co as f64, n, cn as f64);
                 let p = if up {
-                    poisson_increase_p(o.into(), co.into(), n.into(), cn.into())
+                    poisson_increase_p(o, co, n, cn)
                 } else {
-                    poisson_increase_p(n.into(), cn.into(), o.into(), co.into())
+                    poisson_increase_p(n, cn, o, co)
                 };
                 p < 0.025
             }
@@ -656,6 +675,7 @@ mod tests {
             value_text: "1ns".into(),
             crashes: 100,
             undetected: 0,
+            censored: 0,
             detection_ms_mean: Some(mean),
             detection_ms_mean_se: Some(se),
             detection_ms_mean_lo95: None,

@@ -8,7 +8,9 @@ pub mod curve;
 pub mod interval;
 pub mod qos;
 pub mod summary;
+pub mod survival;
 
 pub use attribution::{Cause, FaultWindows, MistakeCauses};
 pub use qos::{score, score_detector, score_detector_attributed, RunQos, ScoreInput};
 pub use summary::{percentile, Summary};
+pub use survival::KaplanMeier;

@@ -200,7 +200,7 @@ fn describe(sc: &Scenario, d: usize, seen: &[CurvePoint], budget: f64) -> TuneRe
     let unit = cfg.kind.swept.unit;
     let up_hours = seen
         .first()
-        .map_or(0.0, |p| p.summary.up_time.as_secs_f64() / 3600.0);
+        .map_or(0.0, |p| p.summary.up_time.as_hours_f64());
     let mut r = TuneResult {
         detector: cfg.label.clone(),
         kind: cfg.kind.name.to_string(),

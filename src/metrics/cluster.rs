@@ -37,7 +37,7 @@
 use super::qos::RunQos;
 use crate::fault::Outage;
 use crate::protocol::membership::{MembershipEvent, Verdict};
-use crate::sim::time::Nanos;
+use crate::sim::time::{Nanos, TotalNanos};
 
 /// What the cluster scorer needs about one run of one protocol.
 #[derive(Clone, Copy, Debug)]
@@ -74,7 +74,7 @@ pub struct ClusterQos {
     /// False Dead declarations (live members declared Dead).
     pub false_dead: u64,
     /// Summed length of the false Dead periods.
-    pub false_dead_time: Nanos,
+    pub false_dead_time: TotalNanos,
     /// The longest false Dead period.
     pub false_dead_longest: Nanos,
     /// Suspicions of live members (Alive → Suspect).
@@ -82,7 +82,7 @@ pub struct ClusterQos {
     /// Of those, the ones the observer took back (Suspect → Alive).
     pub refuted_suspicions: u64,
     /// Sum over members of their up time after the warm-up.
-    pub member_up_time: Nanos,
+    pub member_up_time: TotalNanos,
     /// Sum over ordered pairs of distinct members of the time both were
     /// up after the warm-up, in nanoseconds.
     pub pair_up_ns: u128,
@@ -102,13 +102,22 @@ impl ClusterQos {
     /// Dead period, and 1 − P_A the share of pair up time some observer
     /// spent wrongly holding a live member Dead.
     pub fn as_run_qos(&self) -> RunQos {
-        let scaled = (u128::from(self.false_dead_time.0) * u128::from(self.member_up_time.0))
-            .checked_div(self.pair_up_ns)
-            .unwrap_or(0);
-        let suspect_time = Nanos(scaled.min(u128::from(u64::MAX)) as u64);
+        // false_dead_time × member_up_time / pair_up_ns, exact while the
+        // product fits 128 bits and in floating point beyond.
+        let (f, m, p) = (
+            self.false_dead_time.0,
+            self.member_up_time.0,
+            self.pair_up_ns,
+        );
+        let scaled = match f.checked_mul(m) {
+            Some(x) => x.checked_div(p).unwrap_or(0),
+            None => (f as f64 * (m as f64 / p as f64)) as u128,
+        };
+        let suspect_time = TotalNanos(scaled);
         RunQos {
             detections: self.first_dead.clone(),
-            undetected: self.first_dead_missed,
+            undetected: u64::from(self.first_dead_missed),
+            censored: Vec::new(),
             mistakes: self.false_dead,
             mistake_time: self.false_dead_time,
             up_time: self.member_up_time,
@@ -154,7 +163,7 @@ impl ClusterQos {
     }
 
     fn member_hours(&self) -> Option<f64> {
-        (self.member_up_time.0 > 0).then(|| self.member_up_time.0 as f64 / 3.6e12)
+        (!self.member_up_time.is_zero()).then(|| self.member_up_time.as_hours_f64())
     }
 
     /// False Dead declarations per member-hour of up time.
@@ -249,9 +258,9 @@ impl Scorer {
         let to = t.max(self.warmup);
         if to > from {
             let dt = (to - from).0;
-            self.qos.member_up_time += Nanos(self.live * dt);
-            self.qos.pair_up_ns +=
-                u128::from(self.live * self.live.saturating_sub(1)) * u128::from(dt);
+            let live = u128::from(self.live);
+            self.qos.member_up_time += TotalNanos(live * u128::from(dt));
+            self.qos.pair_up_ns += live * live.saturating_sub(1) * u128::from(dt);
         }
         self.last = self.last.max(t);
     }
@@ -540,12 +549,15 @@ mod tests {
         assert_eq!(q.all_dead, vec![s(8)]);
         assert_eq!(q.all_dead_missed, 1);
         assert_eq!(q.false_dead, 3);
-        assert_eq!(q.false_dead_time, s(2 + 8 + 15));
+        assert_eq!(q.false_dead_time, s(2 + 8 + 15).into());
         assert_eq!(q.false_dead_longest, s(15));
         assert_eq!((q.false_suspicions, q.refuted_suspicions), (2, 1));
         // Up after the warm-up: 3 members on [10, 40), 2 on [40, 70),
         // 3 on [70, 90), 2 on [90, 100).
-        assert_eq!(q.member_up_time, s(3 * 30 + 2 * 30 + 3 * 20 + 2 * 10));
+        assert_eq!(
+            q.member_up_time,
+            s(3 * 30 + 2 * 30 + 3 * 20 + 2 * 10).into()
+        );
         assert_eq!(
             q.pair_up_ns,
             u128::from(s(6 * 30 + 2 * 30 + 6 * 20 + 2 * 10).0)
@@ -558,10 +570,10 @@ mod tests {
         let r = q.as_run_qos();
         assert_eq!(r.detections, vec![s(5), s(5)]);
         assert_eq!((r.undetected, r.mistakes), (0, 3));
-        assert_eq!(r.mistake_time, s(25));
-        assert_eq!(r.up_time, s(230));
+        assert_eq!(r.mistake_time, s(25).into());
+        assert_eq!(r.up_time, s(230).into());
         // 1 − P_A = 25 s / 380 s of pair up time, carried on 230 s.
-        assert_eq!(r.suspect_time, Nanos(25_000_000_000u64 * 230 / 380));
+        assert_eq!(r.suspect_time, TotalNanos(25_000_000_000 * 230 / 380));
         let per_hour = q.false_dead_per_member_hour().unwrap();
         assert!((per_hour - 3.0 / (230.0 / 3600.0)).abs() < 1e-9);
         assert!((q.false_dead_share().unwrap() - 25.0 / 380.0).abs() < 1e-12);
@@ -596,7 +608,7 @@ mod tests {
         assert_eq!(q.first_dead, vec![s(0)]);
         assert_eq!(q.all_dead, vec![s(5)]);
         // The false Dead of member 2 by 0 at 5 s ended with its crash.
-        assert_eq!((q.false_dead, q.false_dead_time), (1, s(5)));
+        assert_eq!((q.false_dead, q.false_dead_time), (1, s(5).into()));
         // Member 1's crash: nobody declared it; it restarted at 20 s.
         assert_eq!(q.crashes, 2);
         assert_eq!(q.first_dead_missed, 1);
@@ -611,6 +623,6 @@ mod tests {
         assert_eq!(p.crashes, 4);
         assert_eq!(p.first_dead, vec![s(5); 4]);
         assert_eq!(p.false_dead_longest, s(15));
-        assert_eq!(p.member_up_time, s(460));
+        assert_eq!(p.member_up_time, s(460).into());
     }
 }

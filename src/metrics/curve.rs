@@ -20,7 +20,8 @@ pub struct CurvePoint {
     pub value: f64,
     pub summary: Summary,
     /// Mean detection time (ms) with its Student-t 95 % interval over all
-    /// detected crashes of all seeds.
+    /// detected crashes of all seeds; with censored crashes, the
+    /// Kaplan–Meier (restricted) mean and its interval.
     pub detection_ms: Option<(f64, f64, f64)>,
     /// Mistakes per hour of up time with its exact Poisson 95 % interval.
     pub mistakes_per_hour: Option<(f64, f64, f64)>,
@@ -38,13 +39,15 @@ impl CurvePoint {
         runs: impl IntoIterator<Item = &'a RunQos>,
     ) -> CurvePoint {
         let summary = Summary::pool(runs);
-        let ms: Vec<f64> = summary
-            .detections
-            .iter()
-            .map(|d| d.as_millis_f64())
-            .collect();
-        let detection_ms = mean_interval(&ms, CONFIDENCE).map(|m| (m.mean, m.lo, m.hi));
-        let hours = summary.up_time.as_secs_f64() / 3600.0;
+        let detection_ms = if summary.censored.is_empty() {
+            let ms: Vec<f64> = (summary.detections.iter())
+                .map(|d| d.as_millis_f64())
+                .collect();
+            mean_interval(&ms, CONFIDENCE).map(|m| (m.mean, m.lo, m.hi))
+        } else {
+            (summary.survival().mean(CONFIDENCE)).map(|m| (m.mean / 1e6, m.lo / 1e6, m.hi / 1e6))
+        };
+        let hours = summary.up_time.as_hours_f64();
         let mistakes_per_hour = (hours > 0.0).then(|| {
             let (lo, hi) = poisson_interval(summary.mistakes, CONFIDENCE);
             (summary.mistakes as f64 / hours, lo / hours, hi / hours)
@@ -85,8 +88,10 @@ impl CurvePoint {
 
 /// Marks the Pareto front (minimise mean detection time and mistakes per
 /// hour) among `points`. Points without a detection or without up time are
-/// never on the front; undetected crashes disqualify a point too, since its
-/// mean detection time leaves them out.
+/// never on the front; undetected crashes (the target recovered before
+/// any detection) disqualify a point too, since its mean detection time
+/// leaves them out. Crashes cut off by the end of a run (censored) do not:
+/// they say nothing against the detector, and the mean accounts for them.
 pub fn mark_pareto(points: &mut [CurvePoint]) {
     let key = |p: &CurvePoint| -> Option<(f64, f64)> {
         if p.summary.undetected > 0 {
@@ -117,9 +122,9 @@ mod tests {
             detections: vec![Nanos::from_millis(det_ms); 4],
             undetected: 0,
             mistakes,
-            mistake_time: Nanos::from_millis(mistakes),
-            up_time: Nanos::from_secs(3600),
-            suspect_time: Nanos::from_millis(mistakes),
+            mistake_time: Nanos::from_millis(mistakes).into(),
+            up_time: Nanos::from_secs(3600).into(),
+            suspect_time: Nanos::from_millis(mistakes).into(),
             ..RunQos::default()
         };
         CurvePoint::new(0, 0, 0.0, [&run])

@@ -11,8 +11,11 @@
 //! - **Detection time** T_D of a crash at c: from c to the start of the
 //!   suspicion that lasts until the restart (or the end of the run), or 0 if
 //!   that suspicion began before c. If the monitor trusts the target at the
-//!   restart (or the end), the crash is **undetected**: counted, never
-//!   dropped and never averaged in.
+//!   restart, the crash is **undetected**: the node came back before the
+//!   detector noticed. If it trusts the target at the end of the run, the
+//!   crash is **censored**: all we know is that T_D exceeds the time from
+//!   the crash to the end, which is kept for survival estimates
+//!   ([`super::survival`]). Neither is dropped or averaged in as a time.
 //! - **Accuracy periods.** An incarnation's accuracy period starts at the
 //!   monitor's first trust of it (a monitor cannot be blamed for suspecting
 //!   a node it has not yet heard from) and never before the warm-up ends;
@@ -24,7 +27,9 @@
 //!   monitor trusts the target.
 //!
 //! At equal times, truth changes (crash, restart) come before detector
-//! transitions.
+//! transitions. Suspicion is a function of time: every arrival of one
+//! instant (duplicates, a queue delivered at once) is applied before the
+//! output is evaluated, so no transition happens between them.
 //!
 //! Each mistake is also labelled with the fault windows it overlaps
 //! ([`super::attribution`]), when the caller gives them.
@@ -34,45 +39,50 @@ use crate::detector::{Detector, DetectorKind, Env, Params};
 use crate::fault::Outage;
 use crate::protocol::heartbeat::Logged;
 use crate::sim::clock::Clock;
-use crate::sim::time::Nanos;
+use crate::sim::time::{Nanos, TotalNanos};
 
 /// QoS of one detector at one threshold over one run of one pair.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunQos {
     /// Detection time of every detected crash, in crash order.
     pub detections: Vec<Nanos>,
-    /// Crashes the monitor did not suspect through to the restart or end.
-    pub undetected: u32,
+    /// Crashes the target recovered from before the monitor suspected it
+    /// through to the restart.
+    pub undetected: u64,
+    /// Crashes still undetected when the run ended (right-censored): for
+    /// each, the time from the crash to the end of the run, which T_D
+    /// exceeds.
+    pub censored: Vec<Nanos>,
     /// Suspect transitions inside accuracy periods.
     pub mistakes: u64,
     /// Summed durations of those mistakes.
-    pub mistake_time: Nanos,
+    pub mistake_time: TotalNanos,
     /// Length of the accuracy periods (up time scored for accuracy).
-    pub up_time: Nanos,
+    pub up_time: TotalNanos,
     /// Time inside accuracy periods during which the monitor suspected.
-    pub suspect_time: Nanos,
+    pub suspect_time: TotalNanos,
     /// The mistakes broken down by the fault windows they overlap.
     pub causes: MistakeCauses,
 }
 
 impl RunQos {
-    pub fn crashes(&self) -> u32 {
-        self.detections.len() as u32 + self.undetected
+    pub fn crashes(&self) -> u64 {
+        self.detections.len() as u64 + self.undetected + self.censored.len() as u64
     }
 
     /// P_A, or `None` when there was no up time to score.
     pub fn query_accuracy(&self) -> Option<f64> {
-        (self.up_time.0 > 0).then(|| 1.0 - self.suspect_time.0 as f64 / self.up_time.0 as f64)
+        (!self.up_time.is_zero()).then(|| 1.0 - self.suspect_time.0 as f64 / self.up_time.0 as f64)
     }
 
     /// λ_M in mistakes per hour of up time.
     pub fn mistakes_per_hour(&self) -> Option<f64> {
-        (self.up_time.0 > 0).then(|| self.mistakes as f64 / (self.up_time.0 as f64 / 3.6e12))
+        (!self.up_time.is_zero()).then(|| self.mistakes as f64 / self.up_time.as_hours_f64())
     }
 
     /// Mean mistake duration, if there were mistakes.
     pub fn mean_mistake(&self) -> Option<Nanos> {
-        (self.mistakes > 0).then(|| Nanos(self.mistake_time.0 / self.mistakes))
+        self.mistake_time.mean(self.mistakes)
     }
 }
 
@@ -179,17 +189,20 @@ impl Track {
         }
     }
 
-    /// The down period that began at `crash` ends at `t` (restart or end).
-    fn judge_crash(&mut self, crash: Nanos) {
+    /// The down period that began at `crash` ends: at a restart, or, with
+    /// `end`, cut off by the end of the run.
+    fn judge_crash(&mut self, crash: Nanos, end: Option<Nanos>) {
         if self.suspect {
             self.qos.detections.push(self.since.max(crash) - crash);
+        } else if let Some(end) = end {
+            self.qos.censored.push(end - crash);
         } else {
             self.qos.undetected += 1;
         }
     }
 
     fn restart(&mut self, r: Nanos, crash: Nanos, warmup: Nanos) {
-        self.judge_crash(crash);
+        self.judge_crash(crash, None);
         if !self.suspect {
             self.accuracy_from = Some(r.max(warmup));
         }
@@ -310,11 +323,13 @@ impl Scorer<'_> {
         }
     }
 
-    /// An arrival; `judged` splits threshold-dependent segments first.
-    fn arrival(&mut self, segs: &mut Vec<Segment<'_>>, logged: &Logged, judged: bool) {
+    /// Applies one arrival to every detector instance, without evaluating
+    /// the output (see [`Scorer::evaluate`]); `judged` splits
+    /// threshold-dependent segments first, on the instance's own view of
+    /// the instant, as the detector itself would see it.
+    fn update(&mut self, segs: &mut Vec<Segment<'_>>, logged: &Logged, judged: bool) {
         self.apply_truth_until(logged.true_at);
         let at = logged.arrival.at;
-        let t = logged.true_at;
         let mut k = 0;
         while k < segs.len() {
             if judged {
@@ -326,6 +341,8 @@ impl Scorer<'_> {
                         .get()
                         .boxed_clone()
                         .expect("threshold-dependent detectors can be cloned");
+                    // The output prefix `lo..suspecting` is split with the
+                    // range; outputs change only in `evaluate`.
                     let upper = Segment {
                         det: Det::Owned(copy),
                         lo: split,
@@ -344,7 +361,15 @@ impl Scorer<'_> {
             } else {
                 segs[k].det.get_mut().heartbeat(&logged.arrival);
             }
-            let seg = &mut segs[k];
+            k += 1;
+        }
+        self.newest_sent = self.newest_sent.max(logged.arrival.sent);
+    }
+
+    /// Evaluates every threshold's output at local instant `at` (true time
+    /// `t`), once all arrivals of that instant have been applied.
+    fn evaluate(&mut self, segs: &mut [Segment<'_>], at: Nanos, t: Nanos) {
+        for seg in segs.iter_mut() {
             let now = self.reached(seg.lo, seg.hi, seg.det.get().suspicion(at));
             if now < seg.suspecting {
                 for tr in &mut self.tracks[now..seg.suspecting] {
@@ -356,7 +381,6 @@ impl Scorer<'_> {
                 }
             }
             seg.suspecting = now;
-            k += 1;
         }
     }
 
@@ -365,7 +389,7 @@ impl Scorer<'_> {
         for tr in &mut self.tracks {
             match self.phase {
                 Phase::Up => tr.close_period(end, self.windows),
-                Phase::Down { crash } => tr.judge_crash(crash),
+                Phase::Down { crash } => tr.judge_crash(crash, Some(end)),
             }
             debug_assert_eq!(tr.qos.causes.total(), tr.qos.mistakes);
         }
@@ -426,19 +450,27 @@ fn run_scorer(
         newest_sent: Nanos::ZERO,
     };
     let mut prev = input.clock.local(Nanos::ZERO);
-    for (n, logged) in input
-        .arrivals
-        .iter()
-        .take_while(|l| l.true_at < input.end)
-        .enumerate()
-    {
-        s.gap(&mut segs, input.clock, prev, logged.arrival.at);
-        s.arrival(&mut segs, logged, judged);
-        s.newest_sent = s.newest_sent.max(logged.arrival.sent);
+    let scored = (input.arrivals.iter())
+        .position(|l| l.true_at >= input.end)
+        .unwrap_or(input.arrivals.len());
+    let mut rest = &input.arrivals[..scored];
+    let mut n = 0;
+    while let Some(first) = rest.first() {
+        // Every arrival of one local instant, applied before evaluating.
+        let at = first.arrival.at;
+        let same = rest.iter().take_while(|l| l.arrival.at == at).count();
+        let (instant, later) = rest.split_at(same);
+        s.gap(&mut segs, input.clock, prev, at);
+        for logged in instant {
+            s.update(&mut segs, logged, judged);
+        }
+        s.evaluate(&mut segs, at, instant[same - 1].true_at);
         if judged && segs.len() > 1 && n % MERGE_EVERY == 0 {
             merge_equal(&mut segs);
         }
-        prev = logged.arrival.at;
+        n += 1;
+        prev = at;
+        rest = later;
     }
     s.gap(&mut segs, input.clock, prev, input.clock.local(input.end));
     s.finish(input.end)
@@ -558,6 +590,7 @@ impl RunQos {
     pub fn merge(&mut self, other: &RunQos) {
         self.detections.extend_from_slice(&other.detections);
         self.undetected += other.undetected;
+        self.censored.extend_from_slice(&other.censored);
         self.mistakes += other.mistakes;
         self.mistake_time += other.mistake_time;
         self.up_time += other.up_time;
@@ -605,8 +638,8 @@ mod tests {
         ];
         let q = score(&mut Fixed::new(), &th, input(&arr, &[], 500));
         assert_eq!(q[0].mistakes, 1);
-        assert_eq!(q[0].mistake_time, Nanos::from_millis(100)); // 250..350
-        assert_eq!(q[0].up_time, Nanos::from_millis(500));
+        assert_eq!(q[0].mistake_time, Nanos::from_millis(100).into()); // 250..350
+        assert_eq!(q[0].up_time, Nanos::from_millis(500).into());
         assert_eq!(q[0].query_accuracy(), Some(0.8));
         assert_eq!(q[1].mistakes, 0);
         assert_eq!(q[1].query_accuracy(), Some(1.0));
@@ -624,7 +657,7 @@ mod tests {
         let q = score(&mut Fixed::new(), &th, input(&arr, &crash, 1_000));
         assert_eq!(q[0].detections, vec![Nanos::from_millis(120)]); // 350 - 230
         assert_eq!(q[0].undetected, 0);
-        assert_eq!(q[0].up_time, Nanos::from_millis(230));
+        assert_eq!(q[0].up_time, Nanos::from_millis(230).into());
     }
 
     #[test]
@@ -641,7 +674,7 @@ mod tests {
         assert!(q[0].detections.is_empty());
         assert_eq!(q[0].crashes(), 1);
         // Accuracy resumes at the restart since the monitor still trusts.
-        assert_eq!(q[0].up_time, Nanos::from_millis(150 + 750));
+        assert_eq!(q[0].up_time, Nanos::from_millis(150 + 750).into());
     }
 
     #[test]
@@ -652,7 +685,7 @@ mod tests {
         inp.warmup = Nanos::from_millis(350);
         let q = score(&mut Fixed::new(), &th, inp);
         assert_eq!(q[0].mistakes, 1, "only the mistake at 550 ms counts");
-        assert_eq!(q[0].up_time, Nanos::from_millis(450));
-        assert_eq!(q[0].suspect_time, Nanos::from_millis(150));
+        assert_eq!(q[0].up_time, Nanos::from_millis(450).into());
+        assert_eq!(q[0].suspect_time, Nanos::from_millis(150).into());
     }
 }

@@ -2,7 +2,8 @@
 
 use super::attribution::MistakeCauses;
 use super::qos::RunQos;
-use crate::sim::time::Nanos;
+use super::survival::KaplanMeier;
+use crate::sim::time::{Nanos, TotalNanos};
 
 /// The `p`-th percentile (0 < p ≤ 100) of sorted `values` by the
 /// nearest-rank method: the smallest value with at least p % of the values
@@ -16,18 +17,27 @@ pub fn percentile(sorted: &[Nanos], p: f64) -> Option<Nanos> {
 }
 
 /// QoS pooled over several runs (seeds) of one detector at one threshold:
-/// detection times are pooled over all crashes, mistakes and times summed.
+/// detection times are pooled over all crashes, mistakes and times summed
+/// (in 128 bits, so no accepted run overflows them).
+///
+/// Detection-time statistics take crashes cut off by the end of a run into
+/// account ([`KaplanMeier`]); without such crashes they are the plain
+/// sample statistics, computed exactly.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
     pub runs: u32,
-    pub crashes: u32,
-    pub undetected: u32,
+    pub crashes: u64,
+    /// Crashes the target recovered from before any detection.
+    pub undetected: u64,
     /// All detection times, sorted.
     pub detections: Vec<Nanos>,
+    /// Crashes still undetected at the end of their run: the time from each
+    /// crash to that end, sorted.
+    pub censored: Vec<Nanos>,
     pub mistakes: u64,
-    pub mistake_time: Nanos,
-    pub up_time: Nanos,
-    pub suspect_time: Nanos,
+    pub mistake_time: TotalNanos,
+    pub up_time: TotalNanos,
+    pub suspect_time: TotalNanos,
     /// The mistakes broken down by cause.
     pub causes: MistakeCauses,
 }
@@ -40,6 +50,7 @@ impl Summary {
             s.crashes += r.crashes();
             s.undetected += r.undetected;
             s.detections.extend_from_slice(&r.detections);
+            s.censored.extend_from_slice(&r.censored);
             s.mistakes += r.mistakes;
             s.mistake_time += r.mistake_time;
             s.up_time += r.up_time;
@@ -47,19 +58,45 @@ impl Summary {
             s.causes.merge(&r.causes);
         }
         s.detections.sort_unstable();
+        s.censored.sort_unstable();
         s
     }
 
-    pub fn detection_mean(&self) -> Option<Nanos> {
-        let n = self.detections.len() as u128;
-        (n > 0).then(|| {
-            let sum: u128 = self.detections.iter().map(|d| d.0 as u128).sum();
-            Nanos((sum / n) as u64)
-        })
+    /// The Kaplan–Meier estimate of the detection-time distribution.
+    pub fn survival(&self) -> KaplanMeier {
+        KaplanMeier::new(&self.detections, &self.censored)
     }
 
+    /// Mean detection time: the sample mean, or with censored crashes the
+    /// Kaplan–Meier mean restricted to the largest observed time
+    /// ([`Summary::detection_mean_restricted`] says when that is a lower
+    /// bound). `None` without detections.
+    pub fn detection_mean(&self) -> Option<Nanos> {
+        if self.censored.is_empty() {
+            let n = self.detections.len() as u64;
+            let sum: u128 = self.detections.iter().map(|d| u128::from(d.0)).sum();
+            TotalNanos(sum).mean(n)
+        } else {
+            let m = self.survival().mean(0.95)?;
+            Some(Nanos(m.mean.round() as u64))
+        }
+    }
+
+    /// True when censoring restricts the mean detection time to the largest
+    /// observed time, so that it is a lower bound.
+    pub fn detection_mean_restricted(&self) -> bool {
+        !self.censored.is_empty() && self.survival().is_restricted()
+    }
+
+    /// The `p`-th percentile of detection time (nearest rank; with
+    /// censored crashes, the Kaplan–Meier quantile, `None` when censoring
+    /// leaves it beyond the observed times).
     pub fn detection_percentile(&self, p: f64) -> Option<Nanos> {
-        percentile(&self.detections, p)
+        if self.censored.is_empty() {
+            percentile(&self.detections, p)
+        } else {
+            self.survival().quantile(p / 100.0)
+        }
     }
 
     pub fn detection_max(&self) -> Option<Nanos> {
@@ -67,15 +104,15 @@ impl Summary {
     }
 
     pub fn mistakes_per_hour(&self) -> Option<f64> {
-        (self.up_time.0 > 0).then(|| self.mistakes as f64 / (self.up_time.0 as f64 / 3.6e12))
+        (!self.up_time.is_zero()).then(|| self.mistakes as f64 / self.up_time.as_hours_f64())
     }
 
     pub fn query_accuracy(&self) -> Option<f64> {
-        (self.up_time.0 > 0).then(|| 1.0 - self.suspect_time.0 as f64 / self.up_time.0 as f64)
+        (!self.up_time.is_zero()).then(|| 1.0 - self.suspect_time.0 as f64 / self.up_time.0 as f64)
     }
 
     pub fn mean_mistake(&self) -> Option<Nanos> {
-        (self.mistakes > 0).then(|| Nanos(self.mistake_time.0 / self.mistakes))
+        self.mistake_time.mean(self.mistakes)
     }
 }
 
@@ -99,21 +136,47 @@ mod tests {
             detections: vec![Nanos(30), Nanos(10)],
             undetected: 1,
             mistakes: 2,
-            mistake_time: Nanos(20),
-            up_time: Nanos(3_600_000_000_000),
-            suspect_time: Nanos(20),
+            censored: vec![Nanos(5)],
+            mistake_time: TotalNanos(20),
+            up_time: TotalNanos(3_600_000_000_000),
+            suspect_time: TotalNanos(20),
             causes: MistakeCauses::default(),
         };
         let b = RunQos {
             detections: vec![Nanos(20)],
-            up_time: Nanos(3_600_000_000_000),
+            up_time: TotalNanos(3_600_000_000_000),
             ..RunQos::default()
         };
         let s = Summary::pool([&a, &b]);
-        assert_eq!(s.crashes, 4);
+        assert_eq!(s.crashes, 5);
         assert_eq!(s.detections, vec![Nanos(10), Nanos(20), Nanos(30)]);
+        assert_eq!(s.censored, vec![Nanos(5)]);
+        // Censored at 5, before every detection: the estimate is the
+        // sample's, and the mean is not restricted.
         assert_eq!(s.detection_mean(), Some(Nanos(20)));
+        assert!(!s.detection_mean_restricted());
         assert_eq!(s.mistakes_per_hour(), Some(1.0));
         assert_eq!(s.mean_mistake(), Some(Nanos(10)));
+    }
+}
+
+#[cfg(test)]
+mod overflow {
+    use super::*;
+
+    #[test]
+    fn pooled_up_time_does_not_saturate_past_two_to_the_64_nanoseconds() {
+        // 4,000 runs of 60 days: 2.07e22 ns, beyond u64's 1.8e19.
+        let day = 86_400_000_000_000u128;
+        let run = RunQos {
+            up_time: TotalNanos(60 * day),
+            mistakes: 1,
+            ..RunQos::default()
+        };
+        let runs = vec![run; 4000];
+        let s = Summary::pool(&runs);
+        assert_eq!(s.up_time, TotalNanos(4000 * 60 * day));
+        assert_eq!(s.up_time.as_hours_f64(), 5_760_000.0);
+        assert_eq!(s.mistakes_per_hour(), Some(4000.0 / 5_760_000.0));
     }
 }

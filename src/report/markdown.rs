@@ -482,16 +482,21 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
         );
     }
     s.push_str("## Table\n\n");
-    s.push_str("| detector | parameter | T_D mean [95 % CI] | median | p99 | max | mistakes/h [95 % CI] | 1 − P_A | mean mistake | undetected | front |\n");
-    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    s.push_str("| detector | parameter | T_D mean [95 % CI] | median | p99 | max | mistakes/h [95 % CI] | 1 − P_A | mean mistake | undetected | censored | front |\n");
+    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for p in points {
         let cfg = sc.series_at(p.detector);
         let sm = &p.summary;
+        let ge = if sm.detection_mean_restricted() {
+            "≥"
+        } else {
+            ""
+        };
         let td = p.detection_ms.map_or("-".into(), |(m, lo, hi)| {
             if lo.is_finite() {
-                format!("{} [{}, {}]", ms(m), ms(lo), ms(hi))
+                format!("{ge}{} [{}, {}]", ms(m), ms(lo), ms(hi))
             } else {
-                ms(m)
+                format!("{ge}{}", ms(m))
             }
         });
         let mph = p.mistakes_per_hour.map_or("-".into(), |(r, lo, hi)| {
@@ -499,7 +504,7 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
         });
         let _ = writeln!(
             s,
-            "| {} | {} = {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {} |",
+            "| {} | {} = {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {} | {} |",
             cfg.label,
             cfg.param,
             cfg.unit.format(p.value),
@@ -516,6 +521,7 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
             human(sm.mean_mistake()),
             sm.undetected,
             sm.crashes,
+            sm.censored.len(),
             if p.pareto { "●" } else { "" }
         );
     }
@@ -595,14 +601,16 @@ fn budget_section(res: &ScenarioResult, points: &[CurvePoint]) -> String {
     let sc = &res.scenario;
     let hours = points
         .first()
-        .map_or(0.0, |p| p.summary.up_time.as_secs_f64() / 3600.0);
+        .map_or(0.0, |p| p.summary.up_time.as_hours_f64());
     let mut s = format!(
         "## Best setting per false-positive budget\n\n\
          For each detector, the setting with the lowest mean detection time whose mistake rate \
          meets the budget: *observed* uses the measured rate, *certified* the upper end of its \
          95 % interval. With {hours:.0} hours of up time simulated, zero mistakes certify a rate \
          of at most {} per hour; certifying 1 per year needs {:.0} mistake-free hours (more seeds \
-         or a longer `duration`). Settings with undetected crashes are skipped.\n\n\
+         or a longer `duration`). Settings with undetected crashes (the target recovered before \
+         any detection) are skipped; crashes cut off by the end of a run (censored) are not held \
+         against a setting.\n\n\
          | detector | budget | observed: setting | T_D mean | certified: setting | T_D mean |\n\
          |---|---|---|---|---|---|\n",
         rate(3.688_879_454 / hours.max(1e-9)),

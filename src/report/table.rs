@@ -40,6 +40,17 @@ fn unavailability(pa: Option<f64>) -> String {
     }
 }
 
+/// The mean detection time, marked `≥` when censoring restricts it to the
+/// largest observed time (a lower bound).
+pub fn mean_detection(s: &Summary) -> String {
+    let m = human(s.detection_mean());
+    if s.detection_mean_restricted() {
+        format!("≥{m}")
+    } else {
+        m
+    }
+}
+
 /// The readable table of one scenario: one line per detector (or
 /// protocol) × value, pooled over seeds; then, if the scenario runs
 /// membership protocols, their cluster table ([`cluster_table`]).
@@ -54,6 +65,7 @@ pub fn table(res: &ScenarioResult) -> String {
         "1-P_A".into(),
         "detected".into(),
         "undetected".into(),
+        "censored".into(),
     ]];
     for (d, cfg) in sc.series().into_iter().enumerate() {
         for (v, &value) in cfg.values.iter().enumerate() {
@@ -61,12 +73,13 @@ pub fn table(res: &ScenarioResult) -> String {
             rows.push(vec![
                 cfg.label.to_string(),
                 format!("{}={}", cfg.param, cfg.unit.format(value)),
-                human(s.detection_mean()),
+                mean_detection(&s),
                 human(s.detection_percentile(99.0)),
                 rate(s.mistakes_per_hour()),
                 unavailability(s.query_accuracy()),
                 format!("{}/{}", s.detections.len(), s.crashes),
                 s.undetected.to_string(),
+                s.censored.len().to_string(),
             ]);
         }
     }

@@ -150,7 +150,7 @@ fn a_spike_that_ended_before_the_suspicion_still_caused_it() {
     let res = run_seed(&sc, 1);
     let q = &res.qos[0][0];
     assert_eq!(q.mistakes, 1);
-    assert_eq!(q.mistake_time, Nanos::from_millis(50));
+    assert_eq!(q.mistake_time, Nanos::from_millis(50).into());
     assert_eq!(q.causes.get(Cause::LatencySpike), 1, "{:?}", q.causes);
     assert_eq!(res.qos[0][1].mistakes, 0);
 }

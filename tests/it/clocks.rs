@@ -243,18 +243,24 @@ fn nfds_suspects_part_of_every_interval_once_the_target_is_behind_by_more_than_d
     // X = 30 ms < δ − L: never suspects; trusted from the first arrival.
     let q = run(30);
     assert_eq!(q.mistakes, 0);
-    assert_eq!(q.up_time, Nanos::from_secs(600) - Nanos::from_millis(10));
+    assert_eq!(
+        q.up_time,
+        (Nanos::from_secs(600) - Nanos::from_millis(10)).into()
+    );
     // X = 45 ms: 6000 arrivals; a 5 ms mistake after each but the last
     // (whose freshness point, 6000·η + 5 ms, is past the end).
     let q = run(45);
     assert_eq!(q.mistakes, 5999);
-    assert_eq!(q.mistake_time, Nanos(5_000_000 * 5999));
+    assert_eq!(q.mistake_time, Nanos(5_000_000 * 5999).into());
     assert_eq!(q.suspect_time, q.mistake_time);
-    assert_eq!(q.up_time, Nanos::from_secs(600) - Nanos::from_millis(10));
+    assert_eq!(
+        q.up_time,
+        (Nanos::from_secs(600) - Nanos::from_millis(10)).into()
+    );
     // X = η + δ − L = 140 ms: suspicion at each arrival is already δ, so
     // the monitor never trusts the target and no accuracy period starts.
     let q = run(140);
-    assert_eq!((q.mistakes, q.up_time), (0, Nanos::ZERO));
+    assert_eq!((q.mistakes, q.up_time), (0, Nanos::ZERO.into()));
     // One nanosecond less and it trusts at each of the 6000 arrivals, for
     // 1 ns, then suspects again: one mistake per arrival, the last one too.
     let sc = pair(
@@ -265,8 +271,11 @@ fn nfds_suspects_part_of_every_interval_once_the_target_is_behind_by_more_than_d
     );
     let q = &run_seed(&sc, 1).qos[0][0];
     assert_eq!(q.mistakes, 6000);
-    assert_eq!(q.up_time, Nanos::from_secs(600) - Nanos::from_millis(10));
-    assert_eq!(q.suspect_time, q.up_time - Nanos(6000));
+    assert_eq!(
+        q.up_time,
+        (Nanos::from_secs(600) - Nanos::from_millis(10)).into()
+    );
+    assert_eq!(q.suspect_time.0, q.up_time.0 - 6000);
 }
 
 #[test]
@@ -335,7 +344,7 @@ fn nfde_sees_a_slow_sender_late_by_a_constant_set_by_its_window() {
     assert_eq!(mistakes, 6000 - 800);
     let q = run_seed(&sc, 1).qos;
     assert_eq!(q[0][0].mistakes, mistakes);
-    assert_eq!(q[0][0].mistake_time, Nanos(time));
+    assert_eq!(q[0][0].mistake_time, Nanos(time).into());
     // The full-window lateness, 2.5025 ms, is below 2.6 ms: no mistakes.
     assert_eq!(late(1000), 2_502_500);
     assert_eq!(q[0][1].mistakes, 0);
@@ -397,7 +406,7 @@ fn nfds_under_a_slow_sender_clock_suspects_more_and_more_then_for_good() {
     );
     let got = q.suspect_time.0 as f64;
     assert!((got - suspect).abs() <= 2.0 * k, "{got} vs {suspect}");
-    assert_eq!(q.up_time, sc.duration - Nanos::from_millis(1));
+    assert_eq!(q.up_time, (sc.duration - Nanos::from_millis(1)).into());
 }
 
 #[test]

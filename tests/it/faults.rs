@@ -86,7 +86,7 @@ fn a_pause_longer_than_the_timeout_is_a_mistake_not_a_crash() {
     assert_eq!(short.crashes(), 0);
     // Silence from the arrival at 2005 to the one at 3055: suspected from
     // 2155 to 3055.
-    assert_eq!(short.mistake_time, Nanos::from_millis(900));
+    assert_eq!(short.mistake_time, Nanos::from_millis(900).into());
     assert_eq!(
         res.qos[0][1].mistakes, 1,
         "so does 500 ms: the pause lasts 1 s"

@@ -1,6 +1,7 @@
 //! Integration tests of fdsim, one binary with a module per area.
 
 mod attribution;
+mod censoring;
 mod check;
 mod cli;
 mod clocks;

@@ -81,7 +81,7 @@ fn nfds_on_pull_waits_for_the_round_trip_and_ignores_clock_offsets() {
     // 100 pongs; the first ends the initial suspicion, each later one
     // ends a mistake of 8 − 5 = 3 ms.
     assert_eq!(short.mistakes, 99);
-    assert_eq!(short.mistake_time, Nanos::from_millis(3 * 99));
+    assert_eq!(short.mistake_time, Nanos::from_millis(3 * 99).into());
     assert_eq!(res.qos[0][1].mistakes, 0);
     // Offsetting or drifting either clock changes nothing in pull style:
     // every time NFD-S compares is read on the monitor's clock, which the
