@@ -14,8 +14,10 @@
 //!   it Suspect or Dead (*first suspicion*), holds it Dead (*first Dead*),
 //!   and at which every live member holds it Dead (*all Dead*). An opinion
 //!   already held at c counts as detection at 0, as in the pairwise T_D. A
-//!   crash not reached by the restart or the end is counted as missed for
-//!   that figure, never averaged in.
+//!   crash the member restarts from before a figure is reached is *missed*
+//!   for that figure; one the run ends before is *censored* (the figure is
+//!   only known to exceed the time left, [`super::survival`]). Neither is
+//!   averaged in as a time.
 //! - **Accuracy periods** of an (observer, subject) pair, as in the
 //!   pairwise metrics: from the start (or the observer's restart) while
 //!   the subject is up; after the subject restarts, from the restart if the
@@ -64,13 +66,19 @@ pub struct ClusterQos {
     /// Per crash detected: time from the crash to the first suspicion
     /// (Suspect or Dead) by any live member, in crash order.
     pub first_suspicion: Vec<Nanos>,
+    /// Crashes the member restarted from before that figure was reached.
     pub first_suspicion_missed: u32,
+    /// Crashes the run ended before that figure was reached: the time from
+    /// each crash to the end (right-censored, see `docs/metrics.md`).
+    pub first_suspicion_censored: Vec<Nanos>,
     /// Per crash detected: time to the first Dead declaration anywhere.
     pub first_dead: Vec<Nanos>,
     pub first_dead_missed: u32,
+    pub first_dead_censored: Vec<Nanos>,
     /// Per crash: time until every live member held it Dead.
     pub all_dead: Vec<Nanos>,
     pub all_dead_missed: u32,
+    pub all_dead_censored: Vec<Nanos>,
     /// False Dead declarations (live members declared Dead).
     pub false_dead: u64,
     /// Summed length of the false Dead periods.
@@ -117,7 +125,7 @@ impl ClusterQos {
         RunQos {
             detections: self.first_dead.clone(),
             undetected: u64::from(self.first_dead_missed),
-            censored: Vec::new(),
+            censored: self.first_dead_censored.clone(),
             mistakes: self.false_dead,
             mistake_time: self.false_dead_time,
             up_time: self.member_up_time,
@@ -134,6 +142,9 @@ impl ClusterQos {
         self.first_suspicion
             .extend_from_slice(&other.first_suspicion);
         self.first_suspicion_missed += other.first_suspicion_missed;
+        (self.first_suspicion_censored).extend_from_slice(&other.first_suspicion_censored);
+        (self.first_dead_censored).extend_from_slice(&other.first_dead_censored);
+        (self.all_dead_censored).extend_from_slice(&other.all_dead_censored);
         self.first_dead.extend_from_slice(&other.first_dead);
         self.first_dead_missed += other.first_dead_missed;
         self.all_dead.extend_from_slice(&other.all_dead);
@@ -159,6 +170,9 @@ impl ClusterQos {
         out.first_suspicion.sort_unstable();
         out.first_dead.sort_unstable();
         out.all_dead.sort_unstable();
+        out.first_suspicion_censored.sort_unstable();
+        out.first_dead_censored.sort_unstable();
+        out.all_dead_censored.sort_unstable();
         out
     }
 
@@ -330,11 +344,31 @@ impl Scorer {
         }
     }
 
-    fn judge(&mut self, x: usize) {
-        if let Some(p) = self.pending[x].take() {
-            self.qos.first_suspicion_missed += u32::from(!p.suspected);
-            self.qos.first_dead_missed += u32::from(!p.dead);
-            self.qos.all_dead_missed += u32::from(!p.all);
+    /// The crash of `x` ends: at its restart, or cut off by the `end` of
+    /// the run, which censors the figures not yet reached.
+    fn judge(&mut self, x: usize, end: Option<Nanos>) {
+        let Some(p) = self.pending[x].take() else {
+            return;
+        };
+        let q = &mut self.qos;
+        match end {
+            None => {
+                q.first_suspicion_missed += u32::from(!p.suspected);
+                q.first_dead_missed += u32::from(!p.dead);
+                q.all_dead_missed += u32::from(!p.all);
+            }
+            Some(end) => {
+                let left = end - p.crash;
+                for (reached, times) in [
+                    (p.suspected, &mut q.first_suspicion_censored),
+                    (p.dead, &mut q.first_dead_censored),
+                    (p.all, &mut q.all_dead_censored),
+                ] {
+                    if !reached {
+                        times.push(left);
+                    }
+                }
+            }
         }
     }
 
@@ -342,7 +376,7 @@ impl Scorer {
         if self.up[x] {
             return;
         }
-        self.judge(x);
+        self.judge(x, None);
         self.up[x] = true;
         self.live += 1;
         let n = self.n;
@@ -430,7 +464,7 @@ impl Scorer {
             self.close_false_dead(i, end);
         }
         for x in 0..self.n {
-            self.judge(x);
+            self.judge(x, Some(end));
         }
         self.qos
     }
@@ -545,9 +579,12 @@ mod tests {
         assert_eq!(q.first_suspicion_missed, 0);
         assert_eq!(q.first_dead, vec![s(5), s(5)]);
         assert_eq!(q.first_dead_missed, 0);
-        // Crash 2: member 0 never declares member 1 Dead.
+        // Crash 2: member 0 has not declared member 1 Dead when the run
+        // ends 10 s after the crash: censored, not missed.
         assert_eq!(q.all_dead, vec![s(8)]);
-        assert_eq!(q.all_dead_missed, 1);
+        assert_eq!(q.all_dead_missed, 0);
+        assert_eq!(q.all_dead_censored, vec![s(10)]);
+        assert!(q.first_dead_censored.is_empty());
         assert_eq!(q.false_dead, 3);
         assert_eq!(q.false_dead_time, s(2 + 8 + 15).into());
         assert_eq!(q.false_dead_longest, s(15));

@@ -2,7 +2,7 @@
 
 use super::attribution::MistakeCauses;
 use super::qos::RunQos;
-use super::survival::KaplanMeier;
+use super::survival::{mean_time, percentile_time, restricted, KaplanMeier};
 use crate::sim::time::{Nanos, TotalNanos};
 
 /// The `p`-th percentile (0 < p ≤ 100) of sorted `values` by the
@@ -72,31 +72,20 @@ impl Summary {
     /// ([`Summary::detection_mean_restricted`] says when that is a lower
     /// bound). `None` without detections.
     pub fn detection_mean(&self) -> Option<Nanos> {
-        if self.censored.is_empty() {
-            let n = self.detections.len() as u64;
-            let sum: u128 = self.detections.iter().map(|d| u128::from(d.0)).sum();
-            TotalNanos(sum).mean(n)
-        } else {
-            let m = self.survival().mean(0.95)?;
-            Some(Nanos(m.mean.round() as u64))
-        }
+        mean_time(&self.detections, &self.censored)
     }
 
     /// True when censoring restricts the mean detection time to the largest
     /// observed time, so that it is a lower bound.
     pub fn detection_mean_restricted(&self) -> bool {
-        !self.censored.is_empty() && self.survival().is_restricted()
+        restricted(&self.detections, &self.censored)
     }
 
     /// The `p`-th percentile of detection time (nearest rank; with
     /// censored crashes, the Kaplan–Meier quantile, `None` when censoring
     /// leaves it beyond the observed times).
     pub fn detection_percentile(&self, p: f64) -> Option<Nanos> {
-        if self.censored.is_empty() {
-            percentile(&self.detections, p)
-        } else {
-            self.survival().quantile(p / 100.0)
-        }
+        percentile_time(&self.detections, &self.censored, p)
     }
 
     pub fn detection_max(&self) -> Option<Nanos> {

@@ -34,7 +34,39 @@
 //! the plain figures.
 
 use super::interval::{normal_quantile, student_t_quantile};
-use crate::sim::time::Nanos;
+use super::summary::percentile;
+use crate::sim::time::{Nanos, TotalNanos};
+
+/// Mean detection time of sorted `detected` times with sorted `censored`
+/// ones: the exact sample mean without censoring, the Kaplan–Meier
+/// (restricted) mean with it. `None` without detections.
+pub fn mean_time(detected: &[Nanos], censored: &[Nanos]) -> Option<Nanos> {
+    if censored.is_empty() {
+        let sum: u128 = detected.iter().map(|d| u128::from(d.0)).sum();
+        TotalNanos(sum).mean(detected.len() as u64)
+    } else {
+        let m = KaplanMeier::new(detected, censored).mean(0.95)?;
+        Some(Nanos(m.mean.round() as u64))
+    }
+}
+
+/// True when censoring restricts the mean of sorted `detected` and
+/// `censored` times to the largest observed time (a lower bound).
+pub fn restricted(detected: &[Nanos], censored: &[Nanos]) -> bool {
+    !censored.is_empty() && KaplanMeier::new(detected, censored).is_restricted()
+}
+
+/// The `p`-th percentile (0 < p ≤ 100) of sorted `detected` times with
+/// sorted `censored` ones: nearest rank without censoring, the
+/// Kaplan–Meier quantile with it (`None` when censoring leaves it beyond
+/// the observed times).
+pub fn percentile_time(detected: &[Nanos], censored: &[Nanos], p: f64) -> Option<Nanos> {
+    if censored.is_empty() {
+        percentile(detected, p)
+    } else {
+        KaplanMeier::new(detected, censored).quantile(p / 100.0)
+    }
+}
 
 /// One detection time of the estimate.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -5,6 +5,7 @@ use crate::detector::registry::ParamUnit;
 use crate::fault::FaultSpec;
 use crate::metrics::cluster::ClusterQos;
 use crate::metrics::curve::CurvePoint;
+use crate::metrics::survival::{mean_time, restricted};
 use crate::net::{Direction, Latency, Topology};
 use crate::run::{window_causes, ScenarioResult};
 use crate::scenario::{ProtocolSettings, Scenario};
@@ -397,22 +398,24 @@ fn cluster_section(res: &ScenarioResult) -> String {
          Each protocol runs on all {} members. For every crash: the time to the first suspicion \
          anywhere (Suspect or Dead), to the first Dead declaration anywhere (the detection time of \
          the table and plot above), and until every live member holds the crashed one Dead; \
-         crashes a figure never reached before the restart or the end are counted as missed. \
+         crashes a figure never reached before the restart are counted as missed, and those the \
+         run ended before as censored (the figure exceeds the time left; means and percentiles \
+         then are Kaplan–Meier estimates, `≥` marking a mean restricted to the longest time \
+         observed). \
          False Dead declarations (a live member declared Dead) are counted per member-hour of up \
          time, with the longest false Dead period; refuted suspicions are Suspect → Alive changes \
          about a live member. Load is per member per second, from each protocol's wire size. \
          Definitions: `docs/metrics.md`; columns: `clusters.csv` in `docs/output.md`.\n\n\
-         | protocol | parameter | 1st suspicion (missed) | 1st Dead (missed) | all Dead (missed) | \
+         | protocol | parameter | 1st suspicion (missed, censored) | 1st Dead (missed, censored) \
+         | all Dead (missed, censored) | \
          false Dead / member-h | longest false Dead | refuted | msg / member / s | bytes / member / s |\n\
          |---|---|---|---|---|---|---|---|---|---|\n",
         sc.nodes.len()
     );
-    let time = |d: &[Nanos], missed: u32| {
-        let mean = (!d.is_empty()).then(|| {
-            let sum: u128 = d.iter().map(|x| u128::from(x.0)).sum();
-            Nanos((sum / d.len() as u128) as u64)
-        });
-        format!("{} ({missed})", human(mean))
+    let time = |d: &[Nanos], missed: u32, censored: &[Nanos]| {
+        let ge = if restricted(d, censored) { "≥" } else { "" };
+        let mean = human(mean_time(d, censored));
+        format!("{ge}{mean} ({missed}, {})", censored.len())
     };
     for (p, cfg) in sc.protocols.iter().enumerate() {
         for (v, &value) in cfg.values.iter().enumerate() {
@@ -423,9 +426,13 @@ fn cluster_section(res: &ScenarioResult) -> String {
                 cfg.label,
                 cfg.swept.name,
                 cfg.swept.unit.format(value),
-                time(&q.first_suspicion, q.first_suspicion_missed),
-                time(&q.first_dead, q.first_dead_missed),
-                time(&q.all_dead, q.all_dead_missed),
+                time(
+                    &q.first_suspicion,
+                    q.first_suspicion_missed,
+                    &q.first_suspicion_censored
+                ),
+                time(&q.first_dead, q.first_dead_missed, &q.first_dead_censored),
+                time(&q.all_dead, q.all_dead_missed, &q.all_dead_censored),
                 opt(q.false_dead_per_member_hour(), rate),
                 human((q.false_dead > 0).then_some(q.false_dead_longest)),
                 q.refuted_suspicions,

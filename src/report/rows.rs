@@ -3,7 +3,8 @@
 
 use crate::metrics::cluster::ClusterQos;
 use crate::metrics::curve::{mark_pareto, CurvePoint};
-use crate::metrics::{percentile, Cause, RunQos, Summary};
+use crate::metrics::survival::{mean_time, percentile_time};
+use crate::metrics::{Cause, RunQos, Summary};
 use crate::run::ScenarioResult;
 use crate::sim::time::Nanos;
 use serde::Serialize;
@@ -227,13 +228,16 @@ pub struct ClusterRow {
     pub first_suspicion_ms_mean: Option<f64>,
     pub first_suspicion_ms_p99: Option<f64>,
     pub first_suspicion_missed: u32,
+    pub first_suspicion_censored: u64,
     pub first_dead_ms_mean: Option<f64>,
     pub first_dead_ms_p99: Option<f64>,
     pub first_dead_missed: u32,
+    pub first_dead_censored: u64,
     pub all_dead_ms_mean: Option<f64>,
     pub all_dead_ms_p99: Option<f64>,
     pub all_dead_ms_max: Option<f64>,
     pub all_dead_missed: u32,
+    pub all_dead_censored: u64,
     pub false_dead: u64,
     pub false_dead_per_member_hour: Option<f64>,
     pub false_dead_ms_mean: Option<f64>,
@@ -247,11 +251,17 @@ pub struct ClusterRow {
     pub bytes_per_member_s: Option<f64>,
 }
 
-fn mean_ms(v: &[Nanos]) -> Option<f64> {
-    (!v.is_empty()).then(|| {
-        let sum: u128 = v.iter().map(|d| u128::from(d.0)).sum();
-        sum as f64 / v.len() as f64 / 1e6
-    })
+/// The mean of detected times in ms: exact without censoring, the
+/// Kaplan–Meier (restricted) mean with it.
+fn mean_ms(v: &[Nanos], censored: &[Nanos]) -> Option<f64> {
+    if censored.is_empty() {
+        (!v.is_empty()).then(|| {
+            let sum: u128 = v.iter().map(|d| u128::from(d.0)).sum();
+            sum as f64 / v.len() as f64 / 1e6
+        })
+    } else {
+        ms(mean_time(v, censored))
+    }
 }
 
 /// The rows of `clusters.csv`: protocols in file order, then values.
@@ -262,7 +272,7 @@ pub fn cluster_rows(res: &ScenarioResult) -> Vec<ClusterRow> {
         let unit = cfg.swept.unit;
         for (v, &value) in cfg.values.iter().enumerate() {
             let q = ClusterQos::pool(res.seeds.iter().map(|s| &s.clusters[p][v].qos));
-            let p99 = |d: &[Nanos]| ms(percentile(d, 99.0));
+            let p99 = |d: &[Nanos], c: &[Nanos]| ms(percentile_time(d, c, 99.0));
             rows.push(ClusterRow {
                 scenario: sc.name.clone(),
                 protocol: cfg.label.clone(),
@@ -273,16 +283,19 @@ pub fn cluster_rows(res: &ScenarioResult) -> Vec<ClusterRow> {
                 seeds: res.seeds.len() as u32,
                 members: sc.nodes.len() as u32,
                 crashes: q.crashes,
-                first_suspicion_ms_mean: mean_ms(&q.first_suspicion),
-                first_suspicion_ms_p99: p99(&q.first_suspicion),
+                first_suspicion_ms_mean: mean_ms(&q.first_suspicion, &q.first_suspicion_censored),
+                first_suspicion_ms_p99: p99(&q.first_suspicion, &q.first_suspicion_censored),
                 first_suspicion_missed: q.first_suspicion_missed,
-                first_dead_ms_mean: mean_ms(&q.first_dead),
-                first_dead_ms_p99: p99(&q.first_dead),
+                first_suspicion_censored: q.first_suspicion_censored.len() as u64,
+                first_dead_ms_mean: mean_ms(&q.first_dead, &q.first_dead_censored),
+                first_dead_ms_p99: p99(&q.first_dead, &q.first_dead_censored),
                 first_dead_missed: q.first_dead_missed,
-                all_dead_ms_mean: mean_ms(&q.all_dead),
-                all_dead_ms_p99: p99(&q.all_dead),
+                first_dead_censored: q.first_dead_censored.len() as u64,
+                all_dead_ms_mean: mean_ms(&q.all_dead, &q.all_dead_censored),
+                all_dead_ms_p99: p99(&q.all_dead, &q.all_dead_censored),
                 all_dead_ms_max: ms(q.all_dead.last().copied()),
                 all_dead_missed: q.all_dead_missed,
+                all_dead_censored: q.all_dead_censored.len() as u64,
                 false_dead: q.false_dead,
                 false_dead_per_member_hour: q.false_dead_per_member_hour(),
                 false_dead_ms_mean: (q.false_dead > 0)

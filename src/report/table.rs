@@ -1,9 +1,11 @@
 //! The readable summary table printed by `fdsim run`.
 
 use crate::metrics::cluster::ClusterQos;
+use crate::metrics::survival::{mean_time, restricted};
 use crate::metrics::Summary;
 use crate::run::ScenarioResult;
 use crate::sim::time::Nanos;
+use std::fmt::Write;
 
 /// A duration in a compact readable form: `850us`, `152.3ms`, `2.41s`.
 pub fn human(n: Option<Nanos>) -> String {
@@ -123,16 +125,16 @@ pub fn cluster_table(res: &ScenarioResult) -> String {
     ]
     .map(String::from)
     .to_vec()];
-    let mean = |d: &[Nanos], missed: u32| {
-        let m = (!d.is_empty()).then(|| {
-            let sum: u128 = d.iter().map(|x| u128::from(x.0)).sum();
-            Nanos((sum / d.len() as u128) as u64)
-        });
+    let mean = |d: &[Nanos], missed: u32, censored: &[Nanos]| {
+        let ge = if restricted(d, censored) { "≥" } else { "" };
+        let mut m = format!("{ge}{}", human(mean_time(d, censored)));
         if missed > 0 {
-            format!("{} (+{missed} missed)", human(m))
-        } else {
-            human(m)
+            let _ = write!(m, " (+{missed} missed)");
         }
+        if !censored.is_empty() {
+            let _ = write!(m, " (+{} censored)", censored.len());
+        }
+        m
     };
     for (p, cfg) in sc.protocols.iter().enumerate() {
         for (v, &value) in cfg.values.iter().enumerate() {
@@ -140,9 +142,13 @@ pub fn cluster_table(res: &ScenarioResult) -> String {
             rows.push(vec![
                 cfg.label.clone(),
                 format!("{}={}", cfg.swept.name, cfg.swept.unit.format(value)),
-                mean(&q.first_suspicion, q.first_suspicion_missed),
-                mean(&q.first_dead, q.first_dead_missed),
-                mean(&q.all_dead, q.all_dead_missed),
+                mean(
+                    &q.first_suspicion,
+                    q.first_suspicion_missed,
+                    &q.first_suspicion_censored,
+                ),
+                mean(&q.first_dead, q.first_dead_missed, &q.first_dead_censored),
+                mean(&q.all_dead, q.all_dead_missed, &q.all_dead_censored),
                 rate(q.false_dead_per_member_hour()),
                 human((q.false_dead > 0).then_some(q.false_dead_longest)),
                 q.refuted_suspicions.to_string(),
