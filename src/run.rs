@@ -356,7 +356,7 @@ enum Unit {
 
 enum Outcome {
     Pairwise(Vec<Vec<RunQos>>, NetStats),
-    Cluster(ClusterRun),
+    Cluster(Box<ClusterRun>),
 }
 
 /// Every simulation of every scenario × seed, in result order.
@@ -399,9 +399,9 @@ pub fn run_all(
                         let (qos, stats) = run_pairwise(&scenarios[sc], seed);
                         Outcome::Pairwise(qos, stats)
                     }
-                    Unit::Cluster { sc, seed, p, v } => {
-                        Outcome::Cluster(cluster::run_protocol(&scenarios[sc], seed, p, v))
-                    }
+                    Unit::Cluster { sc, seed, p, v } => Outcome::Cluster(Box::new(
+                        cluster::run_protocol(&scenarios[sc], seed, p, v),
+                    )),
                 };
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 on_done(n, total);
@@ -428,7 +428,7 @@ pub fn run_all(
                 .map(|cfg| {
                     (0..cfg.values.len())
                         .map(|_| match outcomes.next() {
-                            Some(Outcome::Cluster(r)) => r,
+                            Some(Outcome::Cluster(r)) => *r,
                             _ => unreachable!("units come back in the order they were listed"),
                         })
                         .collect()
