@@ -26,9 +26,20 @@ use crate::sim::rng::fnv1a64;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
+/// The version of the baseline file format; a file of another format is
+/// refused with a request to re-record it.
+pub const BASELINE_FORMAT: u32 = 2;
+
+/// The largest number of seeds a baseline may hold: the limit of a
+/// scenario's `seeds`.
+pub const MAX_BASELINE_SEEDS: usize = 100_000;
+
 /// The recorded statistics of one scenario.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Baseline {
+    /// [`BASELINE_FORMAT`] when written.
+    pub format: u32,
     pub fdsim_version: String,
     pub scenario: String,
     pub scenario_file: String,
@@ -40,6 +51,7 @@ pub struct Baseline {
 
 /// The recorded statistics of one detector at one value.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct BaselinePoint {
     pub detector: String,
     pub kind: String,
@@ -51,7 +63,6 @@ pub struct BaselinePoint {
     /// Crashes the target recovered from before any detection.
     pub undetected: u64,
     /// Crashes still undetected at the end of their run (right-censored).
-    #[serde(default)]
     pub censored: u64,
     pub detection_ms_mean: Option<f64>,
     pub detection_ms_mean_se: Option<f64>,
@@ -97,6 +108,7 @@ impl Baseline {
             .map(|p| BaselinePoint::from_point(res, p))
             .collect();
         Baseline {
+            format: BASELINE_FORMAT,
             fdsim_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario: sc.name.clone(),
             scenario_file: sc.path.display().to_string(),
@@ -104,6 +116,177 @@ impl Baseline {
             seeds: res.seeds.iter().map(|s| s.seed).collect(),
             points,
         }
+    }
+}
+
+/// Why a baseline could not be used.
+#[derive(Debug, PartialEq)]
+pub enum BaselineError {
+    /// No file at the path: the caller may suggest recording one.
+    Missing(String),
+    /// A file is there but cannot be trusted: never suggest overwriting.
+    Invalid(String),
+}
+
+impl std::fmt::Display for BaselineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BaselineError::Missing(m) | BaselineError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Reads and validates the baseline of `sc` at `path`, before anything is
+/// simulated: a missing file, unreadable or corrupt text, another format or
+/// fdsim version, unknown fields, another scenario, no seeds or points,
+/// duplicate or too many seeds, and impossible statistics are all refused
+/// with the reason.
+pub fn read_baseline(path: &std::path::Path, sc: &Scenario) -> Result<Baseline, BaselineError> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| {
+        let why = e.to_string().to_lowercase();
+        if e.kind() == std::io::ErrorKind::NotFound {
+            BaselineError::Missing(format!(
+                "no baseline for scenario {} at {shown} ({why})",
+                sc.name
+            ))
+        } else {
+            BaselineError::Invalid(format!("cannot read baseline {shown}: {why}"))
+        }
+    })?;
+    let invalid = |why: String| BaselineError::Invalid(format!("baseline {shown}: {why}"));
+    let text = String::from_utf8(bytes).map_err(|e| {
+        invalid(format!(
+            "is not UTF-8 text (byte {}): the file is corrupt",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let base: Baseline = serde_json::from_str(&text).map_err(|e| {
+        invalid(format!(
+            "line {} column {}: {e}; the file is corrupt or was not written by fdsim baseline",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    base.validate(sc).map_err(invalid)?;
+    Ok(base)
+}
+
+impl Baseline {
+    /// Checks that this baseline can be compared with a run of `sc`.
+    pub fn validate(&self, sc: &Scenario) -> Result<(), String> {
+        if self.format != BASELINE_FORMAT {
+            return Err(format!(
+                "format {} is not this fdsim's format {BASELINE_FORMAT}; re-record it with this \
+                 version (fdsim baseline) if its numbers are to be trusted",
+                self.format
+            ));
+        }
+        let version = env!("CARGO_PKG_VERSION");
+        if self.fdsim_version != version {
+            return Err(format!(
+                "recorded by fdsim {}, this is fdsim {version}; numbers may differ between \
+                 versions, so re-record it with this version after reviewing the change",
+                self.fdsim_version
+            ));
+        }
+        if self.scenario != sc.name {
+            return Err(format!(
+                "is for scenario `{}`, not `{}`",
+                self.scenario, sc.name
+            ));
+        }
+        if self.seeds.is_empty() {
+            return Err("`seeds` is empty: there is nothing to rerun".into());
+        }
+        if self.seeds.len() > MAX_BASELINE_SEEDS {
+            return Err(format!(
+                "`seeds` holds {} seeds; at most {MAX_BASELINE_SEEDS}, the limit of a scenario",
+                self.seeds.len()
+            ));
+        }
+        let mut sorted = self.seeds.clone();
+        sorted.sort_unstable();
+        if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("seed {} appears twice in `seeds`", w[0]));
+        }
+        if self.points.is_empty() && !sc.series().is_empty() {
+            return Err("`points` is empty: there is nothing to compare".into());
+        }
+        for (i, p) in self.points.iter().enumerate() {
+            p.validate().map_err(|e| {
+                format!(
+                    "points[{i}] ({} {}={}): {e}",
+                    p.detector, p.param, p.value_text
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl BaselinePoint {
+    fn validate(&self) -> Result<(), String> {
+        let stats = [
+            ("detection_ms_mean", self.detection_ms_mean),
+            ("detection_ms_mean_se", self.detection_ms_mean_se),
+            ("detection_ms_mean_lo95", self.detection_ms_mean_lo95),
+            ("detection_ms_mean_hi95", self.detection_ms_mean_hi95),
+            ("detection_ms_p99", self.detection_ms_p99),
+            ("detection_ms_p99_lo95", self.detection_ms_p99_lo95),
+            ("detection_ms_p99_hi95", self.detection_ms_p99_hi95),
+            ("up_hours", Some(self.up_hours)),
+            ("mistakes_per_hour", self.mistakes_per_hour),
+            ("mistakes_per_hour_lo95", self.mistakes_per_hour_lo95),
+            ("mistakes_per_hour_hi95", self.mistakes_per_hour_hi95),
+            ("unavailability", self.unavailability),
+            ("unavailability_se", self.unavailability_se),
+        ];
+        for (name, v) in stats {
+            if let Some(v) = v {
+                if !v.is_finite() || v < 0.0 {
+                    return Err(format!("`{name}` must be a finite number >= 0, got {v}"));
+                }
+            }
+        }
+        if !self.value.is_finite() {
+            return Err(format!(
+                "`value` must be a finite number, got {}",
+                self.value
+            ));
+        }
+        if self.undetected.saturating_add(self.censored) > self.crashes {
+            return Err(format!(
+                "`undetected` ({}) + `censored` ({}) exceed `crashes` ({})",
+                self.undetected, self.censored, self.crashes
+            ));
+        }
+        if self.unavailability.is_some_and(|u| u > 1.0) {
+            return Err("`unavailability` is a fraction and must be at most 1".into());
+        }
+        if (self.mistakes > 0 || self.mistakes_per_hour.is_some()) && self.up_hours <= 0.0 {
+            return Err("mistakes are recorded without up time (`up_hours` is 0)".into());
+        }
+        let ordered = |lo: Option<f64>, x: Option<f64>, hi: Option<f64>| match (lo, x, hi) {
+            (Some(lo), Some(x), Some(hi)) => lo <= x && x <= hi,
+            _ => true,
+        };
+        if !ordered(
+            self.detection_ms_mean_lo95,
+            self.detection_ms_mean,
+            self.detection_ms_mean_hi95,
+        ) || !ordered(
+            self.detection_ms_p99_lo95,
+            self.detection_ms_p99,
+            self.detection_ms_p99_hi95,
+        ) || !ordered(
+            self.mistakes_per_hour_lo95,
+            self.mistakes_per_hour,
+            self.mistakes_per_hour_hi95,
+        ) {
+            return Err("a confidence interval does not contain its estimate".into());
+        }
+        Ok(())
     }
 }
 
@@ -402,6 +585,19 @@ pub struct Finding {
 /// Compares a new run's points with the baseline's.
 pub fn compare(base: &Baseline, now: &Baseline, tol: &Tolerances) -> Vec<Finding> {
     let mut out = Vec::new();
+    if base.points.is_empty() && !now.points.is_empty() {
+        // Nothing compared is a failure, never a pass.
+        out.push(Finding {
+            scenario: base.scenario.clone(),
+            detector: "-".into(),
+            point: "all".into(),
+            metric: "all".into(),
+            status: Status::Missing,
+            old: None,
+            new: None,
+            detail: "the baseline holds no point, so nothing was compared".into(),
+        });
+    }
     for old in &base.points {
         let point = format!("{}={}", old.param, old.value_text);
         let Some(new) = now
@@ -695,7 +891,8 @@ mod tests {
 
     fn base(p: BaselinePoint) -> Baseline {
         Baseline {
-            fdsim_version: "0".into(),
+            format: BASELINE_FORMAT,
+            fdsim_version: env!("CARGO_PKG_VERSION").into(),
             scenario: "s".into(),
             scenario_file: "s.toml".into(),
             scenario_fingerprint: "0".into(),

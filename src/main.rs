@@ -702,18 +702,18 @@ fn cmd_baseline(
 }
 
 fn load_baseline(dir: &Path, sc: &Scenario) -> Result<fdsim::check::Baseline, String> {
+    use fdsim::check::BaselineError;
     let path = dir.join(format!("{}.json", sc.name));
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        format!(
-            "no baseline for scenario {} at {} ({}); record one with: fdsim baseline {} --out {}",
-            sc.name,
-            path.display(),
-            e.to_string().to_lowercase(),
+    fdsim::check::read_baseline(&path, sc).map_err(|e| match e {
+        BaselineError::Missing(m) => format!(
+            "{m}; record one with: fdsim baseline {} --out {}",
             sc.path.display(),
             dir.display()
-        )
-    })?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: not a baseline file: {e}", path.display()))
+        ),
+        BaselineError::Invalid(m) => format!(
+            "{m} (the file was left as it is; check it before replacing it with fdsim baseline)"
+        ),
+    })
 }
 
 fn cmd_check(

@@ -152,3 +152,127 @@ fn a_missing_baseline_or_bad_tolerance_is_bad_input() {
     assert_eq!(o.status.code(), Some(2), "nothing to check");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Edits the recorded baseline's JSON with `edit` and runs `check`.
+fn check_with_edited_baseline(name: &str, edit: impl Fn(&mut serde_json::Value)) -> Output {
+    let d = dir(name);
+    let sc = write(&d, SCENARIO);
+    let base = record(&d, &sc);
+    let file = Path::new(&base).join("gate.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    edit(&mut json);
+    std::fs::write(&file, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let o = fdsim(&["check", &sc, "--baseline", &base]);
+    std::fs::remove_dir_all(&d).unwrap();
+    o
+}
+
+#[test]
+fn every_untrustworthy_baseline_is_refused_before_simulating() {
+    use serde_json::json;
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "no-seeds",
+            Box::new(|j| j["seeds"] = json!([])),
+            "`seeds` is empty",
+        ),
+        (
+            "no-points",
+            Box::new(|j| j["points"] = json!([])),
+            "`points` is empty",
+        ),
+        (
+            "version",
+            Box::new(|j| j["fdsim_version"] = json!("0.0.1")),
+            "recorded by fdsim 0.0.1",
+        ),
+        (
+            "format",
+            Box::new(|j| j["format"] = json!(1)),
+            "format 1 is not",
+        ),
+        (
+            "unknown-field",
+            Box::new(|j| j["extra"] = json!(true)),
+            "unknown field `extra`",
+        ),
+        (
+            "unknown-point-field",
+            Box::new(|j| j["points"][0]["bonus"] = json!(1)),
+            "unknown field `bonus`",
+        ),
+        (
+            "negative",
+            Box::new(|j| j["points"][0]["mistakes_per_hour"] = json!(-3.0)),
+            "`mistakes_per_hour` must be a finite number >= 0",
+        ),
+        (
+            "duplicate-seeds",
+            Box::new(|j| j["seeds"] = json!([1, 2, 1])),
+            "seed 1 appears twice",
+        ),
+        (
+            "other-scenario",
+            Box::new(|j| j["scenario"] = json!("lan-pair")),
+            "is for scenario `lan-pair`, not `gate`",
+        ),
+        (
+            "too-many-seeds",
+            Box::new(|j| j["seeds"] = json!((0..1_000_000u64).collect::<Vec<_>>())),
+            "holds 1000000 seeds; at most 100000",
+        ),
+        (
+            "counts",
+            Box::new(|j| j["points"][0]["undetected"] = json!(1_000_000)),
+            "exceed `crashes`",
+        ),
+        (
+            "interval",
+            Box::new(|j| j["points"][0]["detection_ms_mean_lo95"] = json!(1e9)),
+            "does not contain its estimate",
+        ),
+    ];
+    for (name, edit, expect) in cases {
+        let o = check_with_edited_baseline(name, edit);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{name}: {out}");
+        assert!(
+            out.contains(expect),
+            "{name}: expected `{expect}` in:\n{out}"
+        );
+        assert!(
+            !out.contains("simulating") && !out.contains("held"),
+            "{name}: {out}"
+        );
+        assert!(
+            !out.contains("record one with"),
+            "{name}: must not invite overwriting: {out}"
+        );
+    }
+}
+
+#[test]
+fn a_corrupt_baseline_is_not_reported_as_missing() {
+    let d = dir("corrupt");
+    let sc = write(&d, SCENARIO);
+    let base = record(&d, &sc);
+    let file = Path::new(&base).join("gate.json");
+    for bytes in [
+        &b"{\"format\": 2, \"seeds\": [1,"[..],
+        &[0xff, 0xfe, 0x00][..],
+    ] {
+        std::fs::write(&file, bytes).unwrap();
+        let o = fdsim(&["check", &sc, "--baseline", &base]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        assert!(out.contains("corrupt"), "{out}");
+        assert!(
+            !out.contains("no baseline") && !out.contains("record one"),
+            "{out}"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), bytes, "left as it was");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
