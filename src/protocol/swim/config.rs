@@ -16,8 +16,9 @@ pub enum TargetSelection {
     RoundRobin,
     /// A uniformly random other member not believed dead, independently
     /// every period: the protocol analysed in SWIM §3.1, whose expected
-    /// time to the first probe of a crashed member tends to e/(e − 1)
-    /// periods.
+    /// number of rounds up to the first probe of a crashed member tends to
+    /// e/(e − 1) when members tick in lockstep (with random tick phases
+    /// the expected wait tends to one period; `docs/swim.md`).
     Uniform,
 }
 
