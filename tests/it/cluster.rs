@@ -546,8 +546,7 @@ fn every_crash_of_a_crash_loop_is_scored_from_the_suspicion_that_follows_it() {
             for o in (0..n as NodeId).filter(|&o| o != 7) {
                 let held = events
                     .iter()
-                    .filter(|e| e.observer == o && e.subject == 7 && e.at < c)
-                    .last()
+                    .rfind(|e| e.observer == o && e.subject == 7 && e.at < c)
                     .map_or(Verdict::Alive, |e| e.verdict);
                 assert_eq!(held, Verdict::Alive, "m{o} at the crash at {c}");
             }
