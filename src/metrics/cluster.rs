@@ -697,7 +697,7 @@ mod tests {
         let q = stale_dead(&[ev(43, 0, 2, Suspect), ev(47, 0, 2, Dead)]);
         // Member 1 held the second life (20 s to 40 s) Dead throughout;
         // member 0 took 1 s to learn of the restart and is not blamed.
-        assert_eq!((q.false_dead, q.false_dead_time), (1, s(20)));
+        assert_eq!((q.false_dead, q.false_dead_time), (1, s(20).into()));
         assert_eq!(q.false_dead_longest, s(20));
         // Taken back before the next crash, even late: not blamed.
         let q = stale_dead(&[ev(39, 1, 2, Alive), ev(43, 0, 2, Suspect)]);
@@ -715,7 +715,7 @@ mod tests {
             warmup: s(30),
             end: s(60),
         });
-        assert_eq!((q.false_dead, q.false_dead_time), (1, s(30)));
+        assert_eq!((q.false_dead, q.false_dead_time), (1, s(30).into()));
     }
 
     #[test]
