@@ -12,12 +12,14 @@
 //! - **Detection**, per crash of a member at c, until it restarts (or the
 //!   run ends): the time from c to the first moment some live member holds
 //!   it Suspect or Dead (*first suspicion*), holds it Dead (*first Dead*),
-//!   and at which every live member holds it Dead (*all Dead*). An opinion
-//!   already held at c counts as detection at 0, as in the pairwise T_D. A
-//!   crash the member restarts from before a figure is reached is *missed*
-//!   for that figure; one the run ends before is *censored* (the figure is
-//!   only known to exceed the time left, [`super::survival`]). Neither is
-//!   averaged in as a time.
+//!   and at which every live member holds it Dead (*all Dead*). First
+//!   suspicion and first Dead count only opinion changes made after c: an
+//!   opinion already held at c (a false suspicion, or a Dead left over
+//!   from an earlier crash) is not a detection of this one. All Dead is a
+//!   state, and counts every Dead held. A crash the member restarts from
+//!   before a figure is reached is *missed* for that figure; one the run
+//!   ends before is *censored* (the figure is only known to exceed the
+//!   time left, [`super::survival`]). Neither is averaged in as a time.
 //! - **Accuracy periods** of an (observer, subject) pair, as in the
 //!   pairwise metrics: from the start (or the observer's restart) while
 //!   the subject is up; after the subject restarts, from the restart if the
@@ -26,6 +28,12 @@
 //!   period at or after the warm-up. Its *false Dead period* runs until
 //!   the observer changes its mind, the subject crashes, the observer
 //!   crashes, or the run ends.
+//! - A **stale Dead**, held by an observer from before the subject's
+//!   restart and never taken back, is a false Dead declaration against the
+//!   restarted incarnation once it ends (the subject crashes again, the
+//!   observer crashes, or the run ends), with a false Dead period from the
+//!   restart (or the warm-up). An observer that takes it back is not blamed
+//!   for the time it needed to learn of the restart.
 //! - A **false suspicion** is a change from Alive to Suspect inside an
 //!   accuracy period at or after the warm-up; it is **refuted** if the
 //!   observer next changes back to Alive (not to Dead).
@@ -238,6 +246,9 @@ struct Scorer {
     dead_since: Vec<u64>,
     /// An open suspicion that would count as refuted.
     false_suspect: Vec<bool>,
+    /// Since when the observer has held a restarted subject Dead from
+    /// before its restart (a stale Dead), or [`NONE`].
+    stale_since: Vec<u64>,
     /// Per subject: live observers holding it Dead.
     dead_count: Vec<u64>,
     pending: Vec<Option<Pending>>,
@@ -260,6 +271,7 @@ impl Scorer {
             accurate,
             dead_since: vec![NONE; n * n],
             false_suspect: vec![false; n * n],
+            stale_since: vec![NONE; n * n],
             dead_count: vec![0; n],
             pending: vec![None; n],
             qos: ClusterQos::default(),
@@ -288,6 +300,19 @@ impl Scorer {
         }
     }
 
+    /// Ends a stale Dead that was never taken back: a false Dead against
+    /// the restarted incarnation, over its stay after the warm-up.
+    fn close_stale(&mut self, i: usize, t: Nanos) {
+        let since = std::mem::replace(&mut self.stale_since[i], NONE);
+        if since == NONE || t <= self.warmup {
+            return;
+        }
+        let d = t - Nanos(since).max(self.warmup);
+        self.qos.false_dead += 1;
+        self.qos.false_dead_time += d;
+        self.qos.false_dead_longest = self.qos.false_dead_longest.max(d);
+    }
+
     fn crash(&mut self, x: usize, t: Nanos) {
         if !self.up[x] {
             return;
@@ -299,36 +324,29 @@ impl Scorer {
                 self.dead_count[s] -= 1;
             }
             self.close_false_dead(i, t);
+            self.close_stale(i, t);
             self.false_suspect[i] = false;
             self.opinion[i] = Verdict::Alive;
             self.accurate[i] = false;
         }
         self.up[x] = false;
         self.live -= 1;
-        let mut p = Pending {
+        for o in (0..n).filter(|&o| o != x) {
+            let i = o * n + x;
+            self.close_false_dead(i, t);
+            self.close_stale(i, t);
+            self.false_suspect[i] = false;
+            self.accurate[i] = false;
+        }
+        self.qos.crashes += 1;
+        // Opinions held now were formed before the crash: only the
+        // changes that follow it detect it.
+        self.pending[x] = Some(Pending {
             crash: t,
             suspected: false,
             dead: false,
             all: false,
-        };
-        for o in (0..n).filter(|&o| o != x) {
-            let i = o * n + x;
-            self.close_false_dead(i, t);
-            self.false_suspect[i] = false;
-            self.accurate[i] = false;
-            if self.up[o] {
-                p.suspected |= self.opinion[i] != Verdict::Alive;
-                p.dead |= self.opinion[i] == Verdict::Dead;
-            }
-        }
-        self.qos.crashes += 1;
-        if p.suspected {
-            self.qos.first_suspicion.push(Nanos::ZERO);
-        }
-        if p.dead {
-            self.qos.first_dead.push(Nanos::ZERO);
-        }
-        self.pending[x] = Some(p);
+        });
         // One fewer live observer may complete "all Dead" for any subject.
         for s in 0..n {
             self.check_all_dead(s, t);
@@ -372,7 +390,7 @@ impl Scorer {
         }
     }
 
-    fn restart(&mut self, x: usize) {
+    fn restart(&mut self, x: usize, t: Nanos) {
         if self.up[x] {
             return;
         }
@@ -384,6 +402,9 @@ impl Scorer {
             let i = o * n + x;
             self.accurate[i] = self.up[o] && self.opinion[i] == Verdict::Alive;
             self.accurate[x * n + o] = self.up[o];
+            if self.up[o] && self.opinion[i] == Verdict::Dead {
+                self.stale_since[i] = t.0;
+            }
         }
     }
 
@@ -406,6 +427,8 @@ impl Scorer {
             self.dead_count[s] += 1;
         }
         if self.up[s] {
+            // Any change takes back a stale Dead: not blamed.
+            self.stale_since[i] = NONE;
             self.judge_live(i, prev, v, t);
         } else {
             self.judge_down(s, v, t);
@@ -462,6 +485,7 @@ impl Scorer {
         self.advance(end);
         for i in 0..self.dead_since.len() {
             self.close_false_dead(i, end);
+            self.close_stale(i, end);
         }
         for x in 0..self.n {
             self.judge(x, Some(end));
@@ -499,7 +523,7 @@ pub fn score_cluster(input: ClusterInput<'_>) -> ClusterQos {
             sc.advance(t);
             match what {
                 Truth::Crash => sc.crash(x, t),
-                Truth::Restart => sc.restart(x),
+                Truth::Restart => sc.restart(x, t),
             }
         } else {
             let e = events.next().expect("peeked");
@@ -617,7 +641,7 @@ mod tests {
     }
 
     #[test]
-    fn an_opinion_held_at_the_crash_detects_at_zero_and_a_crashed_holdout_completes_all_dead() {
+    fn an_opinion_held_at_the_crash_is_no_detection_but_a_crashed_holdout_completes_all_dead() {
         use Verdict::*;
         let events = [ev(5, 0, 2, Dead), ev(12, 1, 2, Suspect)];
         let outages = [
@@ -639,18 +663,99 @@ mod tests {
             warmup: Nanos::ZERO,
             end: s(30),
         });
-        // Member 2: held Dead by 0 since 5 s, so detected at once; all
-        // Dead once member 1, still only suspecting, crashes at 15 s.
-        assert_eq!(q.first_suspicion, vec![s(0)]);
-        assert_eq!(q.first_dead, vec![s(0)]);
+        // Member 2: held Dead by 0 since 5 s, before its crash, so that is
+        // no detection; 1 suspects it 2 s after the crash, and nobody
+        // declares it Dead afterwards. All Dead is a state: once member 1,
+        // still only suspecting, crashes at 15 s, every live member holds
+        // it Dead.
+        assert_eq!(q.first_suspicion, vec![s(2)]);
+        assert_eq!(q.first_dead, vec![]);
         assert_eq!(q.all_dead, vec![s(5)]);
         // The false Dead of member 2 by 0 at 5 s ended with its crash.
         assert_eq!((q.false_dead, q.false_dead_time), (1, s(5).into()));
-        // Member 1's crash: nobody declared it; it restarted at 20 s.
+        // Member 1's crash: nobody declared it; it restarted at 20 s
+        // (missed). Member 2's first Dead is still not reached when the run
+        // ends 20 s after its crash (censored).
         assert_eq!(q.crashes, 2);
         assert_eq!(q.first_dead_missed, 1);
+        assert_eq!(q.first_dead_censored, vec![s(20)]);
         assert_eq!(q.first_suspicion_missed, 1);
         assert_eq!(q.all_dead_missed, 1);
+    }
+
+    /// Member 2 crashes at 10 s (declared Dead by 0 and 1), restarts at
+    /// 20 s and crashes again at 40 s; member 0 takes the Dead back at
+    /// 21 s, member 1 never does; 5 s warm-up, 60 s run.
+    fn stale_dead(second_crash_events: &[MembershipEvent]) -> ClusterQos {
+        use Verdict::*;
+        let mut events = vec![
+            ev(12, 0, 2, Suspect),
+            ev(13, 1, 2, Dead),
+            ev(14, 0, 2, Dead),
+            ev(21, 0, 2, Alive),
+        ];
+        events.extend_from_slice(second_crash_events);
+        let outages = [
+            Outage {
+                node: 2,
+                crash: s(10),
+                restart: Some(s(20)),
+            },
+            Outage {
+                node: 2,
+                crash: s(40),
+                restart: None,
+            },
+        ];
+        score_cluster(ClusterInput {
+            members: 3,
+            events: &events,
+            outages: &outages,
+            warmup: s(5),
+            end: s(60),
+        })
+    }
+
+    #[test]
+    fn a_dead_left_over_from_before_a_restart_is_no_detection_of_the_next_crash() {
+        use Verdict::*;
+        let q = stale_dead(&[ev(43, 0, 2, Suspect), ev(47, 0, 2, Dead)]);
+        assert_eq!(q.crashes, 2);
+        // Crash 1 at 10 s: suspected at 12 s, Dead at 13 s, all at 14 s.
+        // Crash 2 at 40 s: member 1's Dead of the first life is not a
+        // detection; member 0 suspects at 43 s and declares at 47 s, which
+        // also completes all Dead.
+        assert_eq!(q.first_suspicion, vec![s(2), s(3)]);
+        assert_eq!(q.first_dead, vec![s(3), s(7)]);
+        assert_eq!(q.all_dead, vec![s(4), s(7)]);
+        assert_eq!(q.first_suspicion_missed + q.first_dead_missed, 0);
+    }
+
+    #[test]
+    fn a_dead_never_taken_back_after_a_restart_is_a_false_dead_of_the_new_life() {
+        use Verdict::*;
+        let q = stale_dead(&[ev(43, 0, 2, Suspect), ev(47, 0, 2, Dead)]);
+        // Member 1 held the second life (20 s to 40 s) Dead throughout;
+        // member 0 took 1 s to learn of the restart and is not blamed.
+        assert_eq!((q.false_dead, q.false_dead_time), (1, s(20).into()));
+        assert_eq!(q.false_dead_longest, s(20));
+        // Taken back before the next crash, even late: not blamed.
+        let q = stale_dead(&[ev(39, 1, 2, Alive), ev(43, 0, 2, Suspect)]);
+        assert_eq!(q.false_dead, 0);
+        assert_eq!(q.first_suspicion, vec![s(2), s(3)]);
+        // Never crashed again: the stale Dead ends with the run.
+        let q = score_cluster(ClusterInput {
+            members: 3,
+            events: &[ev(13, 1, 2, Dead)],
+            outages: &[Outage {
+                node: 2,
+                crash: s(10),
+                restart: Some(s(20)),
+            }],
+            warmup: s(30),
+            end: s(60),
+        });
+        assert_eq!((q.false_dead, q.false_dead_time), (1, s(30).into()));
     }
 
     #[test]

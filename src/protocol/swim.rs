@@ -19,13 +19,18 @@
 //! hearing anyone"), and the buddy system (a ping to a suspected member
 //! carries the suspicion, so it refutes at once).
 //!
-//! Every member knows the full member list at the start; there is no join
-//! protocol. A member that restarts starts afresh with an incarnation
-//! number above any of its previous life (restart count · 2^20), and
-//! spreads *alive* so the others take it back.
+//! Every member knows the full member list at the start; new members do
+//! not join. A member that restarts starts afresh with an incarnation
+//! number above any of its previous life (restart count · 2^20), spreads
+//! *alive*, and rejoins with a state exchange with a random member, as
+//! memberlist's join does. Push-pull anti-entropy repeats that exchange
+//! periodically ([`SwimConfig::push_pull_interval`]); and a member that
+//! holds the sender of a ping Dead says so on its ack, so a member whose
+//! *alive* it missed answers it directly.
 //!
 //! What fdsim does differently from memberlist, deliberately: no TCP
-//! fallback ping, no push-pull state exchange, no leave; updates per message are capped at
+//! fallback ping, no leave; push-pull is one message each way; the
+//! Dead-on-ack reply is fdsim's own; updates per message are capped at
 //! [`SwimConfig::max_piggyback`] rather than by a byte budget; the member
 //! count in the formulas is the number of members not believed dead.
 

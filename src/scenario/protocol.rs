@@ -68,6 +68,9 @@ pub struct SwimSettings {
     pub gossip_interval: Nanos,
     /// Members each gossip round goes to (`GossipNodes`).
     pub gossip_nodes: u32,
+    /// Push-pull anti-entropy every this often, scaled up beyond 32
+    /// members (`PushPullInterval`); `None` when switched off.
+    pub push_pull_interval: Option<Nanos>,
     pub selection: Selection,
     /// Lifeguard local health awareness (LHA-probe): failed probes and
     /// refutations stretch the period and timeout.
@@ -101,6 +104,7 @@ impl SwimSettings {
             awareness_max_multiplier: self.awareness_max,
             gossip_interval: self.gossip_interval,
             gossip_nodes: self.gossip_nodes,
+            push_pull_interval: self.push_pull_interval.unwrap_or(Nanos::ZERO),
             selection: match self.selection {
                 Selection::RoundRobin => TargetSelection::RoundRobin,
                 Selection::Random => TargetSelection::Uniform,
@@ -126,6 +130,7 @@ impl Default for SwimSettings {
             retransmit_mult: 4,
             gossip_interval: Nanos::from_millis(200),
             gossip_nodes: 3,
+            push_pull_interval: Some(Nanos::from_secs(30)),
             selection: Selection::RoundRobin,
             awareness: true,
             awareness_max: 8,
@@ -334,6 +339,16 @@ pub static SWIM: ProtocolKind = ProtocolKind {
             1000.0,
             "members each gossip round goes to (GossipNodes; at most n − 1 are used)",
         ),
+        ProtocolParam::Flag {
+            name: "push_pull",
+            default: "true",
+            doc: "periodic push-pull anti-entropy: a full state exchange with a random member",
+        },
+        duration(
+            "push_pull_interval",
+            None,
+            "period of the push-pull exchange below 33 members, scaled up beyond (PushPullInterval)",
+        ),
         ProtocolParam::Choice {
             name: "selection",
             options: &["round-robin", "random"],
@@ -389,6 +404,7 @@ pub static SWIM_PRESETS: &[(&str, &[(&str, f64)])] = &[
             ("retransmit_mult", 4.0),
             ("gossip_interval", ms(200.0)),
             ("gossip_nodes", 3.0),
+            ("push_pull_interval", ms(30_000.0)),
             ("awareness_max", 8.0),
         ],
     ),
@@ -403,6 +419,7 @@ pub static SWIM_PRESETS: &[(&str, &[(&str, f64)])] = &[
             ("retransmit_mult", 4.0),
             ("gossip_interval", ms(500.0)),
             ("gossip_nodes", 4.0),
+            ("push_pull_interval", ms(60_000.0)),
             ("awareness_max", 8.0),
         ],
     ),
@@ -417,6 +434,7 @@ pub static SWIM_PRESETS: &[(&str, &[(&str, f64)])] = &[
             ("retransmit_mult", 2.0),
             ("gossip_interval", ms(100.0)),
             ("gossip_nodes", 3.0),
+            ("push_pull_interval", ms(15_000.0)),
             ("awareness_max", 8.0),
         ],
     ),

@@ -498,3 +498,71 @@ fn the_documented_protocol_examples_validate() {
         }
     }
 }
+
+/// `../shared/repro/swim-stale-dead.toml` (seed 2): member 7 crashes,
+/// restarts and crashes again, three times. Before the fixes, its third
+/// crash was scored as detected at 0 ms, because a member still held it
+/// Dead from its second crash, 20 s and more after the restart.
+const STALE_DEAD: &str = "name = \"swim-stale-dead\"\nduration = \"239s\"\nseeds = 1\n\
+    base_seed = 2\n[nodes]\nn = 64\n[network]\n\
+    latency = { dist = \"constant\", value = \"100us\" }\nloss = 0\n\
+    [[faults]]\nkind = \"crash-loop\"\nnode = \"m7\"\nfirst = \"60s\"\nevery = \"60s\"\n\
+    down = \"20s\"\njitter = \"20s\"\n\
+    [[protocols]]\nkind = \"swim\"\nname = \"uni\"\nselection = \"random\"\n\
+    lifeguard = false\nsuspicion_mult = 4\n\
+    [[protocols]]\nkind = \"swim\"\nname = \"uni-no-push-pull\"\nselection = \"random\"\n\
+    lifeguard = false\nsuspicion_mult = 4\npush_pull = false\n";
+
+#[test]
+fn every_crash_of_a_crash_loop_is_scored_from_the_suspicion_that_follows_it() {
+    use fdsim::metrics::cluster::{score_cluster, ClusterInput};
+    use fdsim::protocol::swim::SwimAgent;
+    let sc = super::scenario(STALE_DEAD);
+    let n = sc.nodes.len();
+    for p in 0..sc.protocols.len() {
+        let ProtocolSettings::Swim(settings) = sc.protocols[p].settings[0] else {
+            panic!("not swim")
+        };
+        let cfg = settings.agent_config();
+        let (mut sim, outages) =
+            build_cluster_sim(&sc, sc.seeds[0], |id| SwimAgent::new(cfg, id, n));
+        sim.run_until(sc.duration);
+        let events = true_time_events(sim.into_agents(), &sc.clocks);
+        let crashes: Vec<Nanos> = outages.iter().map(|o| o.crash).collect();
+        assert_eq!(crashes.len(), 3);
+        // The first opinion change against member 7 after each crash.
+        let expected: Vec<Nanos> = crashes
+            .iter()
+            .map(|&c| {
+                let first = events
+                    .iter()
+                    .filter(|e| e.subject == 7 && e.verdict != Verdict::Alive && e.at >= c)
+                    .map(|e| e.at)
+                    .min()
+                    .expect("suspected");
+                first - c
+            })
+            .collect();
+        // And nobody holds it Dead at a crash from before it: the
+        // restarted member's alive reached every view.
+        for &c in &crashes[1..] {
+            for o in (0..n as NodeId).filter(|&o| o != 7) {
+                let held = events
+                    .iter()
+                    .rfind(|e| e.observer == o && e.subject == 7 && e.at < c)
+                    .map_or(Verdict::Alive, |e| e.verdict);
+                assert_eq!(held, Verdict::Alive, "m{o} at the crash at {c}");
+            }
+        }
+        let q = score_cluster(ClusterInput {
+            members: n,
+            events: &events,
+            outages: &outages,
+            warmup: Nanos::ZERO,
+            end: sc.duration,
+        });
+        assert_eq!(q.first_suspicion, expected, "protocol {p}");
+        assert!(expected.iter().all(|&d| d > Nanos::from_millis(100)));
+        assert_eq!(q.false_dead, 0, "no stale Dead, no false Dead");
+    }
+}

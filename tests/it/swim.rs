@@ -326,9 +326,11 @@ fn a_falsely_suspected_member_refutes_and_is_not_declared_dead() {
 fn the_buddy_system_makes_refutation_faster() {
     let n = 32;
     let cut = Nanos::from_secs(5);
+    // Push-pull off: its exchanges would also tell `x` (within the
+    // 30 s interval) that it is suspected.
     let with_buddy = SwimConfig {
         suspicion_mult: 6,
-        ..SwimConfig::default()
+        ..SwimConfig::default().without_push_pull()
     };
     let without_buddy = SwimConfig {
         buddy: false,
@@ -437,4 +439,142 @@ fn wire_size_counts_the_piggybacked_updates() {
         from: 1,
     });
     assert_eq!(<SwimAgent as Membership>::wire_bytes(&m), empty + 13);
+}
+
+/// Plain SWIM whose updates barely spread: no gossip round, each update
+/// piggybacked twice (λ = 1 at n = 16), so most members miss a restarted
+/// member's alive and keep it Dead unless something repairs the view.
+fn weak_dissemination(push_pull: Nanos) -> SwimConfig {
+    SwimConfig {
+        retransmit_mult: 1,
+        push_pull_interval: push_pull,
+        ..preset("swim").unwrap()
+    }
+}
+
+const VICTIM: NodeId = 7;
+const RESTART: Nanos = Nanos::from_secs(60);
+
+/// Member 7 crashes at 20 s and restarts at 60 s; `cut` members are
+/// cut off from it (both ways) for the whole run. Runs to `until`, after
+/// checking that every other member held it Dead before the restart.
+fn restarted(cfg: SwimConfig, n: usize, seed: u64, cut: &[NodeId], until: Nanos) -> Sim<SwimAgent> {
+    let partitions = cut
+        .iter()
+        .map(|&m| Partition {
+            start: Nanos::ZERO,
+            end: Nanos::from_secs(3600),
+            a: vec![m],
+            b: vec![VICTIM],
+            direction: Direction::Both,
+            flap: None,
+        })
+        .collect();
+    let mut sim = cluster_with(cfg, n, seed, partitions);
+    sim.schedule_crash(VICTIM, Nanos::from_secs(20));
+    sim.schedule_restart(VICTIM, RESTART);
+    sim.run_until(RESTART - Nanos(1));
+    assert!(
+        opinions(&sim, n, VICTIM)
+            .iter()
+            .all(|v| *v == Verdict::Dead),
+        "seed {seed}: {:?}",
+        opinions(&sim, n, VICTIM)
+    );
+    sim.run_until(until);
+    sim
+}
+
+/// Members (other than the victim) that still hold the victim Dead.
+fn holding_dead(sim: &Sim<SwimAgent>, n: usize) -> usize {
+    opinions(sim, n, VICTIM)
+        .iter()
+        .filter(|v| **v == Verdict::Dead)
+        .count()
+}
+
+/// Without push-pull, a member that missed the alive of a restarted
+/// member would hold it Dead for ever, as it never probes a member it
+/// holds Dead. But the restarted member probes every member within its
+/// first round-robin pass (n − 1 periods after its first tick, itself
+/// within a period of the restart), and a member that holds the pinger
+/// Dead says so on its ack; the pinger, alive at a higher incarnation,
+/// answers with its alive directly. So every view is repaired within n
+/// periods of the restart (plus two network delays).
+#[test]
+fn a_restarted_member_is_alive_everywhere_within_n_periods_without_push_pull() {
+    let n = 16;
+    let mut told = 0;
+    for seed in 0..10 {
+        let cfg = weak_dissemination(Nanos::ZERO);
+        let early = restarted(cfg, n, seed, &[], RESTART + Nanos::from_secs(3));
+        let stale_early = holding_dead(&early, n);
+        let sim = restarted(
+            cfg,
+            n,
+            seed,
+            &[],
+            RESTART + Nanos::from_secs(n as u64) + Nanos::from_millis(100),
+        );
+        assert_eq!(holding_dead(&sim, n), 0, "seed {seed}");
+        assert!(opinions(&sim, n, VICTIM)
+            .iter()
+            .all(|v| *v == Verdict::Alive));
+        let victim = sim.agent(VICTIM).stats();
+        told += victim.reannouncements;
+        // Only the join exchange: periodic push-pull is off.
+        assert_eq!(victim.push_pulls, 1, "seed {seed}");
+        eprintln!("seed {seed}: {stale_early} members still held it Dead 3 s after the restart");
+    }
+    // The alive alone reached few members: the repair did the work.
+    assert!(told >= 10, "{told} re-announcements");
+}
+
+/// Member 3 cannot reach the restarted member, so neither the alive's
+/// direct repair nor its probes help it; what it missed of the alive's
+/// piggybacks only a state exchange repairs. With push-pull every 10 s
+/// (n = 16, unscaled) every view is repaired within about one interval of
+/// the others knowing (n periods after the restart); without, member 3
+/// is left holding the restarted member Dead in some runs (the alive
+/// reaches it through third parties' piggybacks in most).
+#[test]
+fn push_pull_repairs_a_stale_view_within_about_one_interval() {
+    let n = 16;
+    let every = Nanos::from_secs(10);
+    let by = RESTART + Nanos::from_secs(n as u64 + 1) + every;
+    let mut stale_without = 0;
+    for seed in 0..20 {
+        let with = restarted(weak_dissemination(every), n, seed, &[3], by);
+        assert_eq!(holding_dead(&with, n), 0, "seed {seed}");
+        assert!(with.agent(3).stats().push_pulls >= 2, "seed {seed}");
+        let without = restarted(weak_dissemination(Nanos::ZERO), n, seed, &[3], by);
+        stale_without += usize::from(without.agent(3).verdict(VICTIM) == Verdict::Dead);
+    }
+    eprintln!("{stale_without} of 20 runs left member 3 stale without push-pull");
+    assert!(
+        stale_without >= 2,
+        "{stale_without} of 20 runs left member 3 stale"
+    );
+}
+
+/// The join exchange: a restarted member learns from the member it
+/// joins through which members are down (as suspects first, as
+/// memberlist merges a remote Dead), instead of probing each in turn.
+#[test]
+fn a_restarted_member_learns_who_is_down_from_its_join() {
+    let n = 16;
+    let cfg = weak_dissemination(Nanos::ZERO);
+    let mut sim = cluster_with(cfg, n, 5, vec![]);
+    sim.schedule_crash(2, Nanos::from_secs(10));
+    sim.schedule_crash(VICTIM, Nanos::from_secs(20));
+    sim.schedule_restart(VICTIM, RESTART);
+    sim.run_until(RESTART + Nanos::from_millis(500));
+    let about_2: Vec<Verdict> = sim
+        .agent(VICTIM)
+        .events()
+        .iter()
+        .filter(|e| e.subject == 2 && e.at > RESTART)
+        .map(|e| e.verdict)
+        .collect();
+    assert_eq!(about_2, vec![Verdict::Suspect], "within half a period");
 }

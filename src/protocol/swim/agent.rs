@@ -3,7 +3,9 @@
 
 use super::broadcast::BroadcastQueue;
 use super::config::{SwimConfig, TargetSelection};
-use super::lifeguard::{retransmit_limit, suspicion_timeout, Awareness, Suspicion};
+use super::lifeguard::{
+    push_pull_interval, retransmit_limit, suspicion_timeout, Awareness, Suspicion,
+};
 use super::msg::{Kind, SwimMsg, Update, UpdateKind};
 use crate::protocol::membership::{Membership, MembershipEvent, Verdict};
 use crate::sim::agent::{Agent, Ctx, NodeId, TimerKey};
@@ -17,8 +19,10 @@ const PROBE: TimerKey = 1;
 const SUSPICION: TimerKey = 2;
 /// The gossip round.
 const GOSSIP: TimerKey = 3;
+/// The push-pull round.
+const PUSH_PULL: TimerKey = 4;
 /// Helper slot `i` waits on key `RELAY + i`.
-const RELAY: TimerKey = 4;
+const RELAY: TimerKey = 5;
 
 /// Bits of a member's state byte: the verdict, and whether it is in the
 /// round-robin list.
@@ -69,6 +73,11 @@ pub struct SwimStats {
     pub probes: u64,
     pub failed_probes: u64,
     pub refutations: u64,
+    /// Push-pull exchanges started (joins included).
+    pub push_pulls: u64,
+    /// Times this member told a member that held it Dead at an older
+    /// incarnation that it is alive.
+    pub reannouncements: u64,
 }
 
 /// One member running SWIM (with Lifeguard as configured).
@@ -715,6 +724,121 @@ impl SwimAgent {
         self.enqueue(ctx, alive);
     }
 
+    // ---- repair: dead-telling, push-pull ----------------------------------
+
+    /// Answers a ping. A member this one holds Dead is told so on the ack,
+    /// so that a member restarted (or wrongly declared dead) whose alive
+    /// this one missed can answer it; a live member's probes reach every
+    /// member within a round-robin pass, so no view stays stale for long.
+    fn on_ping(&mut self, ctx: &mut Ctx<'_, SwimMsg>, from: NodeId, seq: u32) {
+        let mut ack = SwimMsg::new(Kind::Ack, seq, from);
+        if self.code(from) == DEAD {
+            ack.updates.push(Update {
+                kind: UpdateKind::Dead,
+                subject: from,
+                incarnation: self.inc[from as usize],
+                from: self.me,
+            });
+        }
+        self.send(ctx, from, ack);
+    }
+
+    /// `from` holds this member Dead at an incarnation below its own (a
+    /// leftover of its previous life, or one it has just refuted): tell it
+    /// directly, since it will not probe a member it holds Dead and may
+    /// have missed the alive that went round.
+    fn reannounce(&mut self, ctx: &mut Ctx<'_, SwimMsg>, from: NodeId) {
+        if from == self.me || from as usize >= self.n {
+            return;
+        }
+        self.stats.reannouncements += 1;
+        let mut msg = SwimMsg::new(Kind::Gossip, 0, from);
+        msg.updates.push(Update {
+            kind: UpdateKind::Alive,
+            subject: self.me,
+            incarnation: self.inc[self.me as usize],
+            from: self.me,
+        });
+        self.send(ctx, from, msg);
+    }
+
+    /// This member's whole view: one record per member (itself included,
+    /// alive at its own incarnation), as memberlist's push-pull sends it.
+    fn view(&self) -> std::sync::Arc<[Update]> {
+        (0..self.n as NodeId)
+            .map(|m| Update {
+                kind: match self.code(m) {
+                    ALIVE => UpdateKind::Alive,
+                    SUSPECT => UpdateKind::Suspect,
+                    _ => UpdateKind::Dead,
+                },
+                subject: m,
+                incarnation: self.inc[m as usize],
+                from: self.me,
+            })
+            .collect()
+    }
+
+    /// Starts a state exchange with a random member this one holds alive
+    /// (memberlist `pushPull`; its join does the same with the seed).
+    fn push_pull(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        let mut peer = std::mem::take(&mut self.scratch);
+        self.pick_random(ctx, 1, &mut peer, |a, m| a.code(m) == ALIVE);
+        if let Some(&p) = peer.first() {
+            self.stats.push_pulls += 1;
+            let seq = self.next_seq();
+            let msg = SwimMsg {
+                state: Some(self.view()),
+                ..SwimMsg::new(Kind::PushPull, seq, p)
+            };
+            self.send(ctx, p, msg);
+        }
+        self.scratch = peer;
+    }
+
+    fn on_push_pull_timer(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        // memberlist rescales the interval with the cluster at every round.
+        let every = push_pull_interval(self.cfg.push_pull_interval, self.live);
+        ctx.set_timer(PUSH_PULL, every);
+        self.push_pull(ctx);
+    }
+
+    /// Merges a remote view as memberlist's `mergeState` does: records
+    /// that agree with this member's verdict are skipped; alive goes
+    /// through the alive rule; suspect and dead become a suspicion raised
+    /// by this member (memberlist prefers to suspect rather than declare
+    /// dead on hearsay), which this member refutes if it is the subject.
+    fn merge(&mut self, ctx: &mut Ctx<'_, SwimMsg>, msg: &SwimMsg) {
+        let Some(state) = &msg.state else {
+            return;
+        };
+        for &r in state.iter() {
+            let s = r.subject;
+            if s as usize >= self.n {
+                continue;
+            }
+            let local = self.verdict(s);
+            let remote = match r.kind {
+                UpdateKind::Alive => Verdict::Alive,
+                UpdateKind::Suspect => Verdict::Suspect,
+                UpdateKind::Dead => Verdict::Dead,
+            };
+            if s != self.me && local == remote {
+                continue;
+            }
+            if r.kind == UpdateKind::Alive {
+                self.on_alive(ctx, r);
+            } else {
+                let suspect = Update {
+                    kind: UpdateKind::Suspect,
+                    from: self.me,
+                    ..r
+                };
+                self.on_suspect(ctx, suspect);
+            }
+        }
+    }
+
     // ---- suspicion timers -----------------------------------------------
 
     fn drop_suspicion(&mut self, ctx: &mut Ctx<'_, SwimMsg>, s: NodeId) {
@@ -813,10 +937,17 @@ impl Agent for SwimAgent {
         if self.cfg.gossip_interval > Nanos::ZERO {
             self.gossip_phase = ctx.now() + self.first_tick(ctx, self.cfg.gossip_interval);
         }
+        if self.cfg.push_pull_interval > Nanos::ZERO {
+            let every = push_pull_interval(self.cfg.push_pull_interval, self.live);
+            let first = self.first_tick(ctx, every);
+            ctx.set_timer(PUSH_PULL, first);
+        }
         let life = ctx.incarnation().min((1 << (32 - LIFE_SHIFT)) - 1);
         self.inc[self.me as usize] = life << LIFE_SHIFT;
         if life > 0 {
-            // Back from a crash: tell the others, who may think us dead.
+            // Back from a crash: tell the others, who may think us dead,
+            // and rejoin through one of them as memberlist's `Join` does,
+            // with a state exchange.
             let alive = Update {
                 kind: UpdateKind::Alive,
                 subject: self.me,
@@ -824,17 +955,23 @@ impl Agent for SwimAgent {
                 from: self.me,
             };
             self.enqueue(ctx, alive);
+            self.push_pull(ctx);
         }
     }
 
     fn on_message(&mut self, from: NodeId, msg: SwimMsg, ctx: &mut Ctx<'_, SwimMsg>) {
         // Updates first, so an ack already carries a refutation that the
         // ping's buddy suspicion provoked.
+        let mut held_dead = false;
         for &u in msg.updates.as_slice() {
             self.apply(ctx, u);
+            held_dead |= u.kind == UpdateKind::Dead && u.subject == self.me;
+        }
+        if held_dead {
+            self.reannounce(ctx, from);
         }
         match msg.kind {
-            Kind::Ping => self.send(ctx, from, SwimMsg::new(Kind::Ack, msg.seq, from)),
+            Kind::Ping => self.on_ping(ctx, from, msg.seq),
             Kind::Ack => self.on_ack(ctx, msg.seq),
             Kind::PingReq => self.on_ping_req(ctx, from, &msg),
             Kind::Nack => {
@@ -843,6 +980,15 @@ impl Agent for SwimAgent {
                 }
             }
             Kind::Gossip => {}
+            Kind::PushPull => {
+                let reply = SwimMsg {
+                    state: Some(self.view()),
+                    ..SwimMsg::new(Kind::PushPullReply, msg.seq, from)
+                };
+                self.send(ctx, from, reply);
+                self.merge(ctx, &msg);
+            }
+            Kind::PushPullReply => self.merge(ctx, &msg),
         }
     }
 
@@ -852,6 +998,7 @@ impl Agent for SwimAgent {
             PROBE => self.on_probe_timer(ctx),
             SUSPICION => self.on_suspicion_timer(ctx),
             GOSSIP => self.on_gossip_timer(ctx),
+            PUSH_PULL => self.on_push_pull_timer(ctx),
             k => self.on_relay_timer(ctx, (k - RELAY) as usize),
         }
     }

@@ -16,8 +16,9 @@ pub enum TargetSelection {
     RoundRobin,
     /// A uniformly random other member not believed dead, independently
     /// every period: the protocol analysed in SWIM §3.1, whose expected
-    /// time to the first probe of a crashed member tends to e/(e − 1)
-    /// periods.
+    /// number of rounds up to the first probe of a crashed member tends to
+    /// e/(e − 1) when members tick in lockstep (with random tick phases
+    /// the expected wait tends to one period; `docs/swim.md`).
     Uniform,
 }
 
@@ -67,6 +68,13 @@ pub struct SwimConfig {
     /// this long, so that a live member wrongly declared dead hears of it
     /// and refutes. Default 30 s (memberlist `GossipToTheDeadTime`).
     pub gossip_to_the_dead: Nanos,
+    /// Push-pull anti-entropy: every this often (scaled up with the
+    /// cluster size beyond 32 members, memberlist `pushPullScale`) a
+    /// member sends its whole view to one random member it holds alive,
+    /// which merges it and answers with its own; zero turns it off. A
+    /// restarted member always does one exchange (its join). Default 30 s
+    /// (memberlist `PushPullInterval`).
+    pub push_pull_interval: Nanos,
     /// Updates piggybacked on one message, at most [`PIGGYBACK_CAP`]
     /// (memberlist fills a 1,400-byte packet instead, some 20 to 40
     /// updates). Default 16.
@@ -116,6 +124,7 @@ impl Default for SwimConfig {
             gossip_interval: Nanos::from_millis(200),
             gossip_nodes: 3,
             gossip_to_the_dead: Nanos::from_secs(30),
+            push_pull_interval: Nanos::from_secs(30),
             max_piggyback: PIGGYBACK_CAP as u32,
             selection: TargetSelection::RoundRobin,
             stagger: true,
@@ -135,28 +144,28 @@ pub const PRESETS: &[(&str, &str)] = &[
         "memberlist-lan",
         "memberlist DefaultLANConfig (Consul, Serf LAN): probe 1s, timeout 500ms, 3 indirect, \
          retransmit 4, suspicion 4 (max 6x), health max 8, gossip 200ms x 3, gossip to the \
-         dead 30s; Lifeguard on \
+         dead 30s, push-pull 30s; Lifeguard on \
          (hashicorp/memberlist config.go)",
     ),
     (
         "memberlist-wan",
         "memberlist DefaultWANConfig: probe 5s, timeout 3s, 3 indirect, retransmit 4, \
-         suspicion 6 (max 6x), health max 8, gossip 500ms x 4, gossip to the dead 60s; \
-         Lifeguard on \
+         suspicion 6 (max 6x), health max 8, gossip 500ms x 4, gossip to the dead 60s, \
+         push-pull 60s; Lifeguard on \
          (hashicorp/memberlist config.go)",
     ),
     (
         "memberlist-local",
         "memberlist DefaultLocalConfig: probe 1s, timeout 200ms, 1 indirect, retransmit 2, \
-         suspicion 3 (max 6x), health max 8, gossip 100ms x 3, gossip to the dead 15s; \
-         Lifeguard on \
+         suspicion 3 (max 6x), health max 8, gossip 100ms x 3, gossip to the dead 15s, \
+         push-pull 15s; Lifeguard on \
          (hashicorp/memberlist config.go)",
     ),
     (
         "swim",
         "SWIM as published (Das, Gupta, Motivala, DSN 2002): memberlist-lan's timing with \
-         Lifeguard off and no separate gossip round (updates travel only on pings, acks, \
-         ping-reqs and nacks)",
+         Lifeguard off, no separate gossip round (updates travel only on pings, acks, \
+         ping-reqs and nacks) and no push-pull",
     ),
 ];
 
@@ -165,10 +174,11 @@ pub fn preset(name: &str) -> Option<SwimConfig> {
     let lan = SwimConfig::default();
     match name {
         "memberlist-lan" => Some(lan),
-        // DefaultWANConfig changes SuspicionMult, ProbeTimeout,
-        // ProbeInterval, GossipNodes, GossipInterval and
+        // DefaultWANConfig changes SuspicionMult, PushPullInterval,
+        // ProbeTimeout, ProbeInterval, GossipNodes, GossipInterval and
         // GossipToTheDeadTime.
         "memberlist-wan" => Some(SwimConfig {
+            push_pull_interval: Nanos::from_secs(60),
             suspicion_mult: 6,
             probe_timeout: Nanos::from_secs(3),
             probe_interval: Nanos::from_secs(5),
@@ -178,9 +188,10 @@ pub fn preset(name: &str) -> Option<SwimConfig> {
             ..lan
         }),
         // DefaultLocalConfig changes IndirectChecks, RetransmitMult,
-        // SuspicionMult, ProbeTimeout, GossipInterval and
-        // GossipToTheDeadTime.
+        // SuspicionMult, PushPullInterval, ProbeTimeout, GossipInterval
+        // and GossipToTheDeadTime.
         "memberlist-local" => Some(SwimConfig {
+            push_pull_interval: Nanos::from_secs(15),
             indirect_checks: 1,
             retransmit_mult: 2,
             suspicion_mult: 3,
@@ -189,7 +200,7 @@ pub fn preset(name: &str) -> Option<SwimConfig> {
             gossip_to_the_dead: Nanos::from_secs(15),
             ..lan
         }),
-        "swim" => Some(lan.without_lifeguard().without_gossip()),
+        "swim" => Some(lan.without_lifeguard().without_gossip().without_push_pull()),
         _ => None,
     }
 }
@@ -210,6 +221,15 @@ impl SwimConfig {
     pub fn without_gossip(self) -> Self {
         SwimConfig {
             gossip_interval: Nanos::ZERO,
+            ..self
+        }
+    }
+
+    /// The same configuration without periodic push-pull (a restarted
+    /// member still does its join exchange).
+    pub fn without_push_pull(self) -> Self {
+        SwimConfig {
+            push_pull_interval: Nanos::ZERO,
             ..self
         }
     }
@@ -294,6 +314,11 @@ mod tests {
         assert_eq!(row(local), (1000, 200, 1, 3, 6, 100, 3, 2));
         let dead = |c: SwimConfig| c.gossip_to_the_dead.as_nanos() / 1_000_000_000;
         assert_eq!((dead(lan), dead(wan), dead(local)), (30, 60, 15));
+        let push_pull = |c: SwimConfig| c.push_pull_interval.as_nanos() / 1_000_000_000;
+        assert_eq!(
+            (push_pull(lan), push_pull(wan), push_pull(local)),
+            (30, 60, 15)
+        );
         for c in [lan, wan, local] {
             assert_eq!(c.awareness_max_multiplier, 8);
             assert!(c.local_health && c.dynamic_suspicion && c.nacks && c.buddy);
@@ -301,6 +326,7 @@ mod tests {
         let swim = preset("swim").unwrap();
         assert!(!(swim.local_health || swim.dynamic_suspicion || swim.nacks || swim.buddy));
         assert_eq!(swim.gossip_interval, Nanos::ZERO);
+        assert_eq!(swim.push_pull_interval, Nanos::ZERO);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The arithmetic of SWIM and Lifeguard as memberlist computes it: the
-//! retransmit limit, the suspicion timeout, the local health score and
-//! the suspicion timer that shrinks with confirmations.
+//! retransmit limit, the suspicion timeout, the push-pull interval, the
+//! local health score and the suspicion timer that shrinks with
+//! confirmations.
 //!
 //! Each function follows memberlist's integer and floating-point steps
 //! (hashicorp/memberlist `util.go`, `awareness.go`, `suspicion.go`), so the
@@ -23,6 +24,23 @@ pub fn suspicion_timeout(mult: u32, n: usize, interval: Nanos) -> Nanos {
     let milli = (node_scale * 1000.0) as u128;
     let ns = mult as u128 * milli * interval.as_nanos() as u128 / 1000;
     Nanos(ns.min(u64::MAX as u128) as u64)
+}
+
+/// Members up to which the push-pull interval is not scaled (memberlist
+/// `pushPullScaleThreshold`).
+pub const PUSH_PULL_SCALE_THRESHOLD: usize = 32;
+
+/// The push-pull interval for `n` members: `interval` up to 32 members,
+/// then `interval · (⌈log2(n) − log2(32)⌉ + 1)`, so the exchanges a
+/// member handles grow with the view they carry only logarithmically
+/// (memberlist `pushPullScale`).
+pub fn push_pull_interval(interval: Nanos, n: usize) -> Nanos {
+    if n <= PUSH_PULL_SCALE_THRESHOLD {
+        return interval;
+    }
+    let excess = (n as f64).log2() - (PUSH_PULL_SCALE_THRESHOLD as f64).log2();
+    let mult = excess.ceil() as u64 + 1;
+    Nanos(interval.as_nanos().saturating_mul(mult))
 }
 
 /// Lifeguard's suspicion timeout after `n` of `k` expected confirmations,
@@ -185,6 +203,22 @@ mod tests {
         // And λ·⌈log10(n + 1)⌉ at the sizes fdsim runs.
         assert_eq!(retransmit_limit(4, 1000), 16);
         assert_eq!(retransmit_limit(4, 999), 12);
+    }
+
+    /// hashicorp/memberlist `util_test.go`, `TestPushPullScale`: the
+    /// interval up to 32 members, twice it up to 64, three times up to 128.
+    #[test]
+    fn push_pull_interval_scales_as_memberlists() {
+        let sec = Nanos::from_secs(1);
+        for (range, mult) in [(0..=32, 1), (33..=64, 2), (65..=128, 3)] {
+            for n in range {
+                assert_eq!(push_pull_interval(sec, n), Nanos(mult * S), "n = {n}");
+            }
+        }
+        assert_eq!(
+            push_pull_interval(Nanos::from_secs(30), 1000),
+            Nanos(180 * S)
+        );
     }
 
     /// hashicorp/memberlist `awareness_test.go`, `TestAwareness`: a

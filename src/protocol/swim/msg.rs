@@ -1,8 +1,10 @@
 //! SWIM messages: ping, ack, ping-req, nack and gossip, each carrying a
 //! fixed-capacity inline array of piggybacked membership updates, so no
-//! message allocates.
+//! message allocates; and the push-pull state exchange, which carries a
+//! member's whole view (shared, allocated once per exchange).
 
 use crate::sim::NodeId;
+use std::sync::Arc;
 
 /// What an update says about its subject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -100,16 +102,24 @@ pub enum Kind {
     Nack,
     /// Only piggybacked updates (memberlist's gossip round).
     Gossip,
+    /// The sender's whole view, to be merged; the receiver answers with
+    /// its own (memberlist's push-pull, also its join).
+    PushPull,
+    /// The answer to a `PushPull`: the receiver's view before the merge.
+    PushPullReply,
 }
 
 /// A SWIM message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SwimMsg {
     pub kind: Kind,
     pub seq: u32,
     /// The member to ping (`PingReq`), or the member pinged (`Ping`).
     pub target: NodeId,
     pub updates: Piggyback,
+    /// `PushPull` and `PushPullReply`: one record per member, its
+    /// incarnation and the sender's verdict (`from` is the sender).
+    pub state: Option<Arc<[Update]>>,
 }
 
 impl SwimMsg {
@@ -119,16 +129,26 @@ impl SwimMsg {
             seq,
             target,
             updates: Piggyback::default(),
+            state: None,
         }
+    }
+
+    /// Records in the push-pull state (0 for the other kinds).
+    pub fn state_len(&self) -> usize {
+        self.state.as_ref().map_or(0, |s| s.len())
     }
 
     /// Estimated size on the wire of a compact binary encoding with
     /// 4-byte member ids: 28 bytes of IPv4 and UDP headers, a 10-byte
     /// header (type, sequence number, target, update count) and 13 bytes
-    /// per update (kind, subject, incarnation, accuser). memberlist's
-    /// msgpack messages carry node names and addresses and are larger.
+    /// per update (kind, subject, incarnation, accuser), push-pull state
+    /// records included. memberlist's msgpack messages carry node names
+    /// and addresses and are larger, and it sends push-pull over TCP.
     pub fn wire_bytes(&self) -> u32 {
-        28 + 10 + 13 * self.updates.len() as u32
+        let records = (self.updates.len() + self.state_len()) as u32;
+        28u32
+            .saturating_add(10)
+            .saturating_add(records.saturating_mul(13))
     }
 }
 

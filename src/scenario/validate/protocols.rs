@@ -523,6 +523,9 @@ fn swim(cx: &Ctx, r: &Resolved, x: f64, duration: Nanos) -> R<SwimSettings> {
         retransmit_mult: count("retransmit_mult"),
         gossip_interval: ns(r.get("gossip_interval", x)),
         gossip_nodes: count("gossip_nodes"),
+        push_pull_interval: r
+            .flag(cx, "push_pull", true)?
+            .then(|| ns(r.get("push_pull_interval", x))),
         selection,
         awareness: r.flag(cx, "awareness", lifeguard)?,
         awareness_max: count("awareness_max"),
@@ -581,6 +584,12 @@ mod tests {
         assert_eq!(s.ping_timeout, Nanos::from_secs(3));
         assert_eq!((s.suspicion_mult, s.gossip_nodes), (6, 4));
         assert_eq!(s.gossip_interval, Nanos::from_millis(500));
+        assert_eq!(s.push_pull_interval, Some(Nanos::from_secs(60)));
+        let off = swim_at("kind = \"swim\"\npush_pull = false\n", 0);
+        assert_eq!(off.push_pull_interval, None);
+        assert_eq!(off.agent_config().push_pull_interval, Nanos::ZERO);
+        let every = swim_at("kind = \"swim\"\npush_pull_interval = \"10s\"\n", 0);
+        assert_eq!(every.push_pull_interval, Some(Nanos::from_secs(10)));
         assert_eq!(s.selection, Selection::Random);
         assert!(!s.awareness && !s.suspicion_confirmations && !s.nacks && s.buddy);
         let local = swim_at("kind = \"swim\"\npreset = \"memberlist-local\"\n", 0);
