@@ -8,7 +8,7 @@ pub mod cluster;
 use crate::detector::Env;
 use crate::fault::{self, FaultSpec, Outage};
 use crate::metrics::{score_detector_attributed, Cause, FaultWindows, RunQos, ScoreInput};
-use crate::net::{Loss, Network};
+use crate::net::{Link, LinkModel, Loss, Network, Partition};
 use crate::protocol::heartbeat::{HeartbeatAgent, Logged, Style};
 use crate::replay::Replay;
 use crate::scenario::Scenario;
@@ -127,14 +127,56 @@ fn monitored_pairs(sc: &Scenario) -> impl Iterator<Item = (NodeId, NodeId)> + '_
     })
 }
 
+/// What the messages of the monitored pair `(m, t)` go through, for
+/// attribution: in push style the heartbeats, `t` → `m`; in pull style
+/// also the pings, `m` → `t` (a pong answers a ping that got through).
+struct Traversal {
+    /// The directions messages travel, `(from, to)`, end to end.
+    legs: Vec<(NodeId, NodeId)>,
+    /// Every directed link those messages cross: each hop of each leg's
+    /// route (one link for a direct pair).
+    links: Vec<(NodeId, NodeId)>,
+    /// The node whose timer sends them and whose clock stamps their send
+    /// times: `t` in push style, `m` in pull style.
+    pacer: NodeId,
+}
+
+impl Traversal {
+    fn new(sc: &Scenario, net: &Network, m: NodeId, t: NodeId) -> Traversal {
+        let (legs, pacer) = match sc.style {
+            Style::Push => (vec![(t, m)], t),
+            Style::Pull => (vec![(m, t), (t, m)], m),
+        };
+        let mut links = Vec::new();
+        for path in legs.iter().filter_map(|&(from, to)| net.path(from, to)) {
+            links.extend(path.windows(2).map(|hop| (hop[0], hop[1])));
+        }
+        Traversal { legs, links, pacer }
+    }
+
+    /// The explicit links crossed (a pair over the default link has none,
+    /// and the default link has no spikes or recorded bursts).
+    fn crossed<'a>(&'a self, net: &'a Network) -> impl Iterator<Item = &'a Link> + 'a {
+        self.links.iter().filter_map(|&(a, b)| net.link(a, b))
+    }
+
+    fn cut_by(&self, p: &Partition) -> bool {
+        self.legs.iter().any(|&(from, to)| p.separates(from, to))
+    }
+}
+
 /// The fault windows a false suspicion of target `t` by monitor `m` can be
-/// blamed on, in one run (see [`crate::metrics::attribution`]): the cut
-/// periods of partitions that cut `t` → `m`; the pauses of `t` or `m`
-/// that took effect (`pauses`, as [`Sim::pauses`] logs them); the slow
-/// windows of `t` (a
-/// slow monitor sends nothing, so its timers cannot cause a mistake); the
-/// spikes and the loss bursts of the link `t` → `m`, the bursts as
-/// recorded by `net` during the run.
+/// blamed on, in one run (see [`crate::metrics::attribution`]), from what
+/// the pair's messages go through ([`Traversal`]): the cut periods of
+/// partitions that cut a direction they travel (partitions act on a
+/// route's two ends only); the pauses of `t` or `m` that took effect
+/// (`pauses`, as [`Sim::pauses`] logs them); the slow windows of the node
+/// whose timer sends them (a slow node that only answers or only listens
+/// sets no timer, so its slowness changes nothing); the spikes and the
+/// loss bursts of every link of their routes, the bursts as recorded by
+/// `net` during the run. Relays are not processes: their pauses and slow
+/// windows do not touch what they relay, so they open no window. Send
+/// stamps are read through the pacing node's clock.
 pub fn pair_windows(
     sc: &Scenario,
     net: &Network,
@@ -142,8 +184,9 @@ pub fn pair_windows(
     m: NodeId,
     t: NodeId,
 ) -> FaultWindows {
+    let way = Traversal::new(sc, net, m, t);
     let mut w: Vec<(Cause, Nanos, Nanos)> = Vec::new();
-    for p in net.partitions().iter().filter(|p| p.separates(t, m)) {
+    for p in net.partitions().iter().filter(|p| way.cut_by(p)) {
         w.extend(
             p.cut_periods(sc.duration)
                 .map(|(a, b)| (Cause::Partition, a, b)),
@@ -155,44 +198,46 @@ pub fn pair_windows(
         }
     }
     for (node, start, end, _) in fault::slow_windows(&sc.faults) {
-        if node == t {
+        if node == way.pacer {
             w.push((Cause::Slow, start, end));
         }
     }
-    if let Some(link) = net.link(t, m) {
+    for link in way.crossed(net) {
         let spikes = link.model.spikes.iter();
         w.extend(spikes.map(|s| (Cause::LatencySpike, s.start, s.end)));
         w.extend(link.bad_periods().map(|(a, b)| (Cause::LossBurst, a, b)));
     }
-    FaultWindows::new(sc.clocks[t as usize], w)
+    FaultWindows::new(sc.clocks[way.pacer as usize], w)
 }
 
 /// The causes a scenario can have windows of for some monitored pair, in
 /// [`Cause::ALL`] order; empty when nothing in it opens a fault window.
+/// The same rules as [`pair_windows`], on the scenario instead of a run.
 pub fn window_causes(sc: &Scenario) -> Vec<Cause> {
-    let pairs = || monitored_pairs(sc);
-    let watched = |n: NodeId| pairs().any(|(m, t)| m == n || t == n);
-    let heartbeat_links = || {
-        sc.links
-            .iter()
-            .filter(move |(f, to, _)| pairs().any(|p| p == (*to, *f)))
-    };
+    if monitored_pairs(sc).next().is_none() {
+        return Vec::new();
+    }
+    // Routes depend on the links' mean delays, not on the seed.
+    let net = build_network(sc, 0);
+    let ways: Vec<Traversal> = monitored_pairs(sc)
+        .map(|(m, t)| Traversal::new(sc, &net, m, t))
+        .collect();
+    let watched = |n: NodeId| monitored_pairs(sc).any(|(m, t)| m == n || t == n);
+    let crossed =
+        |f: &dyn Fn(&LinkModel) -> bool| ways.iter().any(|w| w.crossed(&net).any(|l| f(&l.model)));
     let has = |c: Cause| match c {
         Cause::Partition => sc
             .partitions
             .iter()
-            .any(|p| pairs().any(|(m, t)| p.separates(t, m))),
+            .any(|p| ways.iter().any(|w| w.cut_by(p))),
         Cause::Pause => sc.faults.iter().any(|f| {
             matches!(f, FaultSpec::Pause { .. } | FaultSpec::Pauses { .. }) && watched(f.node())
         }),
-        Cause::Slow => sc
-            .faults
-            .iter()
-            .any(|f| matches!(f, FaultSpec::Slow { .. }) && sc.targets.contains(&f.node())),
-        Cause::LatencySpike => heartbeat_links().any(|(_, _, l)| !l.spikes.is_empty()),
-        Cause::LossBurst => {
-            heartbeat_links().any(|(_, _, l)| matches!(l.loss, Loss::GilbertElliott(_)))
-        }
+        Cause::Slow => sc.faults.iter().any(|f| {
+            matches!(f, FaultSpec::Slow { .. }) && ways.iter().any(|w| w.pacer == f.node())
+        }),
+        Cause::LatencySpike => crossed(&|l| !l.spikes.is_empty()),
+        Cause::LossBurst => crossed(&|l| matches!(l.loss, Loss::GilbertElliott(_))),
     };
     Cause::ALL.into_iter().filter(|&c| has(c)).collect()
 }

@@ -10,6 +10,14 @@
 //! newest one received, possibly into a loss burst that was over by the
 //! time the monitor suspected.
 //!
+//! The windows of a pair are those of what its heartbeats go through
+//! (built in [`crate::run::pair_windows`]): every direction they travel
+//! (target → monitor; in pull style also the pings, monitor → target),
+//! every link of the route each direction takes, both nodes' pauses, and
+//! the slowness of the node whose timer paces them (the target in push,
+//! the monitor in pull). A send stamp is read through the clock of the
+//! node that wrote it, the same pacing node.
+//!
 //! Counting rule: each mistake counts once, under the first cause in
 //! [`Cause::ALL`] order whose windows overlap its span, or under *none*;
 //! so the per-cause counts and *none* add up to the mistakes. Mistakes
@@ -30,16 +38,17 @@ use crate::sim::time::Nanos;
 /// loss bursts, which coincide with everything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Cause {
-    /// A partition cutting target → monitor (each cut period of a
-    /// flapping one).
+    /// A partition cutting a direction the pair's messages travel
+    /// (each cut period of a flapping one).
     Partition,
     /// A stop-the-world pause of the target or of the monitor.
     Pause,
-    /// A slow-node window of the target.
+    /// A slow-node window of the node whose timer paces the heartbeats.
     Slow,
-    /// A latency spike on the target → monitor link.
+    /// A latency spike on a link the pair's messages cross.
     LatencySpike,
-    /// A Gilbert–Elliott bad-state period of the target → monitor link.
+    /// A Gilbert–Elliott bad-state period of a link the pair's messages
+    /// cross.
     LossBurst,
 }
 
@@ -120,28 +129,30 @@ pub(crate) type Cursor = [u32; 5];
 
 /// The fault windows of one monitored pair, per cause: sorted, disjoint,
 /// half-open `[start, end)` intervals of true time (overlapping windows
-/// of one cause are merged). Also the target's clock, which puts true
-/// times on the send stamps of heartbeats.
+/// of one cause are merged). Also the clock of the node that stamps the
+/// heartbeats' send times (the target in push style, the monitor in
+/// pull), which puts true times on those stamps.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FaultWindows {
     lists: [Vec<(Nanos, Nanos)>; 5],
-    target_clock: Clock,
+    stamp_clock: Clock,
 }
 
 impl FaultWindows {
     /// No windows: every mistake counts as *none*.
     pub const NONE: FaultWindows = FaultWindows {
         lists: [Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()],
-        target_clock: Clock {
+        stamp_clock: Clock {
             offset: Nanos(0),
             drift_ppm: 0.0,
         },
     };
 
-    /// The windows `(cause, start, end)`, in any order; empty ones are
-    /// dropped, overlapping or touching ones of a cause merged.
+    /// The windows `(cause, start, end)`, in any order, of a pair whose
+    /// send stamps are on `stamp_clock`; empty windows are dropped,
+    /// overlapping or touching ones of a cause merged.
     pub fn new(
-        target_clock: Clock,
+        stamp_clock: Clock,
         windows: impl IntoIterator<Item = (Cause, Nanos, Nanos)>,
     ) -> FaultWindows {
         let mut lists: [Vec<(Nanos, Nanos)>; 5] = Default::default();
@@ -161,10 +172,7 @@ impl FaultWindows {
             }
             *list = merged;
         }
-        FaultWindows {
-            lists,
-            target_clock,
-        }
+        FaultWindows { lists, stamp_clock }
     }
 
     /// The merged windows of one cause, in time order.
@@ -176,9 +184,9 @@ impl FaultWindows {
         self.lists.iter().all(Vec::is_empty)
     }
 
-    /// The true time at which the target's clock read `local`.
+    /// The true time at which the stamping node's clock read `local`.
     pub(crate) fn sent_true(&self, local: Nanos) -> Nanos {
-        self.target_clock.true_time(local)
+        self.stamp_clock.true_time(local)
     }
 
     /// The causes whose windows overlap `[from, to)`, as a bit mask.

@@ -252,7 +252,8 @@ struct Scorer<'a> {
     /// Suspect transitions found in the current gap, reused across gaps.
     pending: Vec<(Nanos, usize)>,
     windows: &'a FaultWindows,
-    /// The newest send stamp (target's clock) among the arrivals so far.
+    /// The newest send stamp among the arrivals so far, on the clock of
+    /// the node that stamped it (see [`FaultWindows::new`]).
     newest_sent: Nanos,
 }
 

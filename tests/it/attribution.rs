@@ -408,3 +408,198 @@ fn csv_rows_and_the_report_break_mistakes_down_only_where_there_are_windows() {
     assert_eq!(curve[0].mistakes_none, curve[0].mistakes);
     assert!(!scenario_report(&res[1], &points).contains("Mistakes by cause"));
 }
+
+/// Runs seed 1 of `sc` and returns its one detector's one value.
+fn only(sc: &Scenario) -> RunQos {
+    let res = run_seed(sc, 1);
+    assert_adds_up(&res.qos);
+    res.qos[0][0].clone()
+}
+
+/// A monitor pulling a target every 100 ms over 5 ms links, one fixed
+/// `timeout`, plus `extra` TOML.
+fn pulled(duration: &str, timeout: &str, extra: &str) -> Scenario {
+    super::scenario(&format!(
+        r#"
+        duration = "{duration}"
+        seeds = [1]
+        [heartbeat]
+        interval = "100ms"
+        style = "pull"
+        {extra}
+        [[detectors]]
+        kind = "fixed"
+        timeout = ["{timeout}"]
+        "#
+    ))
+}
+
+#[test]
+fn a_pulling_monitor_cut_from_its_target_makes_mistakes_labelled_partition() {
+    // The pings are cut (monitor → target) from 20 s to 25 s; the pongs'
+    // direction is open, yet no pong comes back without a ping.
+    let sc = pulled(
+        "60s",
+        "500ms",
+        &format!(
+            "[network]\n{CONSTANT}\n[[partitions]]\nstart = \"20s\"\nend = \"25s\"\n\
+             a = [\"monitor\"]\nb = [\"target\"]\ndirection = \"a-to-b\""
+        ),
+    );
+    assert_eq!(window_causes(&sc), vec![Cause::Partition]);
+    let q = only(&sc);
+    assert_eq!(q.mistakes, 1);
+    assert_eq!(q.causes.get(Cause::Partition), 1, "{:?}", q.causes);
+}
+
+#[test]
+fn a_slow_pulling_monitor_makes_mistakes_labelled_slow() {
+    // The monitor's ping timer runs 5x slow for a second: 500 ms between
+    // pings against a 250 ms timeout. A slow target would change nothing
+    // (a pong needs no timer), so it opens no window.
+    let slow = |node: &str| {
+        pulled(
+            "60s",
+            "250ms",
+            &format!(
+                "[network]\n{CONSTANT}\n[[faults]]\nkind = \"slow\"\nnode = \"{node}\"\n\
+                 start = \"20s\"\nend = \"21s\"\nfactor = 5"
+            ),
+        )
+    };
+    let sc = slow("monitor");
+    assert_eq!(window_causes(&sc), vec![Cause::Slow]);
+    let q = only(&sc);
+    assert!(q.mistakes >= 2, "{}", q.mistakes);
+    assert_eq!(q.causes.get(Cause::Slow), q.mistakes, "{:?}", q.causes);
+    let target = slow("target");
+    assert!(window_causes(&target).is_empty());
+    assert_eq!(only(&target).mistakes, 0);
+}
+
+/// Pull scenarios whose `[[clocks]]` entries (`clocks`) only shift
+/// clocks by constants: physically the same run whatever `clocks` is.
+fn pull_offsets(network: &str, pauses: &str, clocks: &str) -> Scenario {
+    pulled(
+        "1h",
+        "250ms",
+        &format!(
+            "{clocks}\n[network]\n{CONSTANT}\n{network}\n[[faults]]\nkind = \"pauses\"\n\
+             node = \"target\"\nevery = \"2m\"\nlength = \"{pauses}\""
+        ),
+    )
+}
+
+const OFFSETS: [&str; 4] = [
+    "",
+    "[[clocks]]\nnode = \"target\"\noffset = \"30s\"",
+    "[[clocks]]\nnode = \"target\"\noffset = \"-1s\"",
+    "[[clocks]]\nnode = \"monitor\"\noffset = \"-20s\"\n\
+     [[clocks]]\nnode = \"target\"\noffset = \"5s\"",
+];
+
+#[test]
+fn constant_clock_offsets_do_not_change_how_pull_mistakes_are_labelled() {
+    // Random loss plus short pauses of the target: a ping's send stamp is
+    // on the monitor's clock, so reading it through the target's would
+    // move every span by the offset and change which mistakes meet a
+    // pause.
+    let runs: Vec<RunQos> = OFFSETS
+        .iter()
+        .map(|clocks| only(&pull_offsets("loss = 0.2", "10ms", clocks)))
+        .collect();
+    assert!(runs[0].mistakes > 1000, "{}", runs[0].mistakes);
+    assert!(runs[0].causes.get(Cause::Pause) > 0, "{:?}", runs[0].causes);
+    for (q, clocks) in runs.iter().zip(OFFSETS) {
+        assert_eq!(q.mistakes, runs[0].mistakes, "{clocks}");
+        assert_eq!(q.causes, runs[0].causes, "{clocks}");
+    }
+}
+
+#[test]
+fn every_mistake_of_a_pause_longer_than_the_timeout_is_labelled_pause_whatever_the_offsets() {
+    // A 500 ms pause of the target every 2 min against a 250 ms timeout,
+    // nothing else: each mistake is a pause, wherever the clocks stand.
+    for clocks in OFFSETS {
+        let q = only(&pull_offsets("", "500ms", clocks));
+        assert!(q.mistakes >= 25, "{clocks}: {}", q.mistakes);
+        assert_eq!(
+            q.causes.get(Cause::Pause),
+            q.mistakes,
+            "{clocks}: {:?}",
+            q.causes
+        );
+    }
+}
+
+/// A star through hub `relay`: the monitor watches `relay` directly and
+/// `target` through it; heartbeats every 100 ms over 5 ms links.
+fn star(duration: &str, timeout: &str, style: &str, extra: &str) -> Scenario {
+    super::scenario(&format!(
+        r#"
+        duration = "{duration}"
+        seeds = [1]
+        [nodes]
+        monitors = ["monitor"]
+        targets = ["relay", "target"]
+        [heartbeat]
+        interval = "100ms"
+        style = "{style}"
+        [network]
+        topology = "star"
+        hub = "relay"
+        {CONSTANT}
+        {extra}
+        [[detectors]]
+        kind = "fixed"
+        timeout = ["{timeout}"]
+        "#
+    ))
+}
+
+#[test]
+fn a_spike_on_one_leg_of_a_relayed_route_labels_its_mistakes_latency_spike() {
+    // (style, the leg that spikes): the heartbeats' first leg in push;
+    // in pull, the pings' last leg and the pongs' first.
+    for (style, from, to) in [
+        ("push", "target", "relay"),
+        ("pull", "relay", "target"),
+        ("pull", "target", "relay"),
+    ] {
+        let sc = star(
+            "60s",
+            "300ms",
+            style,
+            &format!(
+                "[[network.spikes]]\nstart = \"20s\"\nend = \"21s\"\n\
+                 links = [[\"{from}\", \"{to}\"]]\nadd = \"600ms\""
+            ),
+        );
+        let (sim, _) = build_sim(&sc, 1);
+        assert_eq!(sim.network().path(2, 0), Some(vec![2, 1, 0]), "relayed");
+        assert_eq!(window_causes(&sc), vec![Cause::LatencySpike], "{style}");
+        let q = only(&sc);
+        assert!(q.mistakes >= 1, "{style} {from}->{to}");
+        let c = q.causes;
+        assert_eq!(c.get(Cause::LatencySpike), q.mistakes, "{style}: {c:?}");
+    }
+}
+
+#[test]
+fn loss_bursts_on_one_leg_of_a_relayed_route_label_every_mistake_loss_burst() {
+    // The target's leg to the hub loses everything, and only, while bad;
+    // nothing else loses or delays, so every silence is a burst.
+    let sc = star(
+        "1h",
+        "250ms",
+        "push",
+        r#"[[network.links]]
+        from = "target"
+        to = "relay"
+        loss_model = { kind = "gilbert-elliott", p_good_to_bad = 0.01, p_bad_to_good = 0.2 }"#,
+    );
+    assert_eq!(window_causes(&sc), vec![Cause::LossBurst]);
+    let q = only(&sc);
+    assert!(q.mistakes > 100, "{}", q.mistakes);
+    assert_eq!(q.causes.get(Cause::LossBurst), q.mistakes, "{:?}", q.causes);
+}
