@@ -20,6 +20,7 @@
 pub mod check;
 pub mod detector;
 pub mod fault;
+pub mod math;
 pub mod metrics;
 pub mod net;
 pub mod protocol;

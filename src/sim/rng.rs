@@ -5,8 +5,11 @@
 //! whose stream id comes from a stable hash of the component's label
 //! (`"link:target->monitor"`). Adding a component therefore never shifts
 //! the draws of another, and the streams are portable across platforms
-//! and releases because ChaCha is a fixed, specified cipher.
+//! and releases because ChaCha is a fixed, specified cipher. The
+//! transformations of uniform draws into normal and exponential ones use
+//! [`crate::math`], so they give the same bits on every platform too.
 
+use crate::math;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -60,12 +63,12 @@ impl Stream {
     pub fn standard_normal(&mut self) -> f64 {
         let u1 = self.unit_open();
         let u2 = self.unit_open();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        (-2.0 * math::ln(u1)).sqrt() * math::cos(std::f64::consts::TAU * u2)
     }
 
     /// An exponential draw with the given mean.
     pub fn exponential(&mut self, mean: f64) -> f64 {
-        -mean * self.unit_open().ln()
+        -mean * math::ln(self.unit_open())
     }
 }
 
