@@ -32,10 +32,11 @@ pub enum Latency {
 }
 
 impl Latency {
-    /// Draws one delay. Every call consumes the same number of draws for a
-    /// given variant except `Normal`, which redraws while negative:
-    /// none for `Constant`, one for `Uniform`, `Exponential`, `Pareto` and
-    /// `Empirical`, two for `LogNormal` and for each try of `Normal`.
+    /// Draws one delay: no draw for `Constant`, one for `Uniform`,
+    /// `Exponential`, `Pareto` and `Empirical`; `LogNormal` and each try of
+    /// `Normal` (which redraws while negative) take one standard normal,
+    /// and normals come in Box–Muller pairs, so two draws for the first of
+    /// a pair and none for the second (see [`Stream::standard_normal`]).
     pub fn sample(&self, rng: &mut Stream) -> Nanos {
         match *self {
             Latency::Constant { value } => value,
