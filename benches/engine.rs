@@ -1,12 +1,14 @@
-//! Engine benchmarks: the event queue in steady state, and one full
-//! 24-hour pairwise run. See `benches/README.md` for what each measures
+//! Engine benchmarks: the event queue in steady state, one full 24-hour
+//! pairwise run, and the cost of a normal draw. See `benches/README.md` for what each measures
 //! and the figures last recorded.
 
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
+use fdsim::math;
+use fdsim::net::Latency;
 use fdsim::scenario::Scenario;
-use fdsim::sim::{EventQueue, Nanos};
+use fdsim::sim::{EventQueue, Nanos, Stream};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
@@ -99,5 +101,37 @@ fn pairwise_run(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, queue_hold, pairwise_run);
+/// The sampler `Stream::standard_normal` used until 2026-12-03, for
+/// comparison: Box–Muller keeping only the cosine output, so two uniform
+/// draws, a logarithm and a cosine per normal.
+fn box_muller_one_output(rng: &mut Stream) -> f64 {
+    let u1 = rng.unit_open();
+    let u2 = rng.unit_open();
+    (-2.0 * math::ln(u1)).sqrt() * math::cos(std::f64::consts::TAU * u2)
+}
+
+/// One standard normal draw from a component's stream, and one lognormal
+/// latency (a normal draw, an `exp` and a rounding): what every message
+/// over a `lognormal` link costs in randomness. Throughput is in draws.
+fn normal_draws(c: &mut Criterion) {
+    let mut group = c.benchmark_group("normal_draw");
+    group.throughput(Throughput::Elements(1));
+    let mut rng = Stream::new(42, "link:target->monitor");
+    group.bench_function("standard_normal", |b| {
+        b.iter(|| black_box(rng.standard_normal()))
+    });
+    group.bench_function("box_muller_one_output", |b| {
+        b.iter(|| black_box(box_muller_one_output(&mut rng)))
+    });
+    let lat = Latency::LogNormal {
+        median: 100_000.0,
+        sigma: 0.35,
+    };
+    group.bench_function("lognormal_latency", |b| {
+        b.iter(|| black_box(lat.sample(&mut rng)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, queue_hold, pairwise_run, normal_draws);
 criterion_main!(benches);

@@ -89,7 +89,7 @@ fn mean_se(values: &[f64]) -> Option<(f64, Option<f64>)> {
     }
     let mean = values.iter().sum::<f64>() / n as f64;
     let se = (n > 1).then(|| {
-        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
         (var / n as f64).sqrt()
     });
     Some((mean, se))

@@ -10,6 +10,8 @@
 //!    partitions. [`fault`] turns declared faults into a crash/restart
 //!    timeline. [`protocol`] holds the agents (push heartbeats today).
 //!    [`replay`] reads a recorded heartbeat trace in place of the network.
+//!    Every logarithm, exponential and power on the way comes from
+//!    [`math`] (a pure-Rust libm), so output is the same on every platform.
 //! 2. **Scenario** — [`scenario`] reads a TOML file into a validated
 //!    [`scenario::Scenario`], with precise errors.
 //! 3. **Run** — [`run`] simulates each scenario once per seed (in parallel,
@@ -20,6 +22,7 @@
 pub mod check;
 pub mod detector;
 pub mod fault;
+pub mod math;
 pub mod metrics;
 pub mod net;
 pub mod protocol;

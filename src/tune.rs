@@ -11,6 +11,7 @@
 //! monotonically, which is what makes this search sound.
 
 use crate::detector::ParamUnit;
+use crate::math;
 use crate::metrics::curve::CurvePoint;
 use crate::report::curve_points;
 use crate::run::run_all;
@@ -92,7 +93,7 @@ fn score_values(
 /// reads `197ms`, not `197.312841ms`), without duplicates.
 fn between(lo: f64, hi: f64, n: usize, unit: ParamUnit) -> Vec<f64> {
     let step = (hi - lo) / (n + 1) as f64;
-    let mut res = 10f64.powf(step.log10().floor());
+    let mut res = math::powf(10.0, math::log10(step).floor());
     if unit != ParamUnit::Number {
         res = res.max(1.0);
     }
@@ -246,13 +247,13 @@ fn describe(sc: &Scenario, d: usize, seen: &[CurvePoint], budget: f64) -> TuneRe
 }
 
 fn why_none(seen: &[CurvePoint], budget: f64, up_hours: f64, unit: ParamUnit) -> String {
-    let floor = -(0.025f64.ln()) / up_hours.max(1e-12);
+    let floor = -math::ln(0.025) / up_hours.max(1e-12);
     if floor > budget {
         return format!(
             "{up_hours:.0} h of simulated up time cannot certify {budget} mistakes/h: even zero \
              mistakes only bounds the rate by {floor:.3}/h at 95 %; run at least {:.0} h \
              (more seeds or a longer duration)",
-            -(0.025f64.ln()) / budget
+            -math::ln(0.025) / budget
         );
     }
     let Some(top) = seen.iter().max_by(|a, b| a.value.total_cmp(&b.value)) else {

@@ -45,6 +45,7 @@
 //! mistake time (every suspicion of an up target is a mistake), so S is
 //! `suspect_time` and E(T_M) is `mistake_time / mistakes`.
 
+use fdsim::math;
 use fdsim::metrics::RunQos;
 use fdsim::run::run_all;
 use fdsim::scenario::Scenario;
@@ -66,7 +67,7 @@ impl Model {
         if y <= self.shift {
             0.0
         } else {
-            1.0 - (-(y - self.shift) / (self.mean - self.shift)).exp()
+            1.0 - math::exp(-(y - self.shift) / (self.mean - self.shift))
         }
     }
 

@@ -38,7 +38,7 @@ fn near(got: f64, want: f64, tol: f64) -> bool {
 
 /// The spec's `cdf(phi) = 1 − 10^(−phi)`.
 fn cdf(phi: f64) -> f64 {
-    1.0 - 10f64.powf(-phi)
+    1.0 - fdsim::math::powf(10.0, -phi)
 }
 
 // ---------------------------------------------------------------------

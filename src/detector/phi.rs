@@ -50,6 +50,7 @@
 
 use super::registry::{ms, DetectorKind, ParamSpec, ParamUnit, Params};
 use super::{Arrival, Detector};
+use crate::math;
 use crate::sim::time::Nanos;
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -411,7 +412,7 @@ fn phi_normal_pair(delta: [f64; 2], mean: f64, std: f64) -> [f64; 2] {
     }
     let h = gamma_half_fraction_pair(xx);
     [0, 1].map(|k| {
-        let ln_erfc = -xx[k] + (x[k] * h[k]).ln() - LN_SQRT_PI;
+        let ln_erfc = -xx[k] + math::ln(x[k] * h[k]) - LN_SQRT_PI;
         let ln_q = -LN_2 + ln_erfc;
         -ln_q / LN_10 + 0.0
     })
@@ -441,7 +442,7 @@ fn erf_series(x: f64, xx: f64) -> f64 {
             break;
         }
     }
-    x * (-xx).exp() * sum / SQRT_PI
+    x * math::exp(-xx) * sum / SQRT_PI
 }
 
 /// The continued fraction h(X) of Γ(½, X) = e^(−X) √X h(X), by the
@@ -534,11 +535,11 @@ pub fn ln_erfc(x: f64) -> f64 {
     debug_assert!(x >= 0.0);
     let xx = x * x;
     if xx < SERIES_LIMIT {
-        (1.0 - erf_series(x, xx)).ln()
+        math::ln(1.0 - erf_series(x, xx))
     } else if xx.is_infinite() {
         f64::NEG_INFINITY
     } else {
-        -xx + (x * gamma_half_fraction(xx)).ln() - LN_SQRT_PI
+        -xx + math::ln(x * gamma_half_fraction(xx)) - LN_SQRT_PI
     }
 }
 
@@ -547,9 +548,9 @@ pub fn erfc(x: f64) -> f64 {
     if x.is_nan() {
         x
     } else if x >= 0.0 {
-        ln_erfc(x).exp()
+        math::exp(ln_erfc(x))
     } else {
-        2.0 - ln_erfc(-x).exp()
+        2.0 - math::exp(ln_erfc(-x))
     }
 }
 
@@ -559,7 +560,7 @@ pub fn ln_upper_tail(y: f64) -> f64 {
         -LN_2 + ln_erfc(y * FRAC_1_SQRT_2)
     } else if y < 0.0 {
         // Q(y) = 1 − Q(−y), with Q(−y) ≤ ½.
-        (-ln_upper_tail(-y).exp()).ln_1p()
+        math::ln_1p(-math::exp(ln_upper_tail(-y)))
     } else {
         f64::NAN
     }
@@ -575,7 +576,7 @@ fn positive_quantile(t: f64, tol: f64) -> f64 {
         return hi;
     }
     // Mills-ratio asymptote: −ln Q(y) ≈ y²/2 + ln(y√(2π)).
-    let mut y = (2.0 * a - (4.0 * std::f64::consts::PI * a).ln())
+    let mut y = (2.0 * a - math::ln(4.0 * std::f64::consts::PI * a))
         .max(0.0)
         .sqrt()
         .clamp(lo, hi);
@@ -591,7 +592,7 @@ fn positive_quantile(t: f64, tol: f64) -> f64 {
             hi = y;
         }
         // d/dy ln Q(y) = −pdf(y) / Q(y).
-        let slope = -(-0.5 * y * y - LN_SQRT_2PI - lq).exp();
+        let slope = -math::exp(-0.5 * y * y - LN_SQRT_2PI - lq);
         let mut next = y - f / slope;
         if !(next > lo && next < hi) {
             next = 0.5 * (lo + hi);
@@ -620,7 +621,7 @@ fn quantile_within(t: f64, tol: f64) -> f64 {
         f64::NEG_INFINITY
     } else {
         // Q(y) = e^t > ½ ⇔ Q(−y) = 1 − e^t.
-        -positive_quantile((-t.exp_m1()).ln(), tol)
+        -positive_quantile(math::ln(-math::exp_m1(t)), tol)
     }
 }
 

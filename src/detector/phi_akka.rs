@@ -60,6 +60,7 @@ use super::phi::{
 };
 use super::registry::{ms, DetectorKind};
 use super::{Arrival, Detector};
+use crate::math;
 use crate::sim::time::Nanos;
 use std::f64::consts::LN_10;
 
@@ -108,11 +109,11 @@ pub static KIND: DetectorKind = DetectorKind {
 /// `phi(timeDiff, mean, stdDeviation)`.
 pub fn akka_phi(delta: f64, mean: f64, std: f64) -> f64 {
     let y = (delta - mean) / std;
-    let e = (-y * (1.5976 + 0.070566 * y * y)).exp();
+    let e = math::exp(-y * (1.5976 + 0.070566 * y * y));
     let phi = if delta > mean {
-        -(e / (1.0 + e)).log10()
+        -math::log10(e / (1.0 + e))
     } else {
-        -(1.0 - 1.0 / (1.0 + e)).log10()
+        -math::log10(1.0 - 1.0 / (1.0 + e))
     };
     phi + 0.0 // −0.0 → 0.0
 }
@@ -121,7 +122,11 @@ pub fn akka_phi(delta: f64, mean: f64, std: f64) -> f64 {
 /// 0.070566 y³ + 1.5976 y − ln(10^level − 1) = 0.
 fn logistic_quantile(level: f64) -> f64 {
     let a = level * LN_10;
-    let k = if a > 36.0 { a } else { a.exp_m1().ln() };
+    let k = if a > 36.0 {
+        a
+    } else {
+        math::ln(math::exp_m1(a))
+    };
     // Depressed cubic y³ + p y + q = 0, p > 0: one real root
     // y = u − p/(3u), u = ∛(−q/2 ± √(q²/4 + p³/27)) (the sign of −q/2,
     // avoiding cancellation).
@@ -129,7 +134,7 @@ fn logistic_quantile(level: f64) -> f64 {
     let q = -k / 0.070566;
     let s = -0.5 * q;
     let d = (0.25 * q * q + p * p * p / 27.0).sqrt();
-    let u = (s + s.signum() * d).cbrt();
+    let u = math::cbrt(s + s.signum() * d);
     if u.is_infinite() {
         return u;
     }
@@ -267,12 +272,12 @@ mod tests {
     #[test]
     fn matches_the_logistic_formula_by_hand() {
         // y = 6: e = exp(−6 (1.5976 + 0.070566·36)) = exp(−24.827856).
-        let e = (-24.827_856f64).exp();
-        let want = -(e / (1.0 + e)).log10();
+        let e = math::exp(-24.827_856);
+        let want = -math::log10(e / (1.0 + e));
         assert!((akka_phi(1600.0, 1000.0, 100.0) - want).abs() < 1e-12);
         assert!((want - 10.78).abs() < 0.01);
         // At the mean: −log10(½).
-        assert_eq!(akka_phi(1000.0, 1000.0, 100.0), -(0.5f64).log10());
+        assert_eq!(akka_phi(1000.0, 1000.0, 100.0), -math::log10(0.5));
         assert_eq!(akka_phi(0.0, 1e9, 1.0), 0.0);
         assert_eq!(akka_phi(1e9, 0.0, 1.0), f64::INFINITY);
     }

@@ -5,6 +5,7 @@
 //! [`kinds`].
 
 use super::Detector;
+use crate::math;
 use crate::sim::time::Nanos;
 use std::fmt;
 
@@ -52,7 +53,7 @@ pub fn number_text(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return format!("{v}");
     }
-    let mag = v.abs().log10().floor() as i32;
+    let mag = math::log10(v.abs()).floor() as i32;
     if !(-4..15).contains(&mag) {
         let text = format!("{v:.5e}");
         let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));

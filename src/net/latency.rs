@@ -1,5 +1,6 @@
 //! One-way latency distributions for links.
 
+use crate::math;
 use crate::sim::rng::Stream;
 use crate::sim::time::Nanos;
 use std::sync::Arc;
@@ -31,10 +32,11 @@ pub enum Latency {
 }
 
 impl Latency {
-    /// Draws one delay. Every call consumes the same number of draws for a
-    /// given variant except `Normal`, which redraws while negative:
-    /// none for `Constant`, one for `Uniform`, `Exponential`, `Pareto` and
-    /// `Empirical`, two for `LogNormal` and for each try of `Normal`.
+    /// Draws one delay: no draw for `Constant`, one for `Uniform`,
+    /// `Exponential`, `Pareto` and `Empirical`; `LogNormal` and each try of
+    /// `Normal` (which redraws while negative) take one standard normal,
+    /// and normals come in Box–Muller pairs, so two draws for the first of
+    /// a pair and none for the second (see [`Stream::standard_normal`]).
     pub fn sample(&self, rng: &mut Stream) -> Nanos {
         match *self {
             Latency::Constant { value } => value,
@@ -52,14 +54,14 @@ impl Latency {
                 Nanos(0)
             }
             Latency::LogNormal { median, sigma } => {
-                Nanos((median * (sigma * rng.standard_normal()).exp()).round() as u64)
+                Nanos((median * math::exp(sigma * rng.standard_normal())).round() as u64)
             }
             Latency::Exponential { shift, mean } => {
                 let excess = mean - shift.0 as f64;
                 shift + Nanos(rng.exponential(excess).round() as u64)
             }
             Latency::Pareto { scale, shape } => {
-                let x = scale * rng.unit_open().powf(-1.0 / shape);
+                let x = scale * math::powf(rng.unit_open(), -1.0 / shape);
                 Nanos(x.min(u64::MAX as f64 / 4.0).round() as u64)
             }
             // An empty sample set (which validation never builds) is a
@@ -79,7 +81,7 @@ impl Latency {
             // Truncation moves the mean; report the untruncated one only
             // when truncation is negligible.
             Latency::Normal { mean, std } => (mean >= 4.0 * std).then_some(mean),
-            Latency::LogNormal { median, sigma } => Some(median * (sigma * sigma / 2.0).exp()),
+            Latency::LogNormal { median, sigma } => Some(median * math::exp(sigma * sigma / 2.0)),
             Latency::Exponential { mean, .. } => Some(mean),
             Latency::Pareto { scale, shape } => {
                 (shape > 1.0).then(|| scale * shape / (shape - 1.0))

@@ -8,6 +8,7 @@
 //! partitions do not change them.
 
 use super::{Latency, Link};
+use crate::math;
 use crate::sim::agent::NodeId;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::{EdgeRef, Reversed};
@@ -119,7 +120,7 @@ pub fn route_delay(l: &Latency) -> u64 {
     let ns = match (l.mean(), l) {
         (Some(m), _) => m,
         (None, Latency::Normal { mean, .. }) => mean.max(0.0),
-        (None, Latency::Pareto { scale, shape }) => scale * 2f64.powf(1.0 / shape),
+        (None, Latency::Pareto { scale, shape }) => scale * math::powf(2.0, 1.0 / shape),
         (None, _) => 0.0,
     };
     ns.round().min(u64::MAX as f64 / 4.0) as u64

@@ -3,6 +3,7 @@
 use super::table::human;
 use crate::detector::registry::ParamUnit;
 use crate::fault::FaultSpec;
+use crate::math;
 use crate::metrics::cluster::ClusterQos;
 use crate::metrics::curve::CurvePoint;
 use crate::metrics::survival::{mean_time, restricted};
@@ -23,7 +24,7 @@ pub const BUDGETS: [(&str, f64); 3] = [
 /// Up time with zero mistakes needed before the 95 % upper bound of the
 /// rate falls to `budget`: −ln(0.025)/budget hours.
 pub fn hours_to_certify(budget: f64) -> f64 {
-    -(0.025f64.ln()) / budget
+    -math::ln(0.025) / budget
 }
 
 /// A latency distribution in words.

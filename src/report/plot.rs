@@ -7,6 +7,7 @@
 //! a floor row one decade below the smallest positive figure, with hollow
 //! markers, a dashed axis break above it and the tick there labelled "0".
 
+use crate::math;
 use crate::metrics::curve::CurvePoint;
 use crate::run::ScenarioResult;
 use plotters::prelude::*;
@@ -45,8 +46,8 @@ impl YAxis {
             };
         }
         YAxis {
-            floor: 10f64.powf(min.log10().floor() - 1.0),
-            top: 10f64.powf(max.log10().ceil()).max(min * 10.0),
+            floor: math::powf(10.0, math::log10(min).floor() - 1.0),
+            top: math::powf(10.0, math::log10(max).ceil()).max(min * 10.0),
         }
     }
 
@@ -92,7 +93,7 @@ fn decimal(v: f64) -> String {
     if v >= 1.0 {
         format!("{v:.0}")
     } else {
-        let digits = (-v.log10()).ceil().max(0.0) as usize;
+        let digits = (-math::log10(v)).ceil().max(0.0) as usize;
         format!("{v:.digits$}")
     }
 }
@@ -149,9 +150,9 @@ pub fn tradeoff_svg(res: &ScenarioResult, points: &[CurvePoint]) -> Result<Strin
             .draw()
             .map_err(|e| e.to_string())?;
         let dashed = |y: f64| {
-            let ratio = (x_max / x_min).powf(1.0 / 80.0);
+            let ratio = math::powf(x_max / x_min, 1.0 / 80.0);
             (0..40).map(move |i| {
-                let a = x_min * ratio.powi(2 * i);
+                let a = x_min * math::powf(ratio, (2 * i) as f64);
                 PathElement::new(vec![(a, y), (a * ratio, y)], BLACK.mix(0.5))
             })
         };
@@ -161,7 +162,10 @@ pub fn tradeoff_svg(res: &ScenarioResult, points: &[CurvePoint]) -> Result<Strin
         chart
             .draw_series(std::iter::once(Text::new(
                 "axis break: points below had no mistakes",
-                (x_min * (x_max / x_min).powf(0.01), axis.break_line() * 0.82),
+                (
+                    x_min * math::powf(x_max / x_min, 0.01),
+                    axis.break_line() * 0.82,
+                ),
                 ("sans-serif", 12).into_font().color(&BLACK.mix(0.6)),
             )))
             .map_err(|e| e.to_string())?;

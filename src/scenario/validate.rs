@@ -8,6 +8,7 @@ use crate::detector::presets::{self, Preset};
 use crate::detector::registry::{self, ParamSpec, ParamUnit, Params};
 use crate::detector::DetectorKind;
 use crate::fault::FaultSpec;
+use crate::math;
 use crate::net::{
     Direction, Flap, GilbertElliott, Latency, LinkModel, Loss, Partition, Spike, SpikeChange,
     Topology,
@@ -2211,7 +2212,7 @@ fn range(cx: &Ctx, spec: &ParamSpec, v: &Spanned<toml::Value>, t: &toml::Table) 
         .map(|i| {
             let f = i as f64 / (steps - 1) as f64;
             if log {
-                from * (to / from).powf(f)
+                from * math::powf(to / from, f)
             } else {
                 from + (to - from) * f
             }

@@ -75,7 +75,7 @@ fn first_suspicion_after_a_crash_takes_e_over_e_minus_1_periods_with_random_targ
         sum += periods;
         sum_sq += periods * periods;
         let m = (n - 1) as f64;
-        let p = 1.0 - (1.0 - 1.0 / m).powf(m);
+        let p = 1.0 - fdsim::math::powf(1.0 - 1.0 / m, m);
         expected += 0.5 + 1.0 / p;
         in_one += (first - crash == Nanos::from_millis(1500)) as u64;
         p_sum += p;

@@ -177,7 +177,7 @@ fn loss_compounds_over_the_hops_of_a_route() {
             )
         })
         .count() as f64;
-    let p = 0.9f64.powi(3);
+    let p = 0.9 * 0.9 * 0.9;
     let se = (p * (1.0 - p) / f64::from(n)).sqrt();
     let got = delivered / f64::from(n);
     assert!((got - p).abs() < 5.0 * se, "{got} vs {p} ± {se}");

@@ -7,12 +7,13 @@
 //! (hashicorp/memberlist `util.go`, `awareness.go`, `suspicion.go`), so the
 //! numbers of its tests carry over exactly; the tests below port them.
 
+use crate::math;
 use crate::sim::{Nanos, NodeId};
 
 /// How many times a member piggybacks one update: `mult · ⌈log10(n + 1)⌉`
 /// (memberlist `retransmitLimit`).
 pub fn retransmit_limit(mult: u32, n: usize) -> u32 {
-    let scale = ((n as f64) + 1.0).log10().ceil() as u32;
+    let scale = math::log10((n as f64) + 1.0).ceil() as u32;
     mult.saturating_mul(scale)
 }
 
@@ -20,7 +21,7 @@ pub fn retransmit_limit(mult: u32, n: usize) -> u32 {
 /// interval`, with the node scale truncated to thousandths as memberlist's
 /// `suspicionTimeout` does (`time.Duration(nodeScale*1000)`).
 pub fn suspicion_timeout(mult: u32, n: usize, interval: Nanos) -> Nanos {
-    let node_scale = (n.max(1) as f64).log10().max(1.0);
+    let node_scale = math::log10(n.max(1) as f64).max(1.0);
     let milli = (node_scale * 1000.0) as u128;
     let ns = mult as u128 * milli * interval.as_nanos() as u128 / 1000;
     Nanos(ns.min(u64::MAX as u128) as u64)
@@ -63,7 +64,7 @@ fn total_suspicion_time(n: u32, k: u32, min: Nanos, max: Nanos) -> Nanos {
         // The timer starts at the maximum (memberlist `newSuspicion`).
         return max;
     }
-    let frac = ((n as f64) + 1.0).ln() / ((k as f64) + 1.0).ln();
+    let frac = math::ln((n as f64) + 1.0) / math::ln((k as f64) + 1.0);
     let raw = max.as_secs_f64() - frac * (max.as_secs_f64() - min.as_secs_f64());
     let millis = (1000.0 * raw).floor();
     let timeout = if millis <= 0.0 {
