@@ -39,6 +39,12 @@ pub fn log10(x: f64) -> f64 {
     libm::log10(x)
 }
 
+/// The base-2 logarithm.
+#[inline]
+pub fn log2(x: f64) -> f64 {
+    libm::log2(x)
+}
+
 /// `e^x`.
 #[inline]
 pub fn exp(x: f64) -> f64 {

@@ -35,6 +35,7 @@
 
 use super::interval::{normal_quantile, student_t_quantile};
 use super::summary::percentile;
+use crate::math;
 use crate::sim::time::{Nanos, TotalNanos};
 
 /// Mean detection time of sorted `detected` times with sorted `censored`
@@ -168,10 +169,11 @@ impl KaplanMeier {
         if s <= 0.0 || s >= 1.0 {
             return (s, s);
         }
-        let ln_s = s.ln();
+        let ln_s = math::ln(s);
         let sigma = st.greenwood.sqrt() / ln_s.abs();
         let z = normal_quantile(0.5 + conf / 2.0);
-        (s.powf((z * sigma).exp()), s.powf((-z * sigma).exp()))
+        let (up, down) = (math::exp(z * sigma), math::exp(-z * sigma));
+        (math::powf(s, up), math::powf(s, down))
     }
 
     /// The pointwise `conf` confidence band of S at `t`.
@@ -339,7 +341,11 @@ mod tests {
         let m = km.mean(0.95).unwrap();
         let n = d.len() as f64;
         let mean = d.iter().map(|x| x.0 as f64).sum::<f64>() / n;
-        let var = d.iter().map(|x| (x.0 as f64 - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let var = d
+            .iter()
+            .map(|x| (x.0 as f64 - mean) * (x.0 as f64 - mean))
+            .sum::<f64>()
+            / (n - 1.0);
         let t = student_t_quantile(0.975, n - 1.0);
         let half = t * (var * (n - 1.0) / n / n).sqrt();
         assert!((m.mean - mean).abs() < 1e-9);

@@ -39,7 +39,7 @@ pub fn push_pull_interval(interval: Nanos, n: usize) -> Nanos {
     if n <= PUSH_PULL_SCALE_THRESHOLD {
         return interval;
     }
-    let excess = (n as f64).log2() - (PUSH_PULL_SCALE_THRESHOLD as f64).log2();
+    let excess = math::log2(n as f64) - math::log2(PUSH_PULL_SCALE_THRESHOLD as f64);
     let mult = excess.ceil() as u64 + 1;
     Nanos(interval.as_nanos().saturating_mul(mult))
 }
