@@ -98,6 +98,12 @@ fn parse(page: &str, text: &str) -> Result<Vec<Step>, String> {
         } else if lang == "console" {
             let examples = console_block(page, &body, open + 1, &indent)?;
             steps.extend(examples.into_iter().map(Step::Run));
+        } else if body.first().is_some_and(|l| l.starts_with("$ ")) {
+            return Err(format!(
+                "{page}:{}: a ```{lang} block starting with a `$ ` command is not run; \
+                 mark it ```console so it is checked",
+                open + 1
+            ));
         }
         i = end + 1;
     }
@@ -560,4 +566,5 @@ fn console_blocks_are_split_into_commands_with_their_output() {
         matches!(&steps[2], Step::Write { name, text } if name == "d.toml" && text == "k = 1\n")
     );
     assert!(parse("p.md", "```console\nno command\n```\n").is_err());
+    assert!(parse("p.md", "```text\n$ fdsim run\n```\n").is_err());
 }
