@@ -116,7 +116,9 @@ fn arrivals() -> Vec<Logged> {
         .collect()
 }
 
-fn main() {
+/// The table of mistakes and detection times that `main` prints (and
+/// docs/adding-a-detector.md shows) for a few multiples.
+fn table() -> String {
     let logged = arrivals();
     let outages = [Outage {
         node: 1,
@@ -135,16 +137,21 @@ fn main() {
     };
     let multiples = [1.5, 2.0, 3.0, 5.0];
     let qos = score_detector(&KIND, &Params::new(vec![]), &env, &multiples, input);
-    println!("{}: {}", KIND.name, KIND.summary);
-    println!("multiple  mistakes  mistake time  detection time");
+    let mut out = String::from("multiple  mistakes  mistake time  detection time\n");
     for (m, q) in multiples.iter().zip(&qos) {
         let detection = q.detections.first().map_or("-".into(), |d| d.to_string());
-        println!(
-            "{m:8}  {:8}  {:>12}  {detection:>14}",
+        out.push_str(&format!(
+            "{m:8}  {:8}  {:>12}  {detection:>14}\n",
             q.mistakes,
             q.mistake_time.to_string()
-        );
+        ));
     }
+    out
+}
+
+fn main() {
+    println!("{}: {}", KIND.name, KIND.summary);
+    print!("{}", table());
 }
 
 #[cfg(test)]
@@ -185,5 +192,29 @@ mod tests {
         }
         let c = d.crossing(2.0).unwrap();
         assert!(d.suspicion(c) >= 2.0 && d.suspicion(Nanos(c.0 - 1)) < 2.0);
+    }
+
+    /// The walkthrough's table is what `main` prints; with FDSIM_BLESS=1
+    /// the page is rewritten instead.
+    #[test]
+    fn the_walkthrough_shows_the_table_main_prints() {
+        let page = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/adding-a-detector.md");
+        let text = std::fs::read_to_string(page).unwrap();
+        let intro = "which prints, for three lost heartbeats and a crash:\n\n```text\n";
+        let start = text.find(intro).expect("the walkthrough shows the table") + intro.len();
+        let end = start + text[start..].find("```").unwrap();
+        let printed = table();
+        if text[start..end] == printed {
+            return;
+        }
+        if std::env::var_os("FDSIM_BLESS").is_some_and(|v| !v.is_empty() && v != "0") {
+            std::fs::write(page, format!("{}{printed}{}", &text[..start], &text[end..])).unwrap();
+            return;
+        }
+        panic!(
+            "docs/adding-a-detector.md shows\n{}but the example prints\n{printed}\
+             to accept: FDSIM_BLESS=1 cargo test --release --example custom_detector",
+            &text[start..end]
+        );
     }
 }

@@ -580,6 +580,9 @@ pub struct Finding {
     pub old: Option<f64>,
     pub new: Option<f64>,
     pub detail: String,
+    /// The rerun's point equals the baseline's in every recorded statistic,
+    /// bit for bit (always false for a missing point or a budget).
+    pub exact: bool,
 }
 
 /// Compares a new run's points with the baseline's.
@@ -596,6 +599,7 @@ pub fn compare(base: &Baseline, now: &Baseline, tol: &Tolerances) -> Vec<Finding
             old: None,
             new: None,
             detail: "the baseline holds no point, so nothing was compared".into(),
+            exact: false,
         });
     }
     for old in &base.points {
@@ -615,6 +619,7 @@ pub fn compare(base: &Baseline, now: &Baseline, tol: &Tolerances) -> Vec<Finding
                 new: None,
                 detail: "this detector and value are in the baseline but not in the scenario"
                     .into(),
+                exact: false,
             });
             continue;
         };
@@ -643,6 +648,7 @@ fn judge(
         old: o,
         new: n,
         detail: String::new(),
+        exact: old == new,
     };
     let (Some(o), Some(n)) = (o, n) else {
         return f;
@@ -746,29 +752,71 @@ pub fn check_budgets(sc: &Scenario, now: &Baseline) -> Vec<Finding> {
             old: None,
             new: None,
             detail,
+            exact: false,
         });
     }
     out
 }
 
+/// How a scenario's rerun compares with its baseline as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Agreement {
+    /// Every point equals the baseline's in every recorded statistic.
+    Exact,
+    /// Some numbers moved, but every metric held.
+    WithinNoise,
+    /// A metric improved, regressed or went missing.
+    Changed,
+}
+
+/// The agreement of one scenario's findings with its baseline, or `None`
+/// when it was not compared with one (budgets only).
+pub fn agreement<'a>(findings: impl Iterator<Item = &'a Finding>) -> Option<Agreement> {
+    let compared: Vec<&Finding> = findings
+        .filter(|f| !matches!(f.status, Status::BudgetMet | Status::BudgetFailed))
+        .collect();
+    if compared.is_empty() {
+        None
+    } else if compared.iter().all(|f| f.exact) {
+        Some(Agreement::Exact)
+    } else if compared.iter().all(|f| f.status == Status::Held) {
+        Some(Agreement::WithinNoise)
+    } else {
+        Some(Agreement::Changed)
+    }
+}
+
+fn agreement_suffix(a: Option<Agreement>) -> &'static str {
+    match a {
+        Some(Agreement::Exact) => "; reproduced exactly",
+        Some(Agreement::WithinNoise) => "; held within noise",
+        _ => "",
+    }
+}
+
 /// The readable verdict: every regression, improvement and budget, a
-/// line per scenario with what held, then the totals.
+/// line per scenario with what held and whether the baseline was
+/// reproduced exactly or held within noise, then the totals.
 pub fn render(findings: &[Finding]) -> String {
     let mut s = String::new();
     let mut scenarios: Vec<&str> = findings.iter().map(|f| f.scenario.as_str()).collect();
     scenarios.dedup();
+    let mut agreements = Vec::new();
     for sc in &scenarios {
         let mine = || findings.iter().filter(|f| f.scenario == *sc);
         let n = |st: Status| mine().filter(|f| f.status == st).count();
+        let agreed = agreement(mine());
         let _ = writeln!(
             s,
-            "{sc}: {} held, {} improved, {} regressed, {} missing, {} over budget",
+            "{sc}: {} held, {} improved, {} regressed, {} missing, {} over budget{}",
             n(Status::Held),
             n(Status::Improved),
             n(Status::Regressed),
             n(Status::Missing),
-            n(Status::BudgetFailed)
+            n(Status::BudgetFailed),
+            agreement_suffix(agreed)
         );
+        agreements.push(agreed);
     }
     if !scenarios.is_empty() {
         s.push('\n');
@@ -804,6 +852,16 @@ pub fn render(findings: &[Finding]) -> String {
         count(Status::BudgetMet),
         count(Status::BudgetFailed)
     );
+    let compared = agreements.iter().filter(|a| a.is_some()).count();
+    if compared > 0 {
+        let k = |a: Agreement| agreements.iter().filter(|x| **x == Some(a)).count();
+        let _ = writeln!(
+            s,
+            "baselines: {} of {compared} scenario(s) reproduced exactly, {} held within noise",
+            k(Agreement::Exact),
+            k(Agreement::WithinNoise)
+        );
+    }
     s
 }
 
@@ -993,9 +1051,34 @@ mod tests {
             old: None,
             new: None,
             detail: "a \"b\" & c".into(),
+            exact: false,
         };
         let x = junit(&[f]);
         assert!(x.contains("failures=\"1\""));
         assert!(x.contains("s&lt;1&gt;") && x.contains("a &quot;b&quot; &amp; c"));
+    }
+
+    #[test]
+    fn a_rerun_equal_in_every_statistic_is_reproduced_exactly_and_one_that_moved_holds_within_noise(
+    ) {
+        let old = point(100.0, 5.0, 10);
+        let base = base(old.clone());
+        let same = compare(&base, &base, &Tolerances::default());
+        assert_eq!(agreement(same.iter()), Some(Agreement::Exact));
+        assert!(render(&same).contains("; reproduced exactly"));
+        assert!(render(&same)
+            .contains("baselines: 1 of 1 scenario(s) reproduced exactly, 0 held within noise"));
+        let mut moved = old.clone();
+        moved.detection_ms_mean = Some(100.5);
+        let noisy = compare(&base, &self::base(moved), &Tolerances::default());
+        assert_eq!(agreement(noisy.iter()), Some(Agreement::WithinNoise));
+        assert!(render(&noisy).contains("; held within noise"));
+        let mut worse = old;
+        worse.detection_ms_mean = Some(200.0);
+        let changed = compare(&base, &self::base(worse), &Tolerances::default());
+        assert_eq!(agreement(changed.iter()), Some(Agreement::Changed));
+        assert!(
+            render(&changed).contains("0 of 1 scenario(s) reproduced exactly, 0 held within noise")
+        );
     }
 }

@@ -77,6 +77,18 @@ fn an_unchanged_run_holds() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("0 regressed"), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "gate: 15 held, 0 improved, 0 regressed, 0 missing, 0 over budget; reproduced exactly"
+        ),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("baselines: 1 of 1 scenario(s) reproduced exactly, 0 held within noise"),
+        "{}",
+        text(&o)
+    );
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("failures=\"0\"") && xml.contains("<testcase"));
     std::fs::remove_dir_all(&d).unwrap();
@@ -274,5 +286,33 @@ fn a_corrupt_baseline_is_not_reported_as_missing() {
         );
         assert_eq!(std::fs::read(&file).unwrap(), bytes, "left as it was");
     }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_rerun_whose_numbers_moved_slightly_holds_within_noise_and_does_not_claim_exactness() {
+    let d = dir("noise");
+    let sc = write(&d, SCENARIO);
+    let base = record(&d, &sc);
+    // A window of 999 heartbeats instead of 1000 shifts every estimate by
+    // a hair: the numbers move, but far less than their noise.
+    write(&d, &SCENARIO.replace("window = 1000", "window = 999"));
+    let o = fdsim(&["check", &sc, "--baseline", &base]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains(
+            "gate: 15 held, 0 improved, 0 regressed, 0 missing, 0 over budget; held within noise"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("baselines: 0 of 1 scenario(s) reproduced exactly, 1 held within noise"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("reproduced exactly,") || out.contains("0 of 1"),
+        "{out}"
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }
