@@ -10,18 +10,34 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Writes to standard output. A closed pipe (`fdsim ... | head`) ends the
-/// program quietly instead of panicking; other write errors exit with 1.
-fn out(text: &str) {
+/// Set once standard output turns out to be a closed pipe: from then on
+/// nothing more is printed, but the command still finishes its work
+/// (`fdsim run scenarios/ | head` still writes every report).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes `bytes` to standard output. A closed pipe (`fdsim ... | head`)
+/// is not a failure: the rest of the output is dropped quietly. Other
+/// write errors are returned.
+fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
         }
+        other => other,
+    }
+}
+
+/// Writes text to standard output through [`write_stdout`]; a write error
+/// other than a closed pipe exits with 1.
+fn out(text: &str) {
+    if let Err(e) = write_stdout(text.as_bytes()) {
         eprintln!("error: cannot write to standard output: {e}");
         std::process::exit(i32::from(EXIT_FAILURE));
     }
@@ -591,7 +607,7 @@ fn cmd_trace(
     };
     let written = report::to_csv(&rows).and_then(|bytes| match out {
         Some(file) => report::write_atomic(file, &bytes),
-        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes),
+        None => write_stdout(&bytes),
     });
     if let Err(e) = written {
         let to = out.map_or("standard output".into(), |f| f.display().to_string());
@@ -612,7 +628,7 @@ fn cmd_record(path: &Path, seed: Option<u64>, out: Option<&Path>) -> ExitCode {
     let seed = seed.unwrap_or(sc.seeds.first().copied().unwrap_or(1));
     let written = fdsim::replay::record(&sc, seed).and_then(|bytes| match out {
         Some(file) => report::write_atomic(file, &bytes),
-        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes),
+        None => write_stdout(&bytes),
     });
     if let Err(e) = written {
         let to = out.map_or("standard output".into(), |f| f.display().to_string());

@@ -2,7 +2,7 @@
 //! and exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn fdsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fdsim"))
@@ -250,4 +250,95 @@ fn record_writes_a_trace_that_validates_as_a_replay() {
         stderr(&o)
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Runs fdsim with its standard output a pipe whose reading end is already
+/// closed (as `fdsim ... | head` is once `head` has had its lines), so its
+/// first write fails with a broken pipe.
+fn into_closed_pipe(args: &[&str]) -> Output {
+    let mut reader = Command::new("true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("true runs");
+    let write_end = reader.stdin.take().expect("a piped stdin");
+    reader.wait().expect("true exits");
+    Command::new(env!("CARGO_BIN_EXE_fdsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::from(write_end))
+        .output()
+        .expect("fdsim runs")
+}
+
+#[test]
+fn a_closed_pipe_on_standard_output_is_not_a_failure() {
+    let out = temp_dir("pipe");
+    let out_dir = out.to_str().unwrap();
+    let commands: [&[&str]; 7] = [
+        &[
+            "trace",
+            "tests/fixtures/ok-small.toml",
+            "--from",
+            "0",
+            "--to",
+            "10m",
+        ],
+        &["record", "tests/fixtures/ok-small.toml"],
+        &[
+            "run",
+            "tests/fixtures/ok-small.toml",
+            "--out",
+            out_dir,
+            "--jobs",
+            "1",
+        ],
+        &["validate", "scenarios/"],
+        &["detectors"],
+        &["detectors", "--presets"],
+        &["detectors", "cassandra"],
+    ];
+    for args in commands {
+        let o = into_closed_pipe(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            !err.contains("error") && !err.contains("panick"),
+            "{args:?}: {err}"
+        );
+        if args[0] != "run" {
+            assert_eq!(err, "", "{args:?}");
+        }
+    }
+    // The report is still written in full although nobody read the table.
+    assert!(out.join("ok-small/metrics.csv").exists());
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn record_piped_into_a_reader_that_stops_after_one_line_exits_zero() {
+    use std::io::{BufRead, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fdsim"))
+        .args(["record", "tests/fixtures/ok-small.toml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("fdsim runs");
+    let mut first = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with("# heartbeat trace"), "{first}");
+    // Ten minutes of 100 ms heartbeats is far more than a pipe holds, so
+    // fdsim is still writing when the reader goes away.
+    drop(stdout);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_eq!(err, "");
 }
