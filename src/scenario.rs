@@ -9,6 +9,7 @@
 pub mod error;
 pub mod protocol;
 pub mod raw;
+mod syntax;
 mod validate;
 
 pub use error::{Diagnostic, ScenarioError};
@@ -175,7 +176,8 @@ impl Scenario {
     /// default scenario name.
     pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
-            ScenarioError::at(path, text, e.span(), e.message().trim_end().to_string())
+            let (span, message) = syntax::explain(text, e.span(), e.message());
+            ScenarioError::at(path, text, span, message)
         })?;
         validate::validate(path, text, raw)
     }

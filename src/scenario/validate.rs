@@ -38,6 +38,47 @@ impl Ctx<'_> {
         ))
     }
 
+    /// The span of the key whose value is at `value` (`bogus` in
+    /// `bogus = 3`), so that an unknown key is underlined rather than its
+    /// value; `value` itself if the text before it is not `key =`.
+    fn key_span(&self, value: Range<usize>) -> Range<usize> {
+        let before = &self.text[..value.start.min(self.text.len())];
+        let Some(eq) = before.trim_end_matches([' ', '\t']).strip_suffix('=') else {
+            return value;
+        };
+        let key = eq.trim_end_matches([' ', '\t']);
+        let end = key.len();
+        let start = match key.chars().last() {
+            Some(q @ ('"' | '\'')) => key[..end - 1].rfind(q).unwrap_or(end - 1),
+            _ => key
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c)))
+                .map_or(0, |i| i + 1),
+        };
+        if start == end {
+            return value;
+        }
+        start..end
+    }
+
+    /// The span of `key = ...` inside the table written at `table`, or
+    /// `table` if it cannot be found.
+    fn key_in(&self, table: Range<usize>, key: &str) -> Range<usize> {
+        let text = &self.text[table.clone()];
+        let mut from = 0;
+        while let Some(i) = text[from..].find(key).map(|i| from + i) {
+            let after = text[i + key.len()..].trim_start_matches([' ', '\t']);
+            let boundary = text[..i]
+                .chars()
+                .last()
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+            if boundary && after.starts_with('=') {
+                return table.start + i..table.start + i + key.len();
+            }
+            from = i + key.len();
+        }
+        table
+    }
+
     fn duration(&self, field: &str, v: &Text) -> R<Nanos> {
         parse_duration(v.get_ref()).or_else(|e| self.err(v.span(), format!("`{field}`: {e}")))
     }
@@ -1939,7 +1980,7 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>
                     .chain(kind.params.iter().map(|p| p.name))
                     .collect();
                 return cx.err(
-                    v.span(),
+                    cx.key_span(v.span()),
                     format!(
                         "unknown parameter `{key}` for detector \"{}\"; it takes: {}",
                         kind.name,
@@ -2154,7 +2195,7 @@ fn range(cx: &Ctx, spec: &ParamSpec, v: &Spanned<toml::Value>, t: &toml::Table) 
     for key in t.keys() {
         if !["from", "to", "steps", "spacing"].contains(&key.as_str()) {
             return cx.err(
-                v.span(),
+                cx.key_in(v.span(), key),
                 format!("unknown key `{key}` in the range for `{}`; a range takes from, to, steps, spacing", spec.name),
             );
         }

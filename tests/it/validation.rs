@@ -208,3 +208,120 @@ fn links_inherit_or_override_the_default_loss_duplication_and_spikes() {
         SpikeChange::Add(fdsim::sim::Nanos::from_secs(1))
     );
 }
+
+/// Each case: scenario text, the `v.toml:LINE:COL: message` start the
+/// error must have, and (if not empty) the caret line under the echo.
+fn assert_errors(cases: &[(&str, &str, &str)]) {
+    for (text, want, caret) in cases {
+        let e = error_of(text);
+        assert!(
+            e.starts_with(want),
+            "want {want:?}, got:\n{e}\nfor:\n{text}"
+        );
+        if !caret.is_empty() {
+            let shown = e.lines().last().unwrap_or("");
+            let shown = shown.split_once(" | ").map_or("", |(_, c)| c);
+            assert_eq!(shown, *caret, "caret of:\n{e}");
+        }
+    }
+}
+
+#[test]
+fn syntax_and_type_errors_are_worded_for_scenario_authors_and_placed_at_the_cause() {
+    let detectors = "[[detectors]]\nkind = \"fixed\"\n";
+    assert_errors(&[
+        // An inline table left open is reported at its `{`, not on the
+        // next line where the parser gave up.
+        (
+            &format!("{BODY}[[faults]]\nkind = \"crash\"\nnode = {{ a = 1\nat = \"1m\"\n"),
+            "v.toml:12:8: unclosed inline table: this `{` is not closed on its line, so line 13 \
+             was read as part of it",
+            "       ^",
+        ),
+        (
+            "duration = \"1h\"\n[network]\nlatency = { dist = \"constant\", value = \"1ms\"\n",
+            "v.toml:3:11: unclosed inline table: this `{` has no matching `}`",
+            "          ^",
+        ),
+        (
+            "duration = \"1h\"\nseeds = [1, 2\n[network]\n",
+            "v.toml:2:9: unclosed array: this `[` has no matching `]` before line 3",
+            "",
+        ),
+        (
+            &format!("seeds = 99999999999999999999999\n{BODY}"),
+            "v.toml:1:9: integer 99999999999999999999999 is out of range: TOML integers run \
+             from -9223372036854775808 to 9223372036854775807",
+            "",
+        ),
+        (
+            &BODY.replace("[network]", "[network]\nloss = \"x\""),
+            "v.toml:6:8: invalid type: string \"x\", expected a number",
+            "",
+        ),
+        (
+            &BODY.replace("[network]", "[nodes]\nmonitors = \"m\"\n[network]"),
+            "v.toml:6:12: invalid type: string \"m\", expected a list",
+            "",
+        ),
+        (
+            "duration = \"1h\"\nheartbeat = 3\n",
+            "v.toml:2:13: invalid type: integer `3`, expected a table",
+            "",
+        ),
+        (
+            &BODY.replace("[network]", "[network]\nloss = 0.1\nloss = 0.2"),
+            "v.toml:7:1: duplicate key `loss` in [network]; it is first set on line 6",
+            "^^^^",
+        ),
+        (
+            &format!("{BODY}[network]\n"),
+            "v.toml:10:2: table [network] is defined twice; it is first defined on line 5",
+            "",
+        ),
+        (
+            &BODY.replace("value = \"1ms\"", "value = \"1ms\", value = \"2ms\""),
+            "v.toml:6:47: duplicate key `value` in the inline table opened on line 6; it is \
+             first set on line 6",
+            "",
+        ),
+        // Durations written with an exponent or a space say what to write.
+        (
+            &BODY.replace("\"1h\"", "\"1e3ms\""),
+            "v.toml:2:12: `duration`: duration \"1e3ms\" has an exponent, which durations do \
+             not take; write the number in full, e.g. \"1000ms\"",
+            "",
+        ),
+        (
+            &BODY.replace("\"1h\"", "\"23h 60m\""),
+            "v.toml:2:12: `duration`: duration \"23h 60m\" has a space in it; write \"23h60m\" \
+             (a number and a unit, or several with no spaces between",
+            "",
+        ),
+        // An unknown key is underlined, not its value, tabs or no tabs.
+        (
+            &format!("{BODY}bogus\t=\t3\n"),
+            "v.toml:10:1: unknown parameter `bogus` for detector \"fixed\"",
+            "^^^^^",
+        ),
+        (
+            &format!("{BODY}\t\"bo gus\" = 3\n"),
+            "v.toml:10:2: unknown parameter `bo gus` for detector \"fixed\"",
+            "    ^^^^^^^^",
+        ),
+        (
+            &format!(
+                "{}{detectors}timeout = {{ from = \"1s\", to = \"2s\", stepz = 3 }}\n",
+                BODY.replace("[[detectors]]\nkind = \"fixed\"\ntimeout = \"200ms\"\n", "")
+            ),
+            "v.toml:9:37: unknown key `stepz` in the range for `timeout`",
+            "                                    ^^^^^",
+        ),
+        // The caret sits under the bad value on a line indented by tabs.
+        (
+            &BODY.replace("[network]", "[network]\n\tloss\t=\t1.5"),
+            "v.toml:6:9: `network.loss` must be in [0, 1], got 1.5",
+            "                 ^^^",
+        ),
+    ]);
+}

@@ -319,7 +319,7 @@ fn check_keys(
                 format!(" (with detector \"{}\")", d.name)
             });
             return cx.err(
-                v.span(),
+                cx.key_span(v.span()),
                 format!(
                     "unknown parameter `{key}` for protocol \"{}\"{of_detector}; it takes: {}",
                     kind.name,
