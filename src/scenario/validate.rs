@@ -5,7 +5,7 @@ mod protocols;
 use super::raw::*;
 use super::{Budget, DetectorConfig, Region, Scenario, ScenarioError};
 use crate::detector::presets::{self, Preset};
-use crate::detector::registry::{self, ParamSpec, ParamUnit, Params};
+use crate::detector::registry::{self, number_text, ParamSpec, ParamUnit, Params};
 use crate::detector::DetectorKind;
 use crate::fault::FaultSpec;
 use crate::net::{
@@ -105,10 +105,26 @@ impl Ctx<'_> {
         }
     }
 
+    /// The number `v`, refused if infinite or NaN (`inf`, `nan` are valid
+    /// TOML floats).
+    fn finite(&self, field: &str, v: &Spanned<f64>) -> R<f64> {
+        let x = *v.get_ref();
+        if !x.is_finite() {
+            return self.err(
+                v.span(),
+                format!("`{field}` must be a finite number, got {x}"),
+            );
+        }
+        Ok(x)
+    }
+
     fn probability(&self, field: &str, v: &Spanned<f64>) -> R<f64> {
-        let p = *v.get_ref();
+        let p = self.finite(field, v)?;
         if !(0.0..=1.0).contains(&p) {
-            return self.err(v.span(), format!("`{field}` must be in [0, 1], got {p}"));
+            return self.err(
+                v.span(),
+                format!("`{field}` must be in [0, 1], got {}", number_text(p)),
+            );
         }
         Ok(p)
     }
@@ -653,13 +669,14 @@ fn clocks(cx: &Ctx, raw: &[Spanned<RawClock>], names: &[String]) -> R<Vec<Clock>
         }
         seen.push(node);
         if let Some(d) = &c.drift_ppm {
-            let v = *d.get_ref();
-            if !(v.is_finite() && v.abs() <= MAX_DRIFT_PPM) {
+            let v = cx.finite("clocks.drift_ppm", d)?;
+            if v.abs() > MAX_DRIFT_PPM {
                 return cx.err(
                     d.span(),
                     format!(
                         "`clocks.drift_ppm` must be in [-10000, 10000] (parts per million; \
-                         10000 is 1 %), got {v}"
+                         10000 is 1 %), got {}",
+                        number_text(v)
                     ),
                 );
             }
@@ -694,7 +711,32 @@ fn clocks(cx: &Ctx, raw: &[Spanned<RawClock>], names: &[String]) -> R<Vec<Clock>
         .collect())
 }
 
+/// The longest delay a network latency distribution may be given as any of
+/// its durations (`value`, `min`, `max`, `mean`, `std`, `median`, `shift`,
+/// `scale`): one day, as for an empirical file.
+const MAX_DELAY: Nanos = Nanos::from_secs(86_400);
+
+/// The longest duration a fault's length, up time or down time
+/// distribution may be given: a year.
+const MAX_FAULT_TIME: Nanos = Nanos::from_secs(365 * 86_400);
+
+/// The widest lognormal: at sigma = 4 the mean is already ~3,000 times the
+/// median and one draw in 10,000 exceeds 2.9 million times it; beyond, the
+/// draws overflow any delay a run can hold.
+const MAX_SIGMA: f64 = 4.0;
+
+/// The tail indices a Pareto may have: below 0.5 its median is over 4
+/// times its minimum and one draw in 10,000 passes 10^8 times it; above
+/// 100 it is within 5 % of its minimum at the 99th percentile (write a
+/// constant instead).
+const PARETO_SHAPE: (f64, f64) = (0.5, 100.0);
+
 fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
+    latency_within(cx, field, raw, MAX_DELAY)
+}
+
+/// A distribution whose durations are at most `max`.
+fn latency_within(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>, max: Nanos) -> R<Latency> {
     let l = raw.get_ref();
     let dist = l.dist.get_ref().as_str();
     let wants: &[&str] = match dist {
@@ -741,7 +783,16 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
     }
     let need = |key: &str, v: &Option<Text>| -> R<Nanos> {
         match v {
-            Some(v) => cx.duration(&format!("{field}.{key}"), v),
+            Some(v) => {
+                let d = cx.duration(&format!("{field}.{key}"), v)?;
+                if d > max {
+                    return cx.err(
+                        v.span(),
+                        format!("`{field}.{key}` ({d}) must be at most {max}"),
+                    );
+                }
+                Ok(d)
+            }
             None => cx.err(
                 raw.span(),
                 format!("`{field}`: dist = \"{dist}\" needs `{key}` (a duration such as \"5ms\")"),
@@ -750,7 +801,10 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
     };
     let need_f = |key: &str, v: &Option<Spanned<f64>>| -> R<Spanned<f64>> {
         match v {
-            Some(v) => Ok(v.clone()),
+            Some(v) => {
+                cx.finite(&format!("{field}.{key}"), v)?;
+                Ok(v.clone())
+            }
             None => cx.err(
                 raw.span(),
                 format!("`{field}`: dist = \"{dist}\" needs `{key}` (a number)"),
@@ -778,8 +832,14 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
         "lognormal" => {
             let median = need("median", &l.median)?;
             let sigma = need_f("sigma", &l.sigma)?;
-            if !(*sigma.get_ref() >= 0.0 && sigma.get_ref().is_finite()) {
-                return cx.err(sigma.span(), format!("`{field}.sigma` must be >= 0"));
+            if !(0.0..=MAX_SIGMA).contains(sigma.get_ref()) {
+                return cx.err(
+                    sigma.span(),
+                    format!(
+                        "`{field}.sigma` must be in [0, {MAX_SIGMA}], got {}",
+                        number_text(*sigma.get_ref())
+                    ),
+                );
             }
             Latency::LogNormal {
                 median: median.0 as f64,
@@ -789,7 +849,7 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
         "exponential" => {
             let mean = need("mean", &l.mean)?;
             let shift = match &l.shift {
-                Some(s) => cx.duration(&format!("{field}.shift"), s)?,
+                Some(_) => need("shift", &l.shift)?,
                 None => Nanos::ZERO,
             };
             if mean <= shift {
@@ -824,8 +884,15 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
                     format!("`{field}.scale` must be greater than zero"),
                 );
             }
-            if !(*shape.get_ref() > 0.0 && shape.get_ref().is_finite()) {
-                return cx.err(shape.span(), format!("`{field}.shape` must be > 0"));
+            let (lo, hi) = PARETO_SHAPE;
+            if !(lo..=hi).contains(shape.get_ref()) {
+                return cx.err(
+                    shape.span(),
+                    format!(
+                        "`{field}.shape` must be in [{lo}, {hi}], got {}",
+                        number_text(*shape.get_ref())
+                    ),
+                );
             }
             Latency::Pareto {
                 scale: scale.0 as f64,
@@ -1801,9 +1868,12 @@ fn churn(cx: &Ctx, f: &Spanned<RawFault>, node: NodeId, duration: Nanos) -> R<(N
                     mean: mean.0 as f64,
                 }
             }
-            RawLength::Dist(table) => {
-                latency(cx, &field, &Spanned::new(v.span(), (**table).clone()))?
-            }
+            RawLength::Dist(table) => latency_within(
+                cx,
+                &field,
+                &Spanned::new(v.span(), (**table).clone()),
+                MAX_FAULT_TIME,
+            )?,
         };
         if dist.mean() == Some(0.0) {
             return cx.err(
@@ -1866,10 +1936,11 @@ fn gray_fault(cx: &Ctx, f: &Spanned<RawFault>, node: NodeId, duration: Nanos) ->
                 let d = cx.positive("faults.length", &Spanned::new(v.span(), text.clone()))?;
                 Ok(Latency::Constant { value: d })
             }
-            RawLength::Dist(table) => latency(
+            RawLength::Dist(table) => latency_within(
                 cx,
                 "faults.length",
                 &Spanned::new(v.span(), (**table).clone()),
+                MAX_FAULT_TIME,
             ),
         }
     };
@@ -1917,13 +1988,22 @@ fn gray_fault(cx: &Ctx, f: &Spanned<RawFault>, node: NodeId, duration: Nanos) ->
             }
             let factor =
                 match &r.factor {
+                    Some(v) if !v.get_ref().is_finite() => {
+                        return cx.err(
+                            v.span(),
+                            format!(
+                                "`faults.factor` must be a finite number, got {}",
+                                v.get_ref()
+                            ),
+                        )
+                    }
                     Some(v) if (1.0..=1e6).contains(v.get_ref()) => *v.get_ref(),
                     Some(v) => {
                         return cx.err(
                             v.span(),
                             format!(
                         "`faults.factor` must be in [1, 1000000] (how many times slower), got {}",
-                        v.get_ref()
+                        number_text(*v.get_ref())
                     ),
                         )
                     }
@@ -2123,8 +2203,17 @@ fn budget(cx: &Ctx, table: &std::collections::BTreeMap<String, Spanned<toml::Val
             toml::Value::Float(f) => *f,
             other => return cx.err(v.span(), format!("`{key}` must be a number, got {other}")),
         };
-        if !(x.is_finite() && x >= 0.0) {
-            return cx.err(v.span(), format!("`{key}` must be a number >= 0, got {x}"));
+        if !x.is_finite() {
+            return cx.err(
+                v.span(),
+                format!("`{key}` must be a finite number, got {x}"),
+            );
+        }
+        if x < 0.0 {
+            return cx.err(
+                v.span(),
+                format!("`{key}` must be a number >= 0, got {}", number_text(x)),
+            );
         }
         Ok(Some(x))
     };

@@ -117,7 +117,7 @@ fn preset_errors_say_what_is_wrong_where() {
     );
     let e = with("[[detectors]]\npreset = \"kafka\"\nalpha = \"1s\"\n").unwrap_err();
     assert!(
-        e.starts_with("p.toml:9:9: unknown parameter `alpha` for detector \"fixed\""),
+        e.starts_with("p.toml:9:1: unknown parameter `alpha` for detector \"fixed\""),
         "{e}"
     );
     let e = with("[[detectors]]\npreset = \"rabbitmq-aten\"\nthreshold = 2\n").unwrap_err();

@@ -325,3 +325,75 @@ fn syntax_and_type_errors_are_worded_for_scenario_authors_and_placed_at_the_caus
         ),
     ]);
 }
+
+#[test]
+fn infinite_numbers_and_distribution_parameters_outside_their_range_are_refused() {
+    let lat = |l: &str| BODY.replace("{ dist = \"constant\", value = \"1ms\" }", l);
+    assert_errors(&[
+        (
+            &lat("{ dist = \"lognormal\", median = \"1ms\", sigma = inf }"),
+            "v.toml:6:57: `network.latency.sigma` must be a finite number, got inf",
+            "",
+        ),
+        (
+            &lat("{ dist = \"lognormal\", median = \"1ms\", sigma = 1e300 }"),
+            "v.toml:6:57: `network.latency.sigma` must be in [0, 4], got 1e300",
+            "",
+        ),
+        (
+            &lat("{ dist = \"lognormal\", median = \"1ms\", sigma = -0.5 }"),
+            "v.toml:6:57: `network.latency.sigma` must be in [0, 4], got -0.5",
+            "",
+        ),
+        (
+            &lat("{ dist = \"pareto\", scale = \"1ms\", shape = 0.1 }"),
+            "v.toml:6:53: `network.latency.shape` must be in [0.5, 100], got 0.1",
+            "",
+        ),
+        (
+            &lat("{ dist = \"pareto\", scale = \"1ms\", shape = nan }"),
+            "v.toml:6:53: `network.latency.shape` must be a finite number, got NaN",
+            "",
+        ),
+        (
+            &lat("{ dist = \"normal\", mean = \"10ms\", std = \"2d\" }"),
+            "v.toml:6:51: `network.latency.std` (48h) must be at most 24h",
+            "",
+        ),
+        (
+            &lat("{ dist = \"exponential\", mean = \"30h\" }"),
+            "v.toml:6:42: `network.latency.mean` (30h) must be at most 24h",
+            "",
+        ),
+        (
+            &BODY.replace("[network]", "[network]\nloss = inf"),
+            "v.toml:6:8: `network.loss` must be a finite number, got inf",
+            "",
+        ),
+        (
+            &BODY.replace(
+                "timeout = \"200ms\"",
+                "timeout = \"200ms\"\nmax_mistakes_per_hour = inf",
+            ),
+            "v.toml:10:25: `max_mistakes_per_hour` must be a finite number, got inf",
+            "",
+        ),
+        (
+            &BODY.replace(
+                "kind = \"fixed\"\ntimeout = \"200ms\"",
+                "kind = \"phi\"\nthreshold = inf",
+            ),
+            "v.toml:9:13: `threshold` must be a finite number, got inf",
+            "",
+        ),
+        (
+            &format!("{BODY}[[clocks]]\nnode = \"target\"\ndrift_ppm = -inf\n"),
+            "v.toml:12:13: `clocks.drift_ppm` must be a finite number, got -inf",
+            "",
+        ),
+    ]);
+    // A fault's up or down times may run longer than a network delay.
+    let churn = "[[faults]]\nkind = \"churn\"\nnode = \"target\"\n\
+                 mttf = { dist = \"uniform\", min = \"2d\", max = \"3d\" }\nmttr = \"1m\"\n";
+    assert!(Scenario::parse(Path::new("v.toml"), &format!("{BODY}{churn}")).is_ok());
+}
