@@ -1667,8 +1667,9 @@ fn faults(
 ) -> R<Vec<FaultSpec>> {
     let (monitors, targets, cluster) = roles;
     let mut out = Vec::new();
-    // Per node, the windows during which each fault may hold it down.
-    let mut windows: Vec<(NodeId, Nanos, Nanos, Range<usize>)> = Vec::new();
+    // Per node, the windows during which each fault may hold it down, with
+    // the fault's span and a description for the overlap error.
+    let mut windows: Vec<(NodeId, Nanos, Nanos, Range<usize>, String)> = Vec::new();
     for f in raw {
         let r = f.get_ref();
         let kind = r.kind.get_ref().as_str();
@@ -1755,7 +1756,8 @@ fn faults(
         };
         let spec = if kind == "churn" {
             let (first, spec) = churn(cx, f, node, duration)?;
-            windows.push((node, first, Nanos::MAX, f.span()));
+            let what = format!("kind = \"churn\", crashing from {first} on");
+            windows.push((node, first, Nanos::MAX, f.span(), what));
             spec
         } else if kind == "crash" {
             let at = need("at", &r.at)?;
@@ -1770,7 +1772,11 @@ fn faults(
                 None => None,
             };
             let end = restart_after.map_or(Nanos::MAX, |d| at + d);
-            windows.push((node, at, end, f.span()));
+            let what = match restart_after {
+                Some(_) => format!("kind = \"crash\", down from {at} to {end}"),
+                None => format!("kind = \"crash\", down from {at} to the end"),
+            };
+            windows.push((node, at, end, f.span(), what));
             FaultSpec::Crash {
                 node,
                 at,
@@ -1808,7 +1814,8 @@ fn faults(
                 Some(v) => cx.duration("faults.first", v)?,
                 None => every,
             };
-            windows.push((node, first, Nanos::MAX, f.span()));
+            let what = format!("kind = \"crash-loop\", crashing from {first} on");
+            windows.push((node, first, Nanos::MAX, f.span(), what));
             FaultSpec::CrashLoop {
                 node,
                 first,
@@ -1822,11 +1829,15 @@ fn faults(
     for (i, a) in windows.iter().enumerate() {
         for b in &windows[..i] {
             if a.0 == b.0 && a.1 < b.2 && b.1 < a.2 {
+                let line = cx.text[..b.3.start].matches('\n').count() + 1;
                 return cx.err(
                     a.3.clone(),
                     format!(
-                        "this fault can overlap an earlier fault on node \"{}\"; a node cannot crash while it is down",
-                        names[a.0 as usize]
+                        "this fault ({}) can overlap an earlier fault on node \"{}\", the \
+                         [[faults]] entry on line {line} ({}); a node cannot crash while it is down",
+                        a.4,
+                        names[a.0 as usize],
+                        b.4
                     ),
                 );
             }

@@ -72,7 +72,21 @@ fn overlapping_faults_on_one_node_are_rejected() {
         "\n[[faults]]\nkind = \"crash\"\nnode = \"target\"\nat = \"10m\"\nrestart_after = \"5m\"\n\
                   [[faults]]\nkind = \"crash\"\nnode = \"target\"\nat = \"12m\"\n";
     let e = error_of(&format!("{BODY}{faults}"));
-    assert!(e.contains("can overlap an earlier fault"), "{e}");
+    assert!(
+        e.starts_with(
+            "v.toml:16:1: this fault (kind = \"crash\", down from 12m to the end) can overlap \
+             an earlier fault on node \"target\", the [[faults]] entry on line 11 \
+             (kind = \"crash\", down from 10m to 15m); a node cannot crash while it is down"
+        ),
+        "{e}"
+    );
+    let loop_then_crash = "\n[[faults]]\nkind = \"crash-loop\"\nnode = \"target\"\nevery = \"10m\"\n\
+                           down = \"1m\"\n[[faults]]\nkind = \"crash\"\nnode = \"target\"\nat = \"30m\"\n";
+    let e = error_of(&format!("{BODY}{loop_then_crash}"));
+    assert!(
+        e.contains("the [[faults]] entry on line 11 (kind = \"crash-loop\", crashing from 10m on)"),
+        "{e}"
+    );
 }
 
 /// `BODY` with `network` lines added to `[network]` and `tail` appended.
