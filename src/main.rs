@@ -398,7 +398,11 @@ fn main() -> ExitCode {
 fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
     let files = match scenario::collect_files(paths) {
         Ok(f) if f.is_empty() => {
-            eprintln!("error: no scenario files (*.toml) found in the given paths");
+            let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            eprintln!(
+                "error: no scenario files (*.toml) found in {}",
+                given.join(", ")
+            );
             return Err(ExitCode::from(EXIT_BAD_INPUT));
         }
         Ok(f) => f,

@@ -918,7 +918,7 @@ fn read_data_file(cx: &Ctx, field: &str, file: &Text, what: &str) -> R<String> {
         fail(format!(
             "cannot read {written} (looked for {}): {}",
             resolved.display(),
-            e.to_string().to_lowercase()
+            super::os_reason(&e)
         ))
     })
 }

@@ -342,3 +342,58 @@ fn record_piped_into_a_reader_that_stops_after_one_line_exits_zero() {
     assert_eq!(status.code(), Some(0), "{err}");
     assert_eq!(err, "");
 }
+
+/// `validate PATH`'s exit code and standard error.
+fn validate_path(path: &Path) -> (i32, String) {
+    let o = fdsim(&["validate", path.to_str().unwrap()]);
+    (o.status.code().unwrap_or(-1), stderr(&o))
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_scenario_paths_give_the_real_reason() {
+    let dir = temp_dir("paths");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code, err) = validate_path(Path::new("/dev/null"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("/dev/null: the file is empty; a scenario needs at least `duration`"),
+        "{err}"
+    );
+    let fifo = dir.join("fifo.toml");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let (code, err) = validate_path(&fifo);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("fifo.toml: is not a regular file (a FIFO)"),
+        "{err}"
+    );
+    let (a, b) = (dir.join("a.toml"), dir.join("b.toml"));
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    let (code, err) = validate_path(&a);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("a.toml: too many levels of symbolic links\n"),
+        "{err}"
+    );
+    // A directory where one file is needed says so.
+    let sub = dir.join("sub.toml");
+    std::fs::create_dir_all(&sub).unwrap();
+    let o = fdsim(&["record", sub.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("sub.toml: is a directory; give a scenario file"),
+        "{}",
+        stderr(&o)
+    );
+    // A directory without scenarios is named.
+    let (code, err) = validate_path(&sub);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no scenario files (*.toml) found in ") && err.contains("sub.toml"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -411,3 +411,20 @@ fn infinite_numbers_and_distribution_parameters_outside_their_range_are_refused(
                  mttf = { dist = \"uniform\", min = \"2d\", max = \"3d\" }\nmttr = \"1m\"\n";
     assert!(Scenario::parse(Path::new("v.toml"), &format!("{BODY}{churn}")).is_ok());
 }
+
+#[test]
+fn an_empty_scenario_says_so_and_what_a_scenario_needs() {
+    for (text, what) in [
+        ("", "is empty"),
+        ("\n  \n", "is empty"),
+        ("# notes\n", "holds only comments"),
+    ] {
+        let e = error_of(text);
+        assert!(
+            e.starts_with(&format!(
+                "v.toml: the file {what}; a scenario needs at least `duration`"
+            )),
+            "{e}"
+        );
+    }
+}
