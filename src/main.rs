@@ -415,7 +415,10 @@ fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
     let mut failed = false;
     for f in &files {
         match Scenario::load(f) {
-            Ok(sc) => loaded.push(sc),
+            Ok(sc) => {
+                print_warnings(&sc);
+                loaded.push(sc)
+            }
             Err(e) => {
                 failed = true;
                 print_scenario_error(&e);
@@ -439,6 +442,29 @@ fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
 
 fn print_scenario_error(e: &ScenarioError) {
     eprintln!("error: {e}");
+}
+
+/// Prints what validation accepted but doubts, on stderr; the exit code
+/// does not change.
+fn print_warnings(sc: &Scenario) {
+    for w in &sc.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// Loads the one scenario of `tune`, `trace` or `record`, printing its
+/// warnings, or its error and the exit code for bad input.
+fn load_one(path: &Path) -> Result<Scenario, ExitCode> {
+    match Scenario::load(path) {
+        Ok(sc) => {
+            print_warnings(&sc);
+            Ok(sc)
+        }
+        Err(e) => {
+            print_scenario_error(&e);
+            Err(ExitCode::from(EXIT_BAD_INPUT))
+        }
+    }
 }
 
 fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
@@ -526,12 +552,9 @@ fn cmd_tune(
         eprintln!("error: --max-mistakes-per-hour must be a positive number, got {budget}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    let mut sc = match Scenario::load(path) {
+    let mut sc = match load_one(path) {
         Ok(sc) => sc,
-        Err(e) => {
-            print_scenario_error(&e);
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(code) => return code,
     };
     if let Err(e) = sc.override_seeds(seeds, seed) {
         eprintln!("error: {e}");
@@ -579,12 +602,9 @@ fn cmd_trace(
     out: Option<&Path>,
 ) -> ExitCode {
     use fdsim::trace;
-    let sc = match Scenario::load(path) {
+    let sc = match load_one(path) {
         Ok(sc) => sc,
-        Err(e) => {
-            print_scenario_error(&e);
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(code) => return code,
     };
     let rows = trace::find_detector(&sc, detector.as_deref())
         .and_then(|cfg| {
@@ -622,12 +642,9 @@ fn cmd_trace(
 }
 
 fn cmd_record(path: &Path, seed: Option<u64>, out: Option<&Path>) -> ExitCode {
-    let sc = match Scenario::load(path) {
+    let sc = match load_one(path) {
         Ok(sc) => sc,
-        Err(e) => {
-            print_scenario_error(&e);
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(code) => return code,
     };
     let seed = seed.unwrap_or(sc.seeds.first().copied().unwrap_or(1));
     let written = fdsim::replay::record(&sc, seed).and_then(|bytes| match out {

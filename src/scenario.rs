@@ -73,6 +73,10 @@ pub struct Scenario {
     /// `[[protocols]]`: membership protocols, each simulated on its own
     /// once per swept value and seed.
     pub protocols: Vec<ProtocolConfig>,
+    /// Things validation accepted but that are probably not meant, such
+    /// as a preset tuned for another heartbeat interval; the command line
+    /// prints them on stderr.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// One line of a scenario's trade-off curve: a `[[detectors]]` entry or a

@@ -29,6 +29,13 @@ pub struct Diagnostic {
 impl ScenarioError {
     /// Builds an error for `span` of `source` in `file`.
     pub fn at(file: &Path, source: &str, span: Option<Range<usize>>, message: String) -> Self {
+        ScenarioError::Invalid(Box::new(Diagnostic::at(file, source, span, message)))
+    }
+}
+
+impl Diagnostic {
+    /// Locates and renders `message` about `span` of `source` in `file`.
+    pub fn at(file: &Path, source: &str, span: Option<Range<usize>>, message: String) -> Self {
         let mut d = Diagnostic {
             file: file.to_path_buf(),
             line: None,
@@ -51,7 +58,7 @@ impl ScenarioError {
             d.column = Some(col);
             d.snippet = Some(snippet(text, col - 1, width));
         }
-        ScenarioError::Invalid(Box::new(d))
+        d
     }
 }
 
@@ -142,23 +149,28 @@ impl fmt::Display for ScenarioError {
             ScenarioError::Io { path, reason } => {
                 write!(f, "cannot read scenario {}: {reason}", path.display())
             }
-            ScenarioError::Invalid(d) => {
-                write!(f, "{}", d.file.display())?;
-                if let (Some(l), Some(c)) = (d.line, d.column) {
-                    write!(f, ":{l}:{c}")?;
-                }
-                write!(f, ": {}", d.message)?;
-                if let (Some((text, caret)), Some(l)) = (&d.snippet, d.line) {
-                    let gutter = l.to_string().len();
-                    write!(
-                        f,
-                        "\n{:gutter$} |\n{l} | {text}\n{:gutter$} | {caret}",
-                        "", ""
-                    )?;
-                }
-                Ok(())
-            }
+            ScenarioError::Invalid(d) => d.fmt(f),
         }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// `file:line:col: message`, then the line and a caret under the text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, ":{l}:{c}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let (Some((text, caret)), Some(l)) = (&self.snippet, self.line) {
+            let gutter = l.to_string().len();
+            write!(
+                f,
+                "\n{:gutter$} |\n{l} | {text}\n{:gutter$} | {caret}",
+                "", ""
+            )?;
+        }
+        Ok(())
     }
 }
 

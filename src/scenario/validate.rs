@@ -3,7 +3,7 @@
 mod protocols;
 
 use super::raw::*;
-use super::{Budget, DetectorConfig, Region, Scenario, ScenarioError};
+use super::{Budget, DetectorConfig, Diagnostic, Region, Scenario, ScenarioError};
 use crate::detector::presets::{self, Preset};
 use crate::detector::registry::{self, number_text, ParamSpec, ParamUnit, Params};
 use crate::detector::DetectorKind;
@@ -26,9 +26,17 @@ type R<T> = Result<T, ScenarioError>;
 struct Ctx<'a> {
     path: &'a Path,
     text: &'a str,
+    /// Warnings so far, in file order of the checks.
+    warnings: std::cell::RefCell<Vec<Diagnostic>>,
 }
 
 impl Ctx<'_> {
+    /// Records a warning about `span`; validation goes on.
+    fn warn(&self, span: Range<usize>, msg: impl Into<String>) {
+        let d = Diagnostic::at(self.path, self.text, Some(span), msg.into());
+        self.warnings.borrow_mut().push(d);
+    }
+
     fn err<T>(&self, span: Range<usize>, msg: impl Into<String>) -> R<T> {
         Err(ScenarioError::at(
             self.path,
@@ -139,7 +147,11 @@ fn quoted(names: &[String]) -> String {
 }
 
 pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario> {
-    let cx = Ctx { path, text };
+    let cx = Ctx {
+        path,
+        text,
+        warnings: Default::default(),
+    };
     let name = match &raw.name {
         Some(n) if n.get_ref().trim().is_empty() => return cx.err(n.span(), "`name` is empty"),
         Some(n)
@@ -247,7 +259,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         duration,
     )?;
     let detectors = match (&raw.detectors, &pairwise) {
-        (Some(d), Some(_)) => detectors(&cx, d)?,
+        (Some(d), Some(_)) => detectors(&cx, d, interval)?,
         _ => Vec::new(),
     };
     let taken: Vec<&str> = detectors.iter().map(|d| d.label.as_str()).collect();
@@ -288,7 +300,32 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         detectors,
         replay,
         protocols,
+        warnings: cx.warnings.take(),
     })
+}
+
+/// Warns when `preset`, named at `span`, was tuned for another heartbeat
+/// interval than `interval`, the one the entry runs with: its timeouts
+/// and windows assume the system's own interval.
+fn check_preset_interval(
+    cx: &Ctx,
+    preset: &Preset,
+    span: Range<usize>,
+    interval: Nanos,
+    whose: &str,
+) {
+    if preset.heartbeat == interval || interval == Nanos::ZERO {
+        return;
+    }
+    cx.warn(
+        span,
+        format!(
+            "preset \"{}\" is tuned for a heartbeat every {}, but {whose} is {interval}; its \
+             timeouts assume {} between heartbeats (set the interval to \"{}\", or override \
+             the preset's time parameters)",
+            preset.name, preset.heartbeat, preset.heartbeat, preset.heartbeat
+        ),
+    );
 }
 
 /// `[heartbeat] style`: `"push"` (the default) or `"pull"`.
@@ -2033,7 +2070,7 @@ fn gray_fault(cx: &Ctx, f: &Spanned<RawFault>, node: NodeId, duration: Nanos) ->
     })
 }
 
-fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>> {
+fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>, interval: Nanos) -> R<Vec<DetectorConfig>> {
     if raw.get_ref().is_empty() {
         return cx.err(
             raw.span(),
@@ -2044,6 +2081,9 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>
     for entry in raw.get_ref() {
         let table = entry.get_ref();
         let (preset, kind) = preset_and_kind(cx, entry)?;
+        if let (Some(p), Some(v)) = (preset, table.get("preset")) {
+            check_preset_interval(cx, p, v.span(), interval, "`[heartbeat] interval`");
+        }
         let label = match table.get("name") {
             Some(v) => match v.get_ref().as_str() {
                 Some(s) if !s.is_empty() && !s.contains(',') => s.to_string(),
