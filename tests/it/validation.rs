@@ -428,3 +428,22 @@ fn an_empty_scenario_says_so_and_what_a_scenario_needs() {
         );
     }
 }
+
+#[test]
+fn a_forty_kilobyte_line_is_echoed_as_a_window_around_the_error() {
+    let ones = "1, ".repeat(6_000);
+    let long = format!("seeds = [{ones}@@@, {ones}2]\n{BODY}");
+    let e = error_of(&long);
+    assert!(
+        long.len() > 36_000 && e.len() < 600,
+        "{} bytes:\n{e}",
+        e.len()
+    );
+    let lines: Vec<&str> = e.lines().collect();
+    let (echo, caret) = (lines[2], lines[3]);
+    assert!(echo.starts_with("1 | …") && echo.ends_with('…'), "{e}");
+    // The caret is under the bad element.
+    let at = caret.chars().position(|c| c == '^').unwrap();
+    let under: String = echo.chars().skip(at).take(3).collect();
+    assert_eq!(under, "@@@", "{e}");
+}
