@@ -10,18 +10,34 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Writes to standard output. A closed pipe (`fdsim ... | head`) ends the
-/// program quietly instead of panicking; other write errors exit with 1.
-fn out(text: &str) {
+/// Set once standard output turns out to be a closed pipe: from then on
+/// nothing more is printed, but the command still finishes its work
+/// (`fdsim run scenarios/ | head` still writes every report).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes `bytes` to standard output. A closed pipe (`fdsim ... | head`)
+/// is not a failure: the rest of the output is dropped quietly. Other
+/// write errors are returned.
+fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
         }
+        other => other,
+    }
+}
+
+/// Writes text to standard output through [`write_stdout`]; a write error
+/// other than a closed pipe exits with 1.
+fn out(text: &str) {
+    if let Err(e) = write_stdout(text.as_bytes()) {
         eprintln!("error: cannot write to standard output: {e}");
         std::process::exit(i32::from(EXIT_FAILURE));
     }
@@ -382,7 +398,11 @@ fn main() -> ExitCode {
 fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
     let files = match scenario::collect_files(paths) {
         Ok(f) if f.is_empty() => {
-            eprintln!("error: no scenario files (*.toml) found in the given paths");
+            let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            eprintln!(
+                "error: no scenario files (*.toml) found in {}",
+                given.join(", ")
+            );
             return Err(ExitCode::from(EXIT_BAD_INPUT));
         }
         Ok(f) => f,
@@ -395,7 +415,10 @@ fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
     let mut failed = false;
     for f in &files {
         match Scenario::load(f) {
-            Ok(sc) => loaded.push(sc),
+            Ok(sc) => {
+                print_warnings(&sc);
+                loaded.push(sc)
+            }
             Err(e) => {
                 failed = true;
                 print_scenario_error(&e);
@@ -419,6 +442,29 @@ fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
 
 fn print_scenario_error(e: &ScenarioError) {
     eprintln!("error: {e}");
+}
+
+/// Prints what validation accepted but doubts, on stderr; the exit code
+/// does not change.
+fn print_warnings(sc: &Scenario) {
+    for w in &sc.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// Loads the one scenario of `tune`, `trace` or `record`, printing its
+/// warnings, or its error and the exit code for bad input.
+fn load_one(path: &Path) -> Result<Scenario, ExitCode> {
+    match Scenario::load(path) {
+        Ok(sc) => {
+            print_warnings(&sc);
+            Ok(sc)
+        }
+        Err(e) => {
+            print_scenario_error(&e);
+            Err(ExitCode::from(EXIT_BAD_INPUT))
+        }
+    }
 }
 
 fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
@@ -506,12 +552,9 @@ fn cmd_tune(
         eprintln!("error: --max-mistakes-per-hour must be a positive number, got {budget}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    let mut sc = match Scenario::load(path) {
+    let mut sc = match load_one(path) {
         Ok(sc) => sc,
-        Err(e) => {
-            print_scenario_error(&e);
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(code) => return code,
     };
     if let Err(e) = sc.override_seeds(seeds, seed) {
         eprintln!("error: {e}");
@@ -559,12 +602,9 @@ fn cmd_trace(
     out: Option<&Path>,
 ) -> ExitCode {
     use fdsim::trace;
-    let sc = match Scenario::load(path) {
+    let sc = match load_one(path) {
         Ok(sc) => sc,
-        Err(e) => {
-            print_scenario_error(&e);
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(code) => return code,
     };
     let rows = trace::find_detector(&sc, detector.as_deref())
         .and_then(|cfg| {
@@ -591,7 +631,7 @@ fn cmd_trace(
     };
     let written = report::to_csv(&rows).and_then(|bytes| match out {
         Some(file) => report::write_atomic(file, &bytes),
-        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes),
+        None => write_stdout(&bytes),
     });
     if let Err(e) = written {
         let to = out.map_or("standard output".into(), |f| f.display().to_string());
@@ -602,17 +642,14 @@ fn cmd_trace(
 }
 
 fn cmd_record(path: &Path, seed: Option<u64>, out: Option<&Path>) -> ExitCode {
-    let sc = match Scenario::load(path) {
+    let sc = match load_one(path) {
         Ok(sc) => sc,
-        Err(e) => {
-            print_scenario_error(&e);
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(code) => return code,
     };
     let seed = seed.unwrap_or(sc.seeds.first().copied().unwrap_or(1));
     let written = fdsim::replay::record(&sc, seed).and_then(|bytes| match out {
         Some(file) => report::write_atomic(file, &bytes),
-        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes),
+        None => write_stdout(&bytes),
     });
     if let Err(e) = written {
         let to = out.map_or("standard output".into(), |f| f.display().to_string());

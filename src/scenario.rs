@@ -9,6 +9,7 @@
 pub mod error;
 pub mod protocol;
 pub mod raw;
+mod syntax;
 mod validate;
 
 pub use error::{Diagnostic, ScenarioError};
@@ -72,6 +73,10 @@ pub struct Scenario {
     /// `[[protocols]]`: membership protocols, each simulated on its own
     /// once per swept value and seed.
     pub protocols: Vec<ProtocolConfig>,
+    /// Things validation accepted but that are probably not meant, such
+    /// as a preset tuned for another heartbeat interval; the command line
+    /// prints them on stderr.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// One line of a scenario's trade-off curve: a `[[detectors]]` entry or a
@@ -164,18 +169,36 @@ impl Scenario {
 
     /// Reads and validates one scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
-            path: path.to_path_buf(),
-            reason: e.to_string().to_lowercase(),
-        })?;
-        Scenario::parse(path, &text)
+        Scenario::parse(path, &read_scenario(path)?)
     }
 
     /// Validates scenario text; `path` names it in errors and resolves the
     /// default scenario name.
     pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+        let settings = text
+            .lines()
+            .map(str::trim)
+            .any(|l| !(l.is_empty() || l.starts_with('#')));
+        if !settings {
+            let what = if text.trim().is_empty() {
+                "is empty"
+            } else {
+                "holds only comments"
+            };
+            return Err(ScenarioError::at(
+                path,
+                text,
+                None,
+                format!(
+                    "the file {what}; a scenario needs at least `duration`, a `[network]` table \
+                     (or `[replay]`), and a `[[detectors]]` entry (with `[heartbeat]`) or a \
+                     `[[protocols]]` entry; see docs/scenarios.md"
+                ),
+            ));
+        }
         let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
-            ScenarioError::at(path, text, e.span(), e.message().trim_end().to_string())
+            let (span, message) = syntax::explain(text, e.span(), e.message());
+            ScenarioError::at(path, text, span, message)
         })?;
         validate::validate(path, text, raw)
     }
@@ -207,16 +230,106 @@ impl Scenario {
     }
 }
 
+/// The largest scenario file read, in bytes: a scenario is a small TOML
+/// file, and a device such as `/dev/zero` never ends.
+const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+
+/// The operating system's reason, in lowercase and without the error number.
+pub(crate) fn os_reason(e: &std::io::Error) -> String {
+    let text = e.to_string().to_lowercase();
+    match text.split_once(" (os error") {
+        Some((reason, _)) => reason.to_string(),
+        None => text,
+    }
+}
+
+/// The text of the scenario file at `path`. A directory, a FIFO or a
+/// socket is refused by name (a FIFO would block), and the operating
+/// system's own reason is given for anything else that cannot be read.
+fn read_scenario(path: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let fail = |reason: String| ScenarioError::Io {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(os_reason(&e)))?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(fail(
+            "is a directory; give a scenario file (run, validate, baseline and check also \
+             take a directory of them)"
+                .into(),
+        ));
+    }
+    if !kind.is_file() && !is_char_device(&kind) {
+        return Err(fail(format!(
+            "is not a regular file ({}); give a scenario file",
+            special_kind(&kind)
+        )));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(os_reason(&e)))?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(fail(format!(
+            "is larger than {} MiB; a scenario is a small TOML file",
+            MAX_SCENARIO_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "is not UTF-8 text (byte {} is not valid UTF-8)",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// Whether `kind` is a character device (`/dev/null`), which reads like
+/// a file.
+fn is_char_device(kind: &std::fs::FileType) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        kind.is_char_device()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = kind;
+        false
+    }
+}
+
+/// What a file that is neither a regular file nor a directory is.
+fn special_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+    }
+    let _ = kind;
+    "a special file"
+}
+
 /// Expands files and directories into the list of scenario files: a
 /// directory contributes its `*.toml` files (not recursively), sorted by
-/// name. Missing paths are errors.
+/// name. Any other path is kept as given, for [`Scenario::load`] to read
+/// or to say why it cannot.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
             let entries = std::fs::read_dir(p).map_err(|e| ScenarioError::Io {
                 path: p.clone(),
-                reason: e.to_string().to_lowercase(),
+                reason: os_reason(&e),
             })?;
             let mut files: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -224,13 +337,8 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
                 .collect();
             files.sort();
             out.extend(files);
-        } else if p.is_file() {
-            out.push(p.clone());
         } else {
-            return Err(ScenarioError::Io {
-                path: p.clone(),
-                reason: "no such file or directory".into(),
-            });
+            out.push(p.clone());
         }
     }
     Ok(out)

@@ -93,7 +93,10 @@ impl ParamSpec {
         } else {
             v > self.min
         };
-        if !v.is_finite() || !low_ok || v > self.max {
+        if !v.is_finite() {
+            return Err(format!("`{}` must be a finite number, got {v}", self.name));
+        }
+        if !low_ok || v > self.max {
             let shown = match self.unit {
                 ParamUnit::Number => format!("{v}"),
                 _ => self.unit.format(v),

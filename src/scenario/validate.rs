@@ -3,9 +3,9 @@
 mod protocols;
 
 use super::raw::*;
-use super::{Budget, DetectorConfig, Region, Scenario, ScenarioError};
+use super::{Budget, DetectorConfig, Diagnostic, Region, Scenario, ScenarioError};
 use crate::detector::presets::{self, Preset};
-use crate::detector::registry::{self, ParamSpec, ParamUnit, Params};
+use crate::detector::registry::{self, number_text, ParamSpec, ParamUnit, Params};
 use crate::detector::DetectorKind;
 use crate::fault::FaultSpec;
 use crate::math;
@@ -27,9 +27,17 @@ type R<T> = Result<T, ScenarioError>;
 struct Ctx<'a> {
     path: &'a Path,
     text: &'a str,
+    /// Warnings so far, in file order of the checks.
+    warnings: std::cell::RefCell<Vec<Diagnostic>>,
 }
 
 impl Ctx<'_> {
+    /// Records a warning about `span`; validation goes on.
+    fn warn(&self, span: Range<usize>, msg: impl Into<String>) {
+        let d = Diagnostic::at(self.path, self.text, Some(span), msg.into());
+        self.warnings.borrow_mut().push(d);
+    }
+
     fn err<T>(&self, span: Range<usize>, msg: impl Into<String>) -> R<T> {
         Err(ScenarioError::at(
             self.path,
@@ -37,6 +45,47 @@ impl Ctx<'_> {
             Some(span),
             msg.into(),
         ))
+    }
+
+    /// The span of the key whose value is at `value` (`bogus` in
+    /// `bogus = 3`), so that an unknown key is underlined rather than its
+    /// value; `value` itself if the text before it is not `key =`.
+    fn key_span(&self, value: Range<usize>) -> Range<usize> {
+        let before = &self.text[..value.start.min(self.text.len())];
+        let Some(eq) = before.trim_end_matches([' ', '\t']).strip_suffix('=') else {
+            return value;
+        };
+        let key = eq.trim_end_matches([' ', '\t']);
+        let end = key.len();
+        let start = match key.chars().last() {
+            Some(q @ ('"' | '\'')) => key[..end - 1].rfind(q).unwrap_or(end - 1),
+            _ => key
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c)))
+                .map_or(0, |i| i + 1),
+        };
+        if start == end {
+            return value;
+        }
+        start..end
+    }
+
+    /// The span of `key = ...` inside the table written at `table`, or
+    /// `table` if it cannot be found.
+    fn key_in(&self, table: Range<usize>, key: &str) -> Range<usize> {
+        let text = &self.text[table.clone()];
+        let mut from = 0;
+        while let Some(i) = text[from..].find(key).map(|i| from + i) {
+            let after = text[i + key.len()..].trim_start_matches([' ', '\t']);
+            let boundary = text[..i]
+                .chars()
+                .last()
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+            if boundary && after.starts_with('=') {
+                return table.start + i..table.start + i + key.len();
+            }
+            from = i + key.len();
+        }
+        table
     }
 
     fn duration(&self, field: &str, v: &Text) -> R<Nanos> {
@@ -65,10 +114,26 @@ impl Ctx<'_> {
         }
     }
 
+    /// The number `v`, refused if infinite or NaN (`inf`, `nan` are valid
+    /// TOML floats).
+    fn finite(&self, field: &str, v: &Spanned<f64>) -> R<f64> {
+        let x = *v.get_ref();
+        if !x.is_finite() {
+            return self.err(
+                v.span(),
+                format!("`{field}` must be a finite number, got {x}"),
+            );
+        }
+        Ok(x)
+    }
+
     fn probability(&self, field: &str, v: &Spanned<f64>) -> R<f64> {
-        let p = *v.get_ref();
+        let p = self.finite(field, v)?;
         if !(0.0..=1.0).contains(&p) {
-            return self.err(v.span(), format!("`{field}` must be in [0, 1], got {p}"));
+            return self.err(
+                v.span(),
+                format!("`{field}` must be in [0, 1], got {}", number_text(p)),
+            );
         }
         Ok(p)
     }
@@ -83,7 +148,11 @@ fn quoted(names: &[String]) -> String {
 }
 
 pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario> {
-    let cx = Ctx { path, text };
+    let cx = Ctx {
+        path,
+        text,
+        warnings: Default::default(),
+    };
     let name = match &raw.name {
         Some(n) if n.get_ref().trim().is_empty() => return cx.err(n.span(), "`name` is empty"),
         Some(n)
@@ -191,7 +260,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         duration,
     )?;
     let detectors = match (&raw.detectors, &pairwise) {
-        (Some(d), Some(_)) => detectors(&cx, d)?,
+        (Some(d), Some(_)) => detectors(&cx, d, interval)?,
         _ => Vec::new(),
     };
     let taken: Vec<&str> = detectors.iter().map(|d| d.label.as_str()).collect();
@@ -232,7 +301,32 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         detectors,
         replay,
         protocols,
+        warnings: cx.warnings.take(),
     })
+}
+
+/// Warns when `preset`, named at `span`, was tuned for another heartbeat
+/// interval than `interval`, the one the entry runs with: its timeouts
+/// and windows assume the system's own interval.
+fn check_preset_interval(
+    cx: &Ctx,
+    preset: &Preset,
+    span: Range<usize>,
+    interval: Nanos,
+    whose: &str,
+) {
+    if preset.heartbeat == interval || interval == Nanos::ZERO {
+        return;
+    }
+    cx.warn(
+        span,
+        format!(
+            "preset \"{}\" is tuned for a heartbeat every {}, but {whose} is {interval}; its \
+             timeouts assume {} between heartbeats (set the interval to \"{}\", or override \
+             the preset's time parameters)",
+            preset.name, preset.heartbeat, preset.heartbeat, preset.heartbeat
+        ),
+    );
 }
 
 /// `[heartbeat] style`: `"push"` (the default) or `"pull"`.
@@ -613,13 +707,14 @@ fn clocks(cx: &Ctx, raw: &[Spanned<RawClock>], names: &[String]) -> R<Vec<Clock>
         }
         seen.push(node);
         if let Some(d) = &c.drift_ppm {
-            let v = *d.get_ref();
-            if !(v.is_finite() && v.abs() <= MAX_DRIFT_PPM) {
+            let v = cx.finite("clocks.drift_ppm", d)?;
+            if v.abs() > MAX_DRIFT_PPM {
                 return cx.err(
                     d.span(),
                     format!(
                         "`clocks.drift_ppm` must be in [-10000, 10000] (parts per million; \
-                         10000 is 1 %), got {v}"
+                         10000 is 1 %), got {}",
+                        number_text(v)
                     ),
                 );
             }
@@ -654,7 +749,32 @@ fn clocks(cx: &Ctx, raw: &[Spanned<RawClock>], names: &[String]) -> R<Vec<Clock>
         .collect())
 }
 
+/// The longest delay a network latency distribution may be given as any of
+/// its durations (`value`, `min`, `max`, `mean`, `std`, `median`, `shift`,
+/// `scale`): one day, as for an empirical file.
+const MAX_DELAY: Nanos = Nanos::from_secs(86_400);
+
+/// The longest duration a fault's length, up time or down time
+/// distribution may be given: a year.
+const MAX_FAULT_TIME: Nanos = Nanos::from_secs(365 * 86_400);
+
+/// The widest lognormal: at sigma = 4 the mean is already ~3,000 times the
+/// median and one draw in 10,000 exceeds 2.9 million times it; beyond, the
+/// draws overflow any delay a run can hold.
+const MAX_SIGMA: f64 = 4.0;
+
+/// The tail indices a Pareto may have: below 0.5 its median is over 4
+/// times its minimum and one draw in 10,000 passes 10^8 times it; above
+/// 100 it is within 5 % of its minimum at the 99th percentile (write a
+/// constant instead).
+const PARETO_SHAPE: (f64, f64) = (0.5, 100.0);
+
 fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
+    latency_within(cx, field, raw, MAX_DELAY)
+}
+
+/// A distribution whose durations are at most `max`.
+fn latency_within(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>, max: Nanos) -> R<Latency> {
     let l = raw.get_ref();
     let dist = l.dist.get_ref().as_str();
     let wants: &[&str] = match dist {
@@ -701,7 +821,16 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
     }
     let need = |key: &str, v: &Option<Text>| -> R<Nanos> {
         match v {
-            Some(v) => cx.duration(&format!("{field}.{key}"), v),
+            Some(v) => {
+                let d = cx.duration(&format!("{field}.{key}"), v)?;
+                if d > max {
+                    return cx.err(
+                        v.span(),
+                        format!("`{field}.{key}` ({d}) must be at most {max}"),
+                    );
+                }
+                Ok(d)
+            }
             None => cx.err(
                 raw.span(),
                 format!("`{field}`: dist = \"{dist}\" needs `{key}` (a duration such as \"5ms\")"),
@@ -710,7 +839,10 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
     };
     let need_f = |key: &str, v: &Option<Spanned<f64>>| -> R<Spanned<f64>> {
         match v {
-            Some(v) => Ok(v.clone()),
+            Some(v) => {
+                cx.finite(&format!("{field}.{key}"), v)?;
+                Ok(v.clone())
+            }
             None => cx.err(
                 raw.span(),
                 format!("`{field}`: dist = \"{dist}\" needs `{key}` (a number)"),
@@ -738,8 +870,14 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
         "lognormal" => {
             let median = need("median", &l.median)?;
             let sigma = need_f("sigma", &l.sigma)?;
-            if !(*sigma.get_ref() >= 0.0 && sigma.get_ref().is_finite()) {
-                return cx.err(sigma.span(), format!("`{field}.sigma` must be >= 0"));
+            if !(0.0..=MAX_SIGMA).contains(sigma.get_ref()) {
+                return cx.err(
+                    sigma.span(),
+                    format!(
+                        "`{field}.sigma` must be in [0, {MAX_SIGMA}], got {}",
+                        number_text(*sigma.get_ref())
+                    ),
+                );
             }
             Latency::LogNormal {
                 median: median.0 as f64,
@@ -749,7 +887,7 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
         "exponential" => {
             let mean = need("mean", &l.mean)?;
             let shift = match &l.shift {
-                Some(s) => cx.duration(&format!("{field}.shift"), s)?,
+                Some(_) => need("shift", &l.shift)?,
                 None => Nanos::ZERO,
             };
             if mean <= shift {
@@ -784,8 +922,15 @@ fn latency(cx: &Ctx, field: &str, raw: &Spanned<RawLatency>) -> R<Latency> {
                     format!("`{field}.scale` must be greater than zero"),
                 );
             }
-            if !(*shape.get_ref() > 0.0 && shape.get_ref().is_finite()) {
-                return cx.err(shape.span(), format!("`{field}.shape` must be > 0"));
+            let (lo, hi) = PARETO_SHAPE;
+            if !(lo..=hi).contains(shape.get_ref()) {
+                return cx.err(
+                    shape.span(),
+                    format!(
+                        "`{field}.shape` must be in [{lo}, {hi}], got {}",
+                        number_text(*shape.get_ref())
+                    ),
+                );
             }
             Latency::Pareto {
                 scale: scale.0 as f64,
@@ -811,7 +956,7 @@ fn read_data_file(cx: &Ctx, field: &str, file: &Text, what: &str) -> R<String> {
         fail(format!(
             "cannot read {written} (looked for {}): {}",
             resolved.display(),
-            e.to_string().to_lowercase()
+            super::os_reason(&e)
         ))
     })
 }
@@ -1560,8 +1705,9 @@ fn faults(
 ) -> R<Vec<FaultSpec>> {
     let (monitors, targets, cluster) = roles;
     let mut out = Vec::new();
-    // Per node, the windows during which each fault may hold it down.
-    let mut windows: Vec<(NodeId, Nanos, Nanos, Range<usize>)> = Vec::new();
+    // Per node, the windows during which each fault may hold it down, with
+    // the fault's span and a description for the overlap error.
+    let mut windows: Vec<(NodeId, Nanos, Nanos, Range<usize>, String)> = Vec::new();
     for f in raw {
         let r = f.get_ref();
         let kind = r.kind.get_ref().as_str();
@@ -1648,7 +1794,8 @@ fn faults(
         };
         let spec = if kind == "churn" {
             let (first, spec) = churn(cx, f, node, duration)?;
-            windows.push((node, first, Nanos::MAX, f.span()));
+            let what = format!("kind = \"churn\", crashing from {first} on");
+            windows.push((node, first, Nanos::MAX, f.span(), what));
             spec
         } else if kind == "crash" {
             let at = need("at", &r.at)?;
@@ -1663,7 +1810,11 @@ fn faults(
                 None => None,
             };
             let end = restart_after.map_or(Nanos::MAX, |d| at + d);
-            windows.push((node, at, end, f.span()));
+            let what = match restart_after {
+                Some(_) => format!("kind = \"crash\", down from {at} to {end}"),
+                None => format!("kind = \"crash\", down from {at} to the end"),
+            };
+            windows.push((node, at, end, f.span(), what));
             FaultSpec::Crash {
                 node,
                 at,
@@ -1701,7 +1852,8 @@ fn faults(
                 Some(v) => cx.duration("faults.first", v)?,
                 None => every,
             };
-            windows.push((node, first, Nanos::MAX, f.span()));
+            let what = format!("kind = \"crash-loop\", crashing from {first} on");
+            windows.push((node, first, Nanos::MAX, f.span(), what));
             FaultSpec::CrashLoop {
                 node,
                 first,
@@ -1715,11 +1867,15 @@ fn faults(
     for (i, a) in windows.iter().enumerate() {
         for b in &windows[..i] {
             if a.0 == b.0 && a.1 < b.2 && b.1 < a.2 {
+                let line = cx.text[..b.3.start].matches('\n').count() + 1;
                 return cx.err(
                     a.3.clone(),
                     format!(
-                        "this fault can overlap an earlier fault on node \"{}\"; a node cannot crash while it is down",
-                        names[a.0 as usize]
+                        "this fault ({}) can overlap an earlier fault on node \"{}\", the \
+                         [[faults]] entry on line {line} ({}); a node cannot crash while it is down",
+                        a.4,
+                        names[a.0 as usize],
+                        b.4
                     ),
                 );
             }
@@ -1761,9 +1917,12 @@ fn churn(cx: &Ctx, f: &Spanned<RawFault>, node: NodeId, duration: Nanos) -> R<(N
                     mean: mean.0 as f64,
                 }
             }
-            RawLength::Dist(table) => {
-                latency(cx, &field, &Spanned::new(v.span(), (**table).clone()))?
-            }
+            RawLength::Dist(table) => latency_within(
+                cx,
+                &field,
+                &Spanned::new(v.span(), (**table).clone()),
+                MAX_FAULT_TIME,
+            )?,
         };
         if dist.mean() == Some(0.0) {
             return cx.err(
@@ -1826,10 +1985,11 @@ fn gray_fault(cx: &Ctx, f: &Spanned<RawFault>, node: NodeId, duration: Nanos) ->
                 let d = cx.positive("faults.length", &Spanned::new(v.span(), text.clone()))?;
                 Ok(Latency::Constant { value: d })
             }
-            RawLength::Dist(table) => latency(
+            RawLength::Dist(table) => latency_within(
                 cx,
                 "faults.length",
                 &Spanned::new(v.span(), (**table).clone()),
+                MAX_FAULT_TIME,
             ),
         }
     };
@@ -1877,13 +2037,22 @@ fn gray_fault(cx: &Ctx, f: &Spanned<RawFault>, node: NodeId, duration: Nanos) ->
             }
             let factor =
                 match &r.factor {
+                    Some(v) if !v.get_ref().is_finite() => {
+                        return cx.err(
+                            v.span(),
+                            format!(
+                                "`faults.factor` must be a finite number, got {}",
+                                v.get_ref()
+                            ),
+                        )
+                    }
                     Some(v) if (1.0..=1e6).contains(v.get_ref()) => *v.get_ref(),
                     Some(v) => {
                         return cx.err(
                             v.span(),
                             format!(
                         "`faults.factor` must be in [1, 1000000] (how many times slower), got {}",
-                        v.get_ref()
+                        number_text(*v.get_ref())
                     ),
                         )
                     }
@@ -1902,7 +2071,7 @@ fn gray_fault(cx: &Ctx, f: &Spanned<RawFault>, node: NodeId, duration: Nanos) ->
     })
 }
 
-fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>> {
+fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>, interval: Nanos) -> R<Vec<DetectorConfig>> {
     if raw.get_ref().is_empty() {
         return cx.err(
             raw.span(),
@@ -1913,6 +2082,9 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>
     for entry in raw.get_ref() {
         let table = entry.get_ref();
         let (preset, kind) = preset_and_kind(cx, entry)?;
+        if let (Some(p), Some(v)) = (preset, table.get("preset")) {
+            check_preset_interval(cx, p, v.span(), interval, "`[heartbeat] interval`");
+        }
         let label = match table.get("name") {
             Some(v) => match v.get_ref().as_str() {
                 Some(s) if !s.is_empty() && !s.contains(',') => s.to_string(),
@@ -1940,7 +2112,7 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>) -> R<Vec<DetectorConfig>
                     .chain(kind.params.iter().map(|p| p.name))
                     .collect();
                 return cx.err(
-                    v.span(),
+                    cx.key_span(v.span()),
                     format!(
                         "unknown parameter `{key}` for detector \"{}\"; it takes: {}",
                         kind.name,
@@ -2083,8 +2255,17 @@ fn budget(cx: &Ctx, table: &std::collections::BTreeMap<String, Spanned<toml::Val
             toml::Value::Float(f) => *f,
             other => return cx.err(v.span(), format!("`{key}` must be a number, got {other}")),
         };
-        if !(x.is_finite() && x >= 0.0) {
-            return cx.err(v.span(), format!("`{key}` must be a number >= 0, got {x}"));
+        if !x.is_finite() {
+            return cx.err(
+                v.span(),
+                format!("`{key}` must be a finite number, got {x}"),
+            );
+        }
+        if x < 0.0 {
+            return cx.err(
+                v.span(),
+                format!("`{key}` must be a number >= 0, got {}", number_text(x)),
+            );
         }
         Ok(Some(x))
     };
@@ -2155,7 +2336,7 @@ fn range(cx: &Ctx, spec: &ParamSpec, v: &Spanned<toml::Value>, t: &toml::Table) 
     for key in t.keys() {
         if !["from", "to", "steps", "spacing"].contains(&key.as_str()) {
             return cx.err(
-                v.span(),
+                cx.key_in(v.span(), key),
                 format!("unknown key `{key}` in the range for `{}`; a range takes from, to, steps, spacing", spec.name),
             );
         }

@@ -219,11 +219,7 @@ pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
             "" => return Err(DurationError(format!(
                 "duration \"{text}\" has no unit; write e.g. \"{value}ms\" (units: ns, us, ms, s, m, h, d)"
             ))),
-            other => return Err(DurationError(format!(
-                "unknown unit \"{}\" in duration \"{text}\"; write a number and a unit without spaces, \
-                 e.g. \"150ms\", \"2s\", \"1h30m\" (units: ns, us, ms, s, m, h, d)",
-                other.trim()
-            ))),
+            other => return Err(unknown_unit(text, value, other, rest)),
         };
         rest = &rest[unit_len..];
         total += value * scale;
@@ -232,6 +228,48 @@ pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
         return Err(DurationError(format!("duration \"{text}\" is too long")));
     }
     Ok(Nanos(total.round() as u64))
+}
+
+/// What a duration may look like, for the end of an error message.
+const FORMS: &str = "a number and a unit, or several with no spaces between: \"150ms\", \"2s\", \
+                     \"1.5s\", \"1h30m\" (units: ns, us, ms, s, m, h, d)";
+
+/// The error for `unit` after `value` in `text` (`rest` is the text from
+/// the unit on): an exponent (`1e3ms`), a space (`23h 60m`, `5 s`) or a
+/// unit fdsim does not know.
+fn unknown_unit(text: &str, value: f64, unit: &str, rest: &str) -> DurationError {
+    let unit_text = unit.trim();
+    // `1e3ms`: the unit starts with an exponent.
+    if let Some(exp) = rest.strip_prefix(['e', 'E']) {
+        let digits = exp
+            .find(|c: char| !(c.is_ascii_digit() || c == '-' || c == '+'))
+            .unwrap_or(exp.len());
+        if let (Ok(power), tail) = (exp[..digits].parse::<i32>(), &exp[digits..]) {
+            let full = value * 10f64.powi(power);
+            let example = if tail.is_empty() {
+                format!("\"{full}\" and a unit")
+            } else {
+                format!("\"{full}{tail}\"")
+            };
+            return DurationError(format!(
+                "duration \"{text}\" has an exponent, which durations do not take; write the \
+                 number in full, e.g. {example} ({FORMS})"
+            ));
+        }
+    }
+    let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if unit != unit_text || text.trim().contains(char::is_whitespace) {
+        let hint = match parse_duration(&squeezed) {
+            Ok(_) => format!("write \"{squeezed}\""),
+            Err(_) => "write".into(),
+        };
+        return DurationError(format!(
+            "duration \"{text}\" has a space in it; {hint} ({FORMS})"
+        ));
+    }
+    DurationError(format!(
+        "unknown unit \"{unit_text}\" in duration \"{text}\"; write {FORMS}"
+    ))
 }
 
 fn bad_duration(text: &str) -> DurationError {
@@ -263,6 +301,25 @@ mod tests {
         assert!(parse_duration("ms").is_err());
         assert!(parse_duration("").is_err());
         assert!(parse_duration("-5ms").is_err());
+    }
+
+    #[test]
+    fn exponents_and_spaces_are_explained_with_the_form_to_write() {
+        let e = parse_duration("1e3ms").unwrap_err().0;
+        assert!(
+            e.contains("has an exponent") && e.contains("\"1000ms\""),
+            "{e}"
+        );
+        let e = parse_duration("23h 60m").unwrap_err().0;
+        assert!(e.contains("has a space in it; write \"23h60m\""), "{e}");
+        assert!(
+            e.contains("\"1h30m\" (units: ns, us, ms, s, m, h, d)"),
+            "{e}"
+        );
+        let e = parse_duration("5 s").unwrap_err().0;
+        assert!(e.contains("write \"5s\""), "{e}");
+        let e = parse_duration("3weeks").unwrap_err().0;
+        assert!(e.starts_with("unknown unit \"weeks\""), "{e}");
     }
 
     #[test]

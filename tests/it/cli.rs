@@ -2,7 +2,7 @@
 //! and exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn fdsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fdsim"))
@@ -248,6 +248,152 @@ fn record_writes_a_trace_that_validates_as_a_replay() {
         stderr(&o).contains("`replay.file`: t.csv:3: unknown monitor \"nobody\""),
         "{}",
         stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Runs fdsim with its standard output a pipe whose reading end is already
+/// closed (as `fdsim ... | head` is once `head` has had its lines), so its
+/// first write fails with a broken pipe.
+fn into_closed_pipe(args: &[&str]) -> Output {
+    let mut reader = Command::new("true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("true runs");
+    let write_end = reader.stdin.take().expect("a piped stdin");
+    reader.wait().expect("true exits");
+    Command::new(env!("CARGO_BIN_EXE_fdsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::from(write_end))
+        .output()
+        .expect("fdsim runs")
+}
+
+#[test]
+fn a_closed_pipe_on_standard_output_is_not_a_failure() {
+    let out = temp_dir("pipe");
+    let out_dir = out.to_str().unwrap();
+    let commands: [&[&str]; 7] = [
+        &[
+            "trace",
+            "tests/fixtures/ok-small.toml",
+            "--from",
+            "0",
+            "--to",
+            "10m",
+        ],
+        &["record", "tests/fixtures/ok-small.toml"],
+        &[
+            "run",
+            "tests/fixtures/ok-small.toml",
+            "--out",
+            out_dir,
+            "--jobs",
+            "1",
+        ],
+        &["validate", "scenarios/"],
+        &["detectors"],
+        &["detectors", "--presets"],
+        &["detectors", "cassandra"],
+    ];
+    for args in commands {
+        let o = into_closed_pipe(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            !err.contains("error") && !err.contains("panick"),
+            "{args:?}: {err}"
+        );
+        if args[0] != "run" {
+            assert_eq!(err, "", "{args:?}");
+        }
+    }
+    // The report is still written in full although nobody read the table.
+    assert!(out.join("ok-small/metrics.csv").exists());
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn record_piped_into_a_reader_that_stops_after_one_line_exits_zero() {
+    use std::io::{BufRead, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fdsim"))
+        .args(["record", "tests/fixtures/ok-small.toml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("fdsim runs");
+    let mut first = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with("# heartbeat trace"), "{first}");
+    // Ten minutes of 100 ms heartbeats is far more than a pipe holds, so
+    // fdsim is still writing when the reader goes away.
+    drop(stdout);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_eq!(err, "");
+}
+
+/// `validate PATH`'s exit code and standard error.
+fn validate_path(path: &Path) -> (i32, String) {
+    let o = fdsim(&["validate", path.to_str().unwrap()]);
+    (o.status.code().unwrap_or(-1), stderr(&o))
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_scenario_paths_give_the_real_reason() {
+    let dir = temp_dir("paths");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code, err) = validate_path(Path::new("/dev/null"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("/dev/null: the file is empty; a scenario needs at least `duration`"),
+        "{err}"
+    );
+    let fifo = dir.join("fifo.toml");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let (code, err) = validate_path(&fifo);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("fifo.toml: is not a regular file (a FIFO)"),
+        "{err}"
+    );
+    let (a, b) = (dir.join("a.toml"), dir.join("b.toml"));
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    let (code, err) = validate_path(&a);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("a.toml: too many levels of symbolic links\n"),
+        "{err}"
+    );
+    // A directory where one file is needed says so.
+    let sub = dir.join("sub.toml");
+    std::fs::create_dir_all(&sub).unwrap();
+    let o = fdsim(&["record", sub.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("sub.toml: is a directory; give a scenario file"),
+        "{}",
+        stderr(&o)
+    );
+    // A directory without scenarios is named.
+    let (code, err) = validate_path(&sub);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no scenario files (*.toml) found in ") && err.contains("sub.toml"),
+        "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

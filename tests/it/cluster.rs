@@ -38,7 +38,7 @@ fn schema_errors_name_the_field_with_its_position() {
         ),
         (
             cluster("n = 4", "", "[[protocols]]\nkind = \"gossip\"\nfail = \"5s\"\nfanot = 2\n"),
-            "c.toml:6:9: unknown parameter `fanot` for protocol \"gossip\"; it takes: interval, fanout, fail, cleanup",
+            "c.toml:6:1: unknown parameter `fanot` for protocol \"gossip\"; it takes: interval, fanout, fail, cleanup",
         ),
         (
             cluster(
@@ -74,7 +74,7 @@ fn schema_errors_name_the_field_with_its_position() {
                 "",
                 "[[protocols]]\nkind = \"k-monitor\"\ndetector = \"fixed\"\nk = 2\nwindow = 3\n",
             ),
-            "c.toml:7:10: unknown parameter `window` for protocol \"k-monitor\" (with detector \"fixed\")",
+            "c.toml:7:1: unknown parameter `window` for protocol \"k-monitor\" (with detector \"fixed\")",
         ),
         (
             cluster(

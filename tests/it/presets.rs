@@ -117,7 +117,7 @@ fn preset_errors_say_what_is_wrong_where() {
     );
     let e = with("[[detectors]]\npreset = \"kafka\"\nalpha = \"1s\"\n").unwrap_err();
     assert!(
-        e.starts_with("p.toml:9:9: unknown parameter `alpha` for detector \"fixed\""),
+        e.starts_with("p.toml:9:1: unknown parameter `alpha` for detector \"fixed\""),
         "{e}"
     );
     let e = with("[[detectors]]\npreset = \"rabbitmq-aten\"\nthreshold = 2\n").unwrap_err();
@@ -226,4 +226,84 @@ fn the_documented_preset_and_clock_examples_validate() {
         checked += 1;
     }
     assert!(checked >= 3, "{checked}");
+}
+
+/// The rendered warnings of scenario text.
+fn warnings_of(text: &str) -> Vec<String> {
+    let sc = Scenario::parse(Path::new("p.toml"), text).unwrap_or_else(|e| panic!("{e}"));
+    sc.warnings.iter().map(|w| w.to_string()).collect()
+}
+
+#[test]
+fn a_preset_used_with_another_heartbeat_interval_warns_naming_both() {
+    // Every preset at its own interval is silent.
+    for p in presets() {
+        let head = HEAD.replace("\"1s\"", &format!("\"{}\"", p.heartbeat));
+        let text = format!("{head}[[detectors]]\npreset = \"{}\"\n", p.name);
+        assert_eq!(warnings_of(&text), Vec::<String>::new(), "{}", p.name);
+    }
+    let fast = HEAD.replace("\"1s\"", "\"100ms\"");
+    let w = warnings_of(&format!("{fast}[[detectors]]\npreset = \"akka\"\n"));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with(
+            "p.toml:8:10: preset \"akka\" is tuned for a heartbeat every 1s, but \
+             `[heartbeat] interval` is 100ms"
+        ),
+        "{}",
+        w[0]
+    );
+    // A k-monitor protocol running a preset's detector at another interval.
+    let cluster = "duration = \"1h\"\n[nodes]\nn = 4\n[network]\n\
+                   latency = { dist = \"constant\", value = \"1ms\" }\n\
+                   [[protocols]]\nkind = \"k-monitor\"\npreset = \"cassandra\"\nk = 2\n";
+    assert_eq!(warnings_of(cluster), Vec::<String>::new());
+    let w = warnings_of(&format!("{cluster}interval = \"250ms\"\n"));
+    assert!(
+        w.len() == 1
+            && w[0].starts_with(
+                "p.toml:8:10: preset \"cassandra\" is tuned for a heartbeat every 1s, but this \
+                 entry's `interval` is 250ms"
+            ),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn validate_and_run_print_the_preset_warning_and_still_succeed() {
+    let dir = std::env::temp_dir().join(format!("fdsim-preset-warn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("fast-akka.toml");
+    let text = HEAD
+        .replace("\"1s\"", "\"100ms\"")
+        .replace("\"1h\"", "\"2m\"");
+    std::fs::write(
+        &file,
+        format!("seeds = 1\n{text}[[detectors]]\npreset = \"akka\"\n"),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_fdsim");
+    let out = dir.join("out");
+    for args in [
+        vec!["validate", file.to_str().unwrap()],
+        vec![
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let o = Command::new(bin).args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        assert!(
+            err.contains("warning: ")
+                && err.contains(
+                    "fast-akka.toml:9:10: preset \"akka\" is tuned for a heartbeat every 1s, but \
+                 `[heartbeat] interval` is 100ms"
+                ),
+            "{args:?}: {err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -72,7 +72,21 @@ fn overlapping_faults_on_one_node_are_rejected() {
         "\n[[faults]]\nkind = \"crash\"\nnode = \"target\"\nat = \"10m\"\nrestart_after = \"5m\"\n\
                   [[faults]]\nkind = \"crash\"\nnode = \"target\"\nat = \"12m\"\n";
     let e = error_of(&format!("{BODY}{faults}"));
-    assert!(e.contains("can overlap an earlier fault"), "{e}");
+    assert!(
+        e.starts_with(
+            "v.toml:16:1: this fault (kind = \"crash\", down from 12m to the end) can overlap \
+             an earlier fault on node \"target\", the [[faults]] entry on line 11 \
+             (kind = \"crash\", down from 10m to 15m); a node cannot crash while it is down"
+        ),
+        "{e}"
+    );
+    let loop_then_crash = "\n[[faults]]\nkind = \"crash-loop\"\nnode = \"target\"\nevery = \"10m\"\n\
+                           down = \"1m\"\n[[faults]]\nkind = \"crash\"\nnode = \"target\"\nat = \"30m\"\n";
+    let e = error_of(&format!("{BODY}{loop_then_crash}"));
+    assert!(
+        e.contains("the [[faults]] entry on line 11 (kind = \"crash-loop\", crashing from 10m on)"),
+        "{e}"
+    );
 }
 
 /// `BODY` with `network` lines added to `[network]` and `tail` appended.
@@ -207,4 +221,229 @@ fn links_inherit_or_override_the_default_loss_duplication_and_spikes() {
         to_monitor.spikes[0].change,
         SpikeChange::Add(fdsim::sim::Nanos::from_secs(1))
     );
+}
+
+/// Each case: scenario text, the `v.toml:LINE:COL: message` start the
+/// error must have, and (if not empty) the caret line under the echo.
+fn assert_errors(cases: &[(&str, &str, &str)]) {
+    for (text, want, caret) in cases {
+        let e = error_of(text);
+        assert!(
+            e.starts_with(want),
+            "want {want:?}, got:\n{e}\nfor:\n{text}"
+        );
+        if !caret.is_empty() {
+            let shown = e.lines().last().unwrap_or("");
+            let shown = shown.split_once(" | ").map_or("", |(_, c)| c);
+            assert_eq!(shown, *caret, "caret of:\n{e}");
+        }
+    }
+}
+
+#[test]
+fn syntax_and_type_errors_are_worded_for_scenario_authors_and_placed_at_the_cause() {
+    let detectors = "[[detectors]]\nkind = \"fixed\"\n";
+    assert_errors(&[
+        // An inline table left open is reported at its `{`, not on the
+        // next line where the parser gave up.
+        (
+            &format!("{BODY}[[faults]]\nkind = \"crash\"\nnode = {{ a = 1\nat = \"1m\"\n"),
+            "v.toml:12:8: unclosed inline table: this `{` is not closed on its line, so line 13 \
+             was read as part of it",
+            "       ^",
+        ),
+        (
+            "duration = \"1h\"\n[network]\nlatency = { dist = \"constant\", value = \"1ms\"\n",
+            "v.toml:3:11: unclosed inline table: this `{` has no matching `}`",
+            "          ^",
+        ),
+        (
+            "duration = \"1h\"\nseeds = [1, 2\n[network]\n",
+            "v.toml:2:9: unclosed array: this `[` has no matching `]` before line 3",
+            "",
+        ),
+        (
+            &format!("seeds = 99999999999999999999999\n{BODY}"),
+            "v.toml:1:9: integer 99999999999999999999999 is out of range: TOML integers run \
+             from -9223372036854775808 to 9223372036854775807",
+            "",
+        ),
+        (
+            &BODY.replace("[network]", "[network]\nloss = \"x\""),
+            "v.toml:6:8: invalid type: string \"x\", expected a number",
+            "",
+        ),
+        (
+            &BODY.replace("[network]", "[nodes]\nmonitors = \"m\"\n[network]"),
+            "v.toml:6:12: invalid type: string \"m\", expected a list",
+            "",
+        ),
+        (
+            "duration = \"1h\"\nheartbeat = 3\n",
+            "v.toml:2:13: invalid type: integer `3`, expected a table",
+            "",
+        ),
+        (
+            &BODY.replace("[network]", "[network]\nloss = 0.1\nloss = 0.2"),
+            "v.toml:7:1: duplicate key `loss` in [network]; it is first set on line 6",
+            "^^^^",
+        ),
+        (
+            &format!("{BODY}[network]\n"),
+            "v.toml:10:2: table [network] is defined twice; it is first defined on line 5",
+            "",
+        ),
+        (
+            &BODY.replace("value = \"1ms\"", "value = \"1ms\", value = \"2ms\""),
+            "v.toml:6:47: duplicate key `value` in the inline table opened on line 6; it is \
+             first set on line 6",
+            "",
+        ),
+        // Durations written with an exponent or a space say what to write.
+        (
+            &BODY.replace("\"1h\"", "\"1e3ms\""),
+            "v.toml:2:12: `duration`: duration \"1e3ms\" has an exponent, which durations do \
+             not take; write the number in full, e.g. \"1000ms\"",
+            "",
+        ),
+        (
+            &BODY.replace("\"1h\"", "\"23h 60m\""),
+            "v.toml:2:12: `duration`: duration \"23h 60m\" has a space in it; write \"23h60m\" \
+             (a number and a unit, or several with no spaces between",
+            "",
+        ),
+        // An unknown key is underlined, not its value, tabs or no tabs.
+        (
+            &format!("{BODY}bogus\t=\t3\n"),
+            "v.toml:10:1: unknown parameter `bogus` for detector \"fixed\"",
+            "^^^^^",
+        ),
+        (
+            &format!("{BODY}\t\"bo gus\" = 3\n"),
+            "v.toml:10:2: unknown parameter `bo gus` for detector \"fixed\"",
+            "    ^^^^^^^^",
+        ),
+        (
+            &format!(
+                "{}{detectors}timeout = {{ from = \"1s\", to = \"2s\", stepz = 3 }}\n",
+                BODY.replace("[[detectors]]\nkind = \"fixed\"\ntimeout = \"200ms\"\n", "")
+            ),
+            "v.toml:9:37: unknown key `stepz` in the range for `timeout`",
+            "                                    ^^^^^",
+        ),
+        // The caret sits under the bad value on a line indented by tabs.
+        (
+            &BODY.replace("[network]", "[network]\n\tloss\t=\t1.5"),
+            "v.toml:6:9: `network.loss` must be in [0, 1], got 1.5",
+            "                 ^^^",
+        ),
+    ]);
+}
+
+#[test]
+fn infinite_numbers_and_distribution_parameters_outside_their_range_are_refused() {
+    let lat = |l: &str| BODY.replace("{ dist = \"constant\", value = \"1ms\" }", l);
+    assert_errors(&[
+        (
+            &lat("{ dist = \"lognormal\", median = \"1ms\", sigma = inf }"),
+            "v.toml:6:57: `network.latency.sigma` must be a finite number, got inf",
+            "",
+        ),
+        (
+            &lat("{ dist = \"lognormal\", median = \"1ms\", sigma = 1e300 }"),
+            "v.toml:6:57: `network.latency.sigma` must be in [0, 4], got 1e300",
+            "",
+        ),
+        (
+            &lat("{ dist = \"lognormal\", median = \"1ms\", sigma = -0.5 }"),
+            "v.toml:6:57: `network.latency.sigma` must be in [0, 4], got -0.5",
+            "",
+        ),
+        (
+            &lat("{ dist = \"pareto\", scale = \"1ms\", shape = 0.1 }"),
+            "v.toml:6:53: `network.latency.shape` must be in [0.5, 100], got 0.1",
+            "",
+        ),
+        (
+            &lat("{ dist = \"pareto\", scale = \"1ms\", shape = nan }"),
+            "v.toml:6:53: `network.latency.shape` must be a finite number, got NaN",
+            "",
+        ),
+        (
+            &lat("{ dist = \"normal\", mean = \"10ms\", std = \"2d\" }"),
+            "v.toml:6:51: `network.latency.std` (48h) must be at most 24h",
+            "",
+        ),
+        (
+            &lat("{ dist = \"exponential\", mean = \"30h\" }"),
+            "v.toml:6:42: `network.latency.mean` (30h) must be at most 24h",
+            "",
+        ),
+        (
+            &BODY.replace("[network]", "[network]\nloss = inf"),
+            "v.toml:6:8: `network.loss` must be a finite number, got inf",
+            "",
+        ),
+        (
+            &BODY.replace(
+                "timeout = \"200ms\"",
+                "timeout = \"200ms\"\nmax_mistakes_per_hour = inf",
+            ),
+            "v.toml:10:25: `max_mistakes_per_hour` must be a finite number, got inf",
+            "",
+        ),
+        (
+            &BODY.replace(
+                "kind = \"fixed\"\ntimeout = \"200ms\"",
+                "kind = \"phi\"\nthreshold = inf",
+            ),
+            "v.toml:9:13: `threshold` must be a finite number, got inf",
+            "",
+        ),
+        (
+            &format!("{BODY}[[clocks]]\nnode = \"target\"\ndrift_ppm = -inf\n"),
+            "v.toml:12:13: `clocks.drift_ppm` must be a finite number, got -inf",
+            "",
+        ),
+    ]);
+    // A fault's up or down times may run longer than a network delay.
+    let churn = "[[faults]]\nkind = \"churn\"\nnode = \"target\"\n\
+                 mttf = { dist = \"uniform\", min = \"2d\", max = \"3d\" }\nmttr = \"1m\"\n";
+    assert!(Scenario::parse(Path::new("v.toml"), &format!("{BODY}{churn}")).is_ok());
+}
+
+#[test]
+fn an_empty_scenario_says_so_and_what_a_scenario_needs() {
+    for (text, what) in [
+        ("", "is empty"),
+        ("\n  \n", "is empty"),
+        ("# notes\n", "holds only comments"),
+    ] {
+        let e = error_of(text);
+        assert!(
+            e.starts_with(&format!(
+                "v.toml: the file {what}; a scenario needs at least `duration`"
+            )),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn a_forty_kilobyte_line_is_echoed_as_a_window_around_the_error() {
+    let ones = "1, ".repeat(6_000);
+    let long = format!("seeds = [{ones}@@@, {ones}2]\n{BODY}");
+    let e = error_of(&long);
+    assert!(
+        long.len() > 36_000 && e.len() < 600,
+        "{} bytes:\n{e}",
+        e.len()
+    );
+    let lines: Vec<&str> = e.lines().collect();
+    let (echo, caret) = (lines[2], lines[3]);
+    assert!(echo.starts_with("1 | …") && echo.ends_with('…'), "{e}");
+    // The caret is under the bad element.
+    let at = caret.chars().position(|c| c == '^').unwrap();
+    let under: String = echo.chars().skip(at).take(3).collect();
+    assert_eq!(under, "@@@", "{e}");
 }

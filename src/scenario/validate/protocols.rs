@@ -1,7 +1,7 @@
 //! `[[protocols]]` entries: the kind, the label, every parameter, the one
 //! swept parameter, and the full configuration at each swept value.
 
-use super::{scalar, sweep, Ctx, R};
+use super::{check_preset_interval, scalar, sweep, Ctx, R};
 use crate::detector::presets::{self, Preset};
 use crate::detector::registry::{self, ParamSpec};
 use crate::detector::{DetectorKind, Params};
@@ -189,6 +189,12 @@ fn protocol(cx: &Ctx, entry: &RawProtocol, members: usize, duration: Nanos) -> R
         };
         settings.push(s);
     }
+    if let (Some(p), Some(v)) = (detector_preset, table.get("preset")) {
+        let mut intervals = values.iter().map(|&x| ns(r.get("interval", x)));
+        if let Some(i) = intervals.find(|&i| i != p.heartbeat) {
+            check_preset_interval(cx, p, v.span(), i, "this entry's `interval`");
+        }
+    }
     Ok(ProtocolConfig {
         label,
         kind,
@@ -319,7 +325,7 @@ fn check_keys(
                 format!(" (with detector \"{}\")", d.name)
             });
             return cx.err(
-                v.span(),
+                cx.key_span(v.span()),
                 format!(
                     "unknown parameter `{key}` for protocol \"{}\"{of_detector}; it takes: {}",
                     kind.name,
@@ -552,6 +558,7 @@ mod tests {
         let cx = Ctx {
             path: Path::new("p.toml"),
             text: &text,
+            warnings: Default::default(),
         };
         protocol(&cx, &raw.protocols[0], 10, Nanos::from_secs(3600)).map_err(|e| e.to_string())
     }
