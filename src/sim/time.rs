@@ -245,7 +245,7 @@ fn unknown_unit(text: &str, value: f64, unit: &str, rest: &str) -> DurationError
             .find(|c: char| !(c.is_ascii_digit() || c == '-' || c == '+'))
             .unwrap_or(exp.len());
         if let (Ok(power), tail) = (exp[..digits].parse::<i32>(), &exp[digits..]) {
-            let full = value * 10f64.powi(power);
+            let full = value * crate::math::powf(10.0, f64::from(power));
             let example = if tail.is_empty() {
                 format!("\"{full}\" and a unit")
             } else {
