@@ -298,7 +298,8 @@ fn both(run: &Run, draws: &[Draws]) -> Vec<(&'static str, f64, Scored, Scored)> 
 }
 
 /// Runs and draws tried: each scores every kind, so about nine times as
-/// many detector runs (about 3 s in release on two cores).
+/// many detector runs (each property 1.5-3 s in release on two busy
+/// cores).
 const CASES: u32 = 10_000;
 
 proptest! {
@@ -306,6 +307,16 @@ proptest! {
 
     #[test]
     fn the_scorer_agrees_with_the_reference_on_every_figure(run in run(ETA), draws in draws()) {
+        for (kind, x, real, want) in both(&run, &draws) {
+            prop_assert_eq!(real, want, "{} at threshold {}", kind, x);
+        }
+    }
+
+    /// The same runs shrunk a million times (η = 100 ns): a drifting clock
+    /// now skips or repeats a reading every few heartbeats, and crossings
+    /// land next to arrivals and the end.
+    #[test]
+    fn the_scorer_agrees_with_the_reference_on_nanosecond_runs(run in run(100), draws in draws()) {
         for (kind, x, real, want) in both(&run, &draws) {
             prop_assert_eq!(real, want, "{} at threshold {}", kind, x);
         }
