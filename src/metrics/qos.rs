@@ -295,12 +295,21 @@ impl Scorer<'_> {
         lo + self.thresholds[lo..hi].partition_point(|&x| x <= level)
     }
 
-    /// The silence from local `from` up to (excluding) local `to`.
-    fn gap(&mut self, segs: &mut [Segment<'_>], clock: Clock, from: Nanos, to: Nanos) {
-        if to <= from {
+    /// The silence from local `from` up to (excluding) true time `until`,
+    /// the next arrival instant or the end of the run. The monitor's clock
+    /// reads at most `clock.local(until - 1)` in it: a fast clock skips
+    /// readings, so a level first reached at a reading skipped just before
+    /// `until` is never observed (the next arrival is in by then), and a
+    /// slow clock repeats them, so the reading at `until` may already be
+    /// observed before it.
+    fn gap(&mut self, segs: &mut [Segment<'_>], clock: Clock, from: Nanos, until: Nanos) {
+        let Some(before) = until.0.checked_sub(1) else {
+            return;
+        };
+        let last = clock.local(Nanos(before));
+        if last < from {
             return;
         }
-        let last = Nanos(to.0 - 1);
         self.pending.clear();
         for seg in segs.iter_mut() {
             let det = seg.det.get();
@@ -461,7 +470,7 @@ fn run_scorer(
         let at = first.arrival.at;
         let same = rest.iter().take_while(|l| l.arrival.at == at).count();
         let (instant, later) = rest.split_at(same);
-        s.gap(&mut segs, input.clock, prev, at);
+        s.gap(&mut segs, input.clock, prev, first.true_at);
         for logged in instant {
             s.update(&mut segs, logged, judged);
         }
@@ -473,7 +482,7 @@ fn run_scorer(
         prev = at;
         rest = later;
     }
-    s.gap(&mut segs, input.clock, prev, input.clock.local(input.end));
+    s.gap(&mut segs, input.clock, prev, input.end);
     s.finish(input.end)
 }
 
@@ -676,6 +685,59 @@ mod tests {
         assert_eq!(q[0].crashes(), 1);
         // Accuracy resumes at the restart since the monitor still trusts.
         assert_eq!(q[0].up_time, Nanos::from_millis(150 + 750).into());
+    }
+
+    /// A heartbeat at true `t` ns as a monitor on `clock` logs it.
+    fn logged_on(clock: Clock, t: u64, seq: u64) -> Logged {
+        let at = clock.local(Nanos(t));
+        Logged {
+            arrival: Arrival {
+                at,
+                seq,
+                sent: Nanos(t),
+                incarnation: 0,
+            },
+            true_at: clock.true_time(at),
+        }
+    }
+
+    #[test]
+    fn a_reading_a_fast_clock_skips_before_an_arrival_is_no_mistake() {
+        // At 1.5 local ns per true ns the monitor reads 0, 2, 3, 5 at true
+        // 0..=3: it never reads 4. A 4 ns timeout after the heartbeat at 0
+        // would expire at 4, but by the first reading past it (5, true 3)
+        // the next heartbeat is in: the output never changes. The scorer
+        // booked a mistake of 0 ns at true 3.
+        let clock = Clock {
+            offset: Nanos::ZERO,
+            drift_ppm: 500_000.0,
+        };
+        let arr = [logged_on(clock, 0, 0), logged_on(clock, 3, 1)];
+        let mut inp = input(&arr, &[], 0);
+        inp.clock = clock;
+        inp.end = Nanos(5);
+        let q = score(&mut Fixed::new(), &[4.0], inp);
+        assert_eq!((q[0].mistakes, q[0].suspect_time), (0, TotalNanos(0)));
+        assert_eq!(q[0].up_time, TotalNanos(5));
+    }
+
+    #[test]
+    fn a_reading_a_slow_clock_reaches_before_the_end_is_scored() {
+        // At 0.5 local ns per true ns the monitor reads 4 from true 7 on: a
+        // 4 ns timeout after the heartbeat at 0 expires at true 7, inside a
+        // run that ends at 8 (whose own reading is 4 too). The scorer
+        // stopped at readings below local(end) and missed that mistake.
+        let clock = Clock {
+            offset: Nanos::ZERO,
+            drift_ppm: -500_000.0,
+        };
+        let arr = [logged_on(clock, 0, 0)];
+        let mut inp = input(&arr, &[], 0);
+        inp.clock = clock;
+        inp.end = Nanos(8);
+        let q = score(&mut Fixed::new(), &[4.0], inp);
+        assert_eq!((q[0].mistakes, q[0].mistake_time), (1, TotalNanos(1)));
+        assert_eq!(q[0].suspect_time, TotalNanos(1));
     }
 
     #[test]
