@@ -292,7 +292,11 @@ fn a_closed_pipe_on_standard_output_is_not_a_failure() {
             "--jobs",
             "1",
         ],
-        &["validate", "scenarios/"],
+        &[
+            "validate",
+            "scenarios/lan-pair.toml",
+            "scenarios/wan-pair.toml",
+        ],
         &["detectors"],
         &["detectors", "--presets"],
         &["detectors", "cassandra"],
