@@ -304,12 +304,7 @@ impl SwimAgent {
         };
         let mut ping = SwimMsg::new(Kind::Ping, seq, target);
         if self.cfg.buddy && self.code(target) == SUSPECT {
-            ping.updates.push(Update {
-                kind: UpdateKind::Suspect,
-                subject: target,
-                incarnation: self.inc[target as usize],
-                from: self.me,
-            });
+            ping.updates.push(self.my_view(UpdateKind::Suspect, target));
         }
         self.send(ctx, target, ping);
         let timeout = if self.cfg.scale_probe_timeout {
@@ -726,6 +721,17 @@ impl SwimAgent {
 
     // ---- repair: dead-telling, push-pull ----------------------------------
 
+    /// This member's view of `subject` (held at its current incarnation),
+    /// as an update to tell it.
+    fn my_view(&self, kind: UpdateKind, subject: NodeId) -> Update {
+        Update {
+            kind,
+            subject,
+            incarnation: self.inc[subject as usize],
+            from: self.me,
+        }
+    }
+
     /// Answers a ping. A member this one holds Dead is told so on the ack,
     /// so that a member restarted (or wrongly declared dead) whose alive
     /// this one missed can answer it; a live member's probes reach every
@@ -733,12 +739,7 @@ impl SwimAgent {
     fn on_ping(&mut self, ctx: &mut Ctx<'_, SwimMsg>, from: NodeId, seq: u32) {
         let mut ack = SwimMsg::new(Kind::Ack, seq, from);
         if self.code(from) == DEAD {
-            ack.updates.push(Update {
-                kind: UpdateKind::Dead,
-                subject: from,
-                incarnation: self.inc[from as usize],
-                from: self.me,
-            });
+            ack.updates.push(self.my_view(UpdateKind::Dead, from));
         }
         self.send(ctx, from, ack);
     }
