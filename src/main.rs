@@ -510,6 +510,10 @@ fn cmd_run(
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     }
+    if let Err(e) = prepare_out(out) {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     let progress = Progress::new("simulating");
     let on_done = |done: usize, total: usize| progress.update(done, total);
     let results = run::run_all(scenarios, jobs, &on_done);
@@ -538,6 +542,33 @@ fn cmd_run(
         out.join("index.md").display()
     );
     ExitCode::SUCCESS
+}
+
+/// Makes sure the output folder `out` can be written, before any work: it
+/// is created if missing, and must be a folder this process can create
+/// files in.
+fn prepare_out(out: &Path) -> Result<(), String> {
+    let shown = out.display();
+    if out.exists() && !out.is_dir() {
+        return Err(format!(
+            "--out {shown} is not a folder; give a folder for the report"
+        ));
+    }
+    std::fs::create_dir_all(out)
+        .map_err(|e| format!("cannot create the output folder {shown}: {}", lower(&e)))?;
+    let probe = out.join(format!(".fdsim-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| format!("cannot write in the output folder {shown}: {}", lower(&e)))
+}
+
+/// An I/O error as a lowercase phrase, without the OS error number.
+fn lower(e: &std::io::Error) -> String {
+    let text = e.to_string().to_lowercase();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
 }
 
 fn cmd_tune(
@@ -713,6 +744,10 @@ fn cmd_baseline(
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
+    }
+    if let Err(e) = prepare_out(out) {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_BAD_INPUT);
     }
     let results = match simulate(scenarios, jobs) {
         Ok(r) => r,

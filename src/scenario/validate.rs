@@ -147,6 +147,32 @@ fn quoted(names: &[String]) -> String {
         .join(", ")
 }
 
+/// Whether a scenario name would take the place of a file of the report's
+/// top level.
+fn is_report_file(name: &str) -> bool {
+    ["index.md", "index.html"]
+        .iter()
+        .any(|f| name.eq_ignore_ascii_case(f))
+}
+
+/// Why a detector or protocol label cannot appear in tables, CSV and
+/// Markdown as it is, if it cannot.
+pub(super) fn bad_label(label: &str) -> Option<&'static str> {
+    if label.is_empty() {
+        Some("is empty")
+    } else if label.chars().any(char::is_control) {
+        Some("holds a control character (a newline or tab would break the tables)")
+    } else if let Some(c) = label.chars().find(|c| ",|<>&`\"\\".contains(*c)) {
+        Some(match c {
+            ',' => "holds a comma (it would split a CSV cell)",
+            '|' => "holds a '|' (it would split a Markdown table cell)",
+            _ => "holds one of < > & ` \" \\ (they would be read as HTML or Markdown)",
+        })
+    } else {
+        None
+    }
+}
+
 pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario> {
     let cx = Ctx {
         path,
@@ -165,11 +191,38 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
                  (it names the output folder)",
             )
         }
+        Some(n) if is_report_file(n.get_ref()) => {
+            return cx.err(
+                n.span(),
+                format!(
+                    "`name` \"{}\" is the name of a report file; a scenario's folder sits next \
+                     to index.md and index.html, so choose another name",
+                    n.get_ref()
+                ),
+            )
+        }
         Some(n) => n.get_ref().clone(),
-        None => path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "scenario".into()),
+        None => {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "scenario".into());
+            let fine = !stem.starts_with('.')
+                && stem.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
+            if !fine || is_report_file(&stem) {
+                return Err(ScenarioError::at(
+                    path,
+                    text,
+                    None,
+                    format!(
+                        "the file name {stem:?} cannot name the output folder (only letters, \
+                         digits, '-', '_' and '.', not starting with '.', and not index.md or \
+                         index.html): set `name = \"...\"` in the file"
+                    ),
+                ));
+            }
+            stem
+        }
     };
     let duration = cx.positive("duration", &raw.duration)?;
     let warmup = match &raw.warmup {
@@ -2087,13 +2140,12 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>, interval: Nanos) -> R<Ve
         }
         let label = match table.get("name") {
             Some(v) => match v.get_ref().as_str() {
-                Some(s) if !s.is_empty() && !s.contains(',') => s.to_string(),
-                _ => {
-                    return cx.err(
-                        v.span(),
-                        "`detectors.name` must be a non-empty string without commas",
-                    )
+                Some(s) if bad_label(s).is_none() => s.to_string(),
+                Some(s) => {
+                    let why = bad_label(s).unwrap_or_default();
+                    return cx.err(v.span(), format!("`detectors.name` {why}"));
                 }
+                None => return cx.err(v.span(), "`detectors.name` must be a string"),
             },
             None => preset.map_or(kind.name, |p| p.name).to_string(),
         };

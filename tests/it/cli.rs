@@ -401,3 +401,84 @@ fn unreadable_scenario_paths_give_the_real_reason() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_unusable_output_folder_is_refused_before_any_work() {
+    let dir = temp_dir("bad-out");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A regular file where the folder should be.
+    let file = dir.join("report-file");
+    std::fs::write(&file, b"keep me").unwrap();
+    let o = fdsim(&[
+        "run",
+        "tests/fixtures/ok-small.toml",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is not a folder"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("simulating"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
+    // A folder below a regular file cannot be created.
+    let below = file.join("sub");
+    let o = fdsim(&[
+        "baseline",
+        "tests/fixtures/ok-small.toml",
+        "--out",
+        below.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot create the output folder"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn names_that_would_break_the_report_are_refused_with_their_position() {
+    let dir = temp_dir("bad-names");
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = std::fs::read_to_string("tests/fixtures/ok-small.toml").unwrap();
+    let cases = [
+        (
+            base.replace("name = \"ok-small\"", "name = \"index.md\""),
+            "is the name of a report file",
+        ),
+        (
+            format!("{base}name = \"a|b\"\n"),
+            "`detectors.name` holds a '|'",
+        ),
+        (
+            format!("{base}name = \"a\\nb\"\n"),
+            "`detectors.name` holds a control character",
+        ),
+        (
+            format!("{base}name = \"<b>x</b>\"\n"),
+            "would be read as HTML",
+        ),
+    ];
+    for (i, (text, expect)) in cases.iter().enumerate() {
+        let path = dir.join(format!("case{i}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let o = fdsim(&[
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(expect), "expected {expect:?} in:\n{err}");
+        assert!(err.contains(&format!("case{i}.toml:")), "a position: {err}");
+        assert!(!dir.join("out").exists(), "nothing written: {err}");
+    }
+    // A file whose name cannot name a folder must set `name`.
+    let odd = dir.join("my scenario.toml");
+    std::fs::write(&odd, base.replace("name = \"ok-small\"\n", "")).unwrap();
+    let o = fdsim(&["validate", odd.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("set `name"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

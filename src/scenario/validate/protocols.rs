@@ -234,11 +234,12 @@ fn kind_of(cx: &Ctx, entry: &RawProtocol) -> R<&'static ProtocolKind> {
 fn label(cx: &Ctx, table: &Table, kind: &ProtocolKind) -> R<String> {
     match table.get("name") {
         Some(v) => match v.get_ref().as_str() {
-            Some(s) if !s.is_empty() && !s.contains(',') => Ok(s.to_string()),
-            _ => cx.err(
-                v.span(),
-                "`protocols.name` must be a non-empty string without commas",
-            ),
+            Some(s) if super::bad_label(s).is_none() => Ok(s.to_string()),
+            Some(s) => {
+                let why = super::bad_label(s).unwrap_or_default();
+                cx.err(v.span(), format!("`protocols.name` {why}"))
+            }
+            None => cx.err(v.span(), "`protocols.name` must be a string"),
         },
         None => Ok(kind.name.to_string()),
     }
