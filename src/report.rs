@@ -7,7 +7,7 @@ pub mod plot;
 pub mod rows;
 pub mod table;
 
-pub use files::{to_csv, write_atomic};
+pub use files::{to_csv, write_atomic, Transaction};
 pub use rows::{cluster_rows, curve_points, curve_rows, run_rows, ClusterRow, CurveRow, RunRow};
 pub use table::{human, table};
 
@@ -16,21 +16,26 @@ use crate::run::ScenarioResult;
 use std::io;
 use std::path::Path;
 
-/// Writes every output of every scenario under `out`, each file atomically:
+/// Writes every output of every scenario under `out`, the whole report at
+/// once ([`Transaction`]: staged next to `out`, then swapped in; other
+/// scenarios' folders already under `out` are kept):
 /// `NAME/{runs.csv, metrics.csv, curve.csv, tradeoff.svg, report.md,
 /// summary.txt}` (and `clusters.csv` for a scenario with protocols) and
 /// the top-level `index.md` and `index.html`.
 pub fn write_all(out: &Path, results: Vec<ScenarioResult>) -> io::Result<()> {
+    let tx = Transaction::begin(out)?;
+    let dir = tx.dir();
     let mut done: Vec<(ScenarioResult, Vec<CurvePoint>)> = Vec::new();
     for res in results {
-        let points = write_scenario(out, &res)?;
+        let points = write_scenario(dir, &res)?;
         done.push((res, points));
     }
-    write_atomic(&out.join("index.md"), markdown::index_md(&done).as_bytes())?;
+    write_atomic(&dir.join("index.md"), markdown::index_md(&done).as_bytes())?;
     write_atomic(
-        &out.join("index.html"),
+        &dir.join("index.html"),
         markdown::index_html(&done).as_bytes(),
-    )
+    )?;
+    tx.commit()
 }
 
 /// Writes one scenario's outputs under `out/NAME/` and returns its curve.

@@ -19,6 +19,7 @@ mod scorer_props;
 mod sweep;
 mod swim;
 mod topology;
+mod transaction;
 mod tune;
 mod validation;
 
