@@ -9,6 +9,7 @@ mod cluster;
 mod determinism;
 mod exact;
 mod faults;
+mod fuzz;
 mod network;
 mod presets;
 mod props;
