@@ -68,6 +68,9 @@ pub struct SwimSettings {
     pub gossip_interval: Nanos,
     /// Members each gossip round goes to (`GossipNodes`).
     pub gossip_nodes: u32,
+    /// A member declared Dead stays among the gossip round's targets this
+    /// long (`GossipToTheDeadTime`).
+    pub gossip_to_the_dead: Nanos,
     /// Push-pull anti-entropy every this often, scaled up beyond 32
     /// members (`PushPullInterval`); `None` when switched off.
     pub push_pull_interval: Option<Nanos>,
@@ -104,6 +107,7 @@ impl SwimSettings {
             awareness_max_multiplier: self.awareness_max,
             gossip_interval: self.gossip_interval,
             gossip_nodes: self.gossip_nodes,
+            gossip_to_the_dead: self.gossip_to_the_dead,
             push_pull_interval: self.push_pull_interval.unwrap_or(Nanos::ZERO),
             selection: match self.selection {
                 Selection::RoundRobin => TargetSelection::RoundRobin,
@@ -130,6 +134,7 @@ impl Default for SwimSettings {
             retransmit_mult: 4,
             gossip_interval: Nanos::from_millis(200),
             gossip_nodes: 3,
+            gossip_to_the_dead: Nanos::from_secs(30),
             push_pull_interval: Some(Nanos::from_secs(30)),
             selection: Selection::RoundRobin,
             awareness: true,
@@ -339,6 +344,12 @@ pub static SWIM: ProtocolKind = ProtocolKind {
             1000.0,
             "members each gossip round goes to (GossipNodes; at most n − 1 are used)",
         ),
+        duration(
+            "gossip_to_the_dead",
+            None,
+            "a member declared Dead stays among the gossip round's targets this long, so a live \
+             one can refute (GossipToTheDeadTime)",
+        ),
         ProtocolParam::Flag {
             name: "push_pull",
             default: "true",
@@ -404,6 +415,7 @@ pub static SWIM_PRESETS: &[(&str, &[(&str, f64)])] = &[
             ("retransmit_mult", 4.0),
             ("gossip_interval", ms(200.0)),
             ("gossip_nodes", 3.0),
+            ("gossip_to_the_dead", ms(30_000.0)),
             ("push_pull_interval", ms(30_000.0)),
             ("awareness_max", 8.0),
         ],
@@ -419,6 +431,7 @@ pub static SWIM_PRESETS: &[(&str, &[(&str, f64)])] = &[
             ("retransmit_mult", 4.0),
             ("gossip_interval", ms(500.0)),
             ("gossip_nodes", 4.0),
+            ("gossip_to_the_dead", ms(60_000.0)),
             ("push_pull_interval", ms(60_000.0)),
             ("awareness_max", 8.0),
         ],
@@ -434,6 +447,7 @@ pub static SWIM_PRESETS: &[(&str, &[(&str, f64)])] = &[
             ("retransmit_mult", 2.0),
             ("gossip_interval", ms(100.0)),
             ("gossip_nodes", 3.0),
+            ("gossip_to_the_dead", ms(15_000.0)),
             ("push_pull_interval", ms(15_000.0)),
             ("awareness_max", 8.0),
         ],

@@ -530,6 +530,7 @@ fn swim(cx: &Ctx, r: &Resolved, x: f64, duration: Nanos) -> R<SwimSettings> {
         retransmit_mult: count("retransmit_mult"),
         gossip_interval: ns(r.get("gossip_interval", x)),
         gossip_nodes: count("gossip_nodes"),
+        gossip_to_the_dead: ns(r.get("gossip_to_the_dead", x)),
         push_pull_interval: r
             .flag(cx, "push_pull", true)?
             .then(|| ns(r.get("push_pull_interval", x))),
@@ -603,6 +604,24 @@ mod tests {
         let local = swim_at("kind = \"swim\"\npreset = \"memberlist-local\"\n", 0);
         assert_eq!((local.indirect_probes, local.retransmit_mult), (1, 2));
         assert_eq!(local.ping_timeout, Nanos::from_millis(200));
+    }
+
+    /// Every number of a scenario preset reaches the agent: a scenario
+    /// that names a preset runs exactly the agent's preset of that name
+    /// (memberlist's `DefaultLANConfig`, `DefaultWANConfig` and
+    /// `DefaultLocalConfig`). The WAN preset once ran with the LAN's 30 s
+    /// gossip to the dead, and the local one too.
+    #[test]
+    fn a_scenario_preset_runs_the_agents_preset_of_that_name() {
+        for name in ["memberlist-lan", "memberlist-wan", "memberlist-local"] {
+            let s = swim_at(&format!("kind = \"swim\"\npreset = \"{name}\"\n"), 0);
+            let want = crate::protocol::swim::preset(name).unwrap();
+            assert_eq!(s.agent_config(), want, "{name}");
+        }
+        let s = swim_at("kind = \"swim\"\npreset = \"memberlist-wan\"\n", 0);
+        assert_eq!(s.gossip_to_the_dead, Nanos::from_secs(60));
+        let s = swim_at("kind = \"swim\"\ngossip_to_the_dead = \"5s\"\n", 0);
+        assert_eq!(s.agent_config().gossip_to_the_dead, Nanos::from_secs(5));
     }
 
     #[test]
