@@ -266,6 +266,421 @@ fn churn(
     }
 }
 
+/// One fault spec's outages or pauses, drawn lazily in time order from
+/// the spec's own stream: the same draws, in the same order, as
+/// [`outages`] and [`pauses`] make, one at a time.
+#[derive(Clone, Debug)]
+enum Gen {
+    Done,
+    Crash(Outage),
+    CrashLoop {
+        node: NodeId,
+        first: Nanos,
+        every: Nanos,
+        down: Nanos,
+        jitter: Nanos,
+        k: u64,
+        rng: Stream,
+    },
+    Churn {
+        node: NodeId,
+        t: Nanos,
+        mttf: Latency,
+        mttr: Latency,
+        rng: Stream,
+    },
+    Pause {
+        node: NodeId,
+        at: Nanos,
+        length: Latency,
+        rng: Stream,
+    },
+    Pauses {
+        node: NodeId,
+        t: Nanos,
+        every: Nanos,
+        length: Latency,
+        rng: Stream,
+    },
+}
+
+/// What a generator yields: an outage (crash and restart) or a pause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Item {
+    Outage(Outage),
+    Pause(PauseWindow),
+}
+
+impl Item {
+    fn start(self) -> Nanos {
+        match self {
+            Item::Outage(o) => o.crash,
+            Item::Pause(p) => p.start,
+        }
+    }
+}
+
+impl Gen {
+    fn new(spec: &FaultSpec, rng: Stream) -> Gen {
+        match spec.clone() {
+            FaultSpec::Crash {
+                node,
+                at,
+                restart_after,
+            } => Gen::Crash(Outage {
+                node,
+                crash: at,
+                restart: restart_after.map(|d| at + d),
+            }),
+            FaultSpec::CrashLoop {
+                node,
+                first,
+                every,
+                down,
+                jitter,
+            } => Gen::CrashLoop {
+                node,
+                first,
+                every,
+                down,
+                jitter,
+                k: 0,
+                rng,
+            },
+            FaultSpec::Churn {
+                node,
+                first,
+                mttf,
+                mttr,
+            } => Gen::Churn {
+                node,
+                t: first,
+                mttf,
+                mttr,
+                rng,
+            },
+            FaultSpec::Pause { node, at, length } => Gen::Pause {
+                node,
+                at,
+                length,
+                rng,
+            },
+            FaultSpec::Pauses {
+                node,
+                first,
+                every,
+                length,
+            } => Gen::Pauses {
+                node,
+                t: first,
+                every,
+                length,
+                rng,
+            },
+            FaultSpec::Slow { .. } => Gen::Done,
+        }
+    }
+
+    /// The next item starting before `end`, or `None` once there is none.
+    fn next(&mut self, end: Nanos) -> Option<Item> {
+        let item = match self {
+            Gen::Done => None,
+            Gen::Crash(o) => Some(Item::Outage(*o)).filter(|_| o.crash < end),
+            Gen::CrashLoop {
+                node,
+                first,
+                every,
+                down,
+                jitter,
+                k,
+                rng,
+            } => {
+                let base = *first + Nanos(every.0.saturating_mul(*k));
+                let offset = if jitter.0 > 0 {
+                    Nanos(rng.below(jitter.0))
+                } else {
+                    Nanos(0)
+                };
+                let crash = base + offset;
+                *k += 1;
+                (crash < end && every.0 != 0).then_some(Item::Outage(Outage {
+                    node: *node,
+                    crash,
+                    restart: Some(crash + *down),
+                }))
+            }
+            Gen::Churn {
+                node,
+                t,
+                mttf,
+                mttr,
+                rng,
+            } => {
+                let draw = |d: &Latency, rng: &mut Stream| Nanos(d.sample(rng).0.max(1));
+                let crash = t.saturating_add(draw(mttf, rng));
+                if crash >= end {
+                    None
+                } else {
+                    let restart = crash.saturating_add(draw(mttr, rng));
+                    *t = restart;
+                    Some(Item::Outage(Outage {
+                        node: *node,
+                        crash,
+                        restart: Some(restart),
+                    }))
+                }
+            }
+            Gen::Pause {
+                node,
+                at,
+                length,
+                rng,
+            } => (*at < end).then(|| {
+                Item::Pause(PauseWindow {
+                    node: *node,
+                    start: *at,
+                    length: length.sample(rng),
+                })
+            }),
+            Gen::Pauses {
+                node,
+                t,
+                every,
+                length,
+                rng,
+            } => {
+                *t += Nanos(rng.exponential(every.0 as f64).round() as u64);
+                if *t >= end {
+                    None
+                } else {
+                    let len = length.sample(rng);
+                    let start = *t;
+                    *t += len;
+                    Some(Item::Pause(PauseWindow {
+                        node: *node,
+                        start,
+                        length: len,
+                    }))
+                }
+            }
+        };
+        if item.is_none() || matches!(self, Gen::Crash(_) | Gen::Pause { .. }) {
+            *self = Gen::Done;
+        }
+        item
+    }
+}
+
+/// Generators merged in item order, each drawn from only when its next
+/// item could come first: the state is one pending item per fault spec,
+/// whatever the horizon.
+#[derive(Clone, Debug)]
+struct Merge {
+    gens: Vec<(Gen, Option<Item>)>,
+    end: Nanos,
+}
+
+impl Merge {
+    fn new(
+        specs: &[FaultSpec],
+        keep: impl Fn(&FaultSpec) -> bool,
+        seed: u64,
+        end: Nanos,
+        names: &[String],
+    ) -> Merge {
+        let gens = specs
+            .iter()
+            .zip(streams(specs, seed, names))
+            .filter(|(spec, _)| keep(spec))
+            .map(|(spec, rng)| {
+                let mut gen = Gen::new(spec, rng);
+                let first = gen.next(end);
+                (gen, first)
+            })
+            .collect();
+        Merge { gens, end }
+    }
+
+    /// The generator whose pending item comes first (in item order).
+    fn first(&self) -> Option<usize> {
+        (0..self.gens.len())
+            .filter(|&i| self.gens[i].1.is_some())
+            .min_by_key(|&i| self.gens[i].1)
+    }
+
+    /// The generator whose pending item starts first.
+    fn earliest(&self) -> Option<usize> {
+        (0..self.gens.len())
+            .filter(|&i| self.gens[i].1.is_some())
+            .min_by_key(|&i| self.gens[i].1.map(Item::start))
+    }
+
+    fn take(&mut self, i: usize) -> Option<Item> {
+        let end = self.end;
+        let (gen, next) = &mut self.gens[i];
+        std::mem::replace(next, gen.next(end))
+    }
+}
+
+/// The outages of the nodes a filter keeps, lazily, in the order
+/// [`outages`] sorts them (node, crash, restart), as long as each fault's
+/// own outages come in time order (validated scenarios' do: a node's
+/// crashes never overlap).
+#[derive(Clone, Debug)]
+pub struct LazyOutages(Merge);
+
+impl LazyOutages {
+    /// The outages of `node` in a run of `seed` ending at `end`.
+    pub fn of_node(
+        specs: &[FaultSpec],
+        node: NodeId,
+        seed: u64,
+        end: Nanos,
+        names: &[String],
+    ) -> LazyOutages {
+        let keep = |f: &FaultSpec| {
+            f.node() == node
+                && matches!(
+                    f,
+                    FaultSpec::Crash { .. } | FaultSpec::CrashLoop { .. } | FaultSpec::Churn { .. }
+                )
+        };
+        LazyOutages(Merge::new(specs, keep, seed, end, names))
+    }
+}
+
+impl Iterator for LazyOutages {
+    type Item = Outage;
+
+    fn next(&mut self) -> Option<Outage> {
+        let i = self.0.first()?;
+        match self.0.take(i) {
+            Some(Item::Outage(o)) => Some(o),
+            _ => None,
+        }
+    }
+}
+
+/// What the engine does at a fault event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultAction {
+    Crash,
+    Restart,
+    /// A stop-the-world pause until this true time.
+    Pause {
+        until: Nanos,
+    },
+}
+
+/// One event of the fault timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultEvent {
+    pub at: Nanos,
+    pub node: NodeId,
+    pub action: FaultAction,
+}
+
+/// Position of an event among those of one instant, as the eager schedule
+/// pushed them: every outage (sorted) crash then restart, then every pause
+/// (sorted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Ranked {
+    at: Nanos,
+    item: Item,
+    restart: bool,
+}
+
+/// Every crash, restart and pause of a run, in the order the engine must
+/// apply them, generated one fault period ahead: at most one pending item
+/// per fault spec and the restarts of outages already begun, whatever the
+/// horizon. At one instant the events come in the order a schedule made
+/// up front would have pushed them (outages sorted by node, crash and
+/// restart, crash before restart, then pauses sorted by node, start and
+/// length); an engine applies them before any other event of the instant.
+#[derive(Clone, Debug)]
+pub struct FaultTimeline {
+    merge: Merge,
+    ready: std::collections::BinaryHeap<std::cmp::Reverse<Ranked>>,
+}
+
+impl FaultTimeline {
+    /// The crashes, restarts and pauses of `specs` in a run of `seed`
+    /// ending at `end` (faults starting at or after `end` are not drawn).
+    pub fn new(specs: &[FaultSpec], seed: u64, end: Nanos, names: &[String]) -> FaultTimeline {
+        let keep = |f: &FaultSpec| !matches!(f, FaultSpec::Slow { .. });
+        FaultTimeline {
+            merge: Merge::new(specs, keep, seed, end, names),
+            ready: std::collections::BinaryHeap::new(),
+        }
+    }
+
+    /// Moves pending items into `ready` until no generator can produce an
+    /// event before (or with) the earliest ready one.
+    fn fill(&mut self) {
+        while let Some(i) = self.merge.earliest() {
+            let start = self.merge.gens[i]
+                .1
+                .map(Item::start)
+                .expect("first has an item");
+            if self.ready.peek().is_some_and(|r| r.0.at < start) {
+                break;
+            }
+            let item = self.merge.take(i).expect("first has an item");
+            let at = item.start();
+            self.ready.push(std::cmp::Reverse(Ranked {
+                at,
+                item,
+                restart: false,
+            }));
+            if let Item::Outage(Outage {
+                restart: Some(r), ..
+            }) = item
+            {
+                self.ready.push(std::cmp::Reverse(Ranked {
+                    at: r,
+                    item,
+                    restart: true,
+                }));
+            }
+        }
+    }
+
+    /// The time of the next event, if any.
+    pub fn peek_time(&mut self) -> Option<Nanos> {
+        self.fill();
+        self.ready.peek().map(|r| r.0.at)
+    }
+
+    /// Events buffered ahead of the engine (bounded by the fault specs).
+    pub fn buffered(&self) -> usize {
+        self.ready.len()
+    }
+}
+
+impl Iterator for FaultTimeline {
+    type Item = FaultEvent;
+
+    fn next(&mut self) -> Option<FaultEvent> {
+        self.fill();
+        let r = self.ready.pop()?.0;
+        let (node, action) = match r.item {
+            Item::Outage(o) if r.restart => (o.node, FaultAction::Restart),
+            Item::Outage(o) => (o.node, FaultAction::Crash),
+            Item::Pause(p) => (
+                p.node,
+                FaultAction::Pause {
+                    until: p.start + p.length,
+                },
+            ),
+        };
+        Some(FaultEvent {
+            at: r.at,
+            node,
+            action,
+        })
+    }
+}
+
 /// The first pair of outages of one node that overlap, if any: a node
 /// cannot crash while it is already down.
 pub fn first_overlap(outages: &[Outage]) -> Option<(Outage, Outage)> {

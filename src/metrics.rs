@@ -10,7 +10,10 @@ pub mod qos;
 pub mod summary;
 pub mod survival;
 
-pub use attribution::{Cause, FaultWindows, MistakeCauses};
-pub use qos::{score, score_detector, score_detector_attributed, RunQos, ScoreInput};
+pub use attribution::{Cause, FaultWindows, LiveWindows, MistakeCauses, Windows};
+pub use qos::{
+    score, score_detector, score_detector_attributed, DetectorScorer, PairSetting, RunQos,
+    ScoreInput,
+};
 pub use summary::{percentile, Summary};
 pub use survival::KaplanMeier;

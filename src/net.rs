@@ -67,6 +67,11 @@ impl Link {
     pub fn bad_periods(&self) -> impl Iterator<Item = (Nanos, Nanos)> + '_ {
         self.bad_periods.periods()
     }
+
+    /// The record of this link's bad periods, to take finished ones from.
+    pub fn bad_periods_mut(&mut self) -> &mut BadPeriods {
+        &mut self.bad_periods
+    }
 }
 
 impl Link {
@@ -229,6 +234,12 @@ impl Network {
                 self.edges[idx] = Some(e);
             }
         }
+    }
+
+    /// The explicit link `from` → `to`, if any, to take what it recorded.
+    pub fn link_mut(&mut self, from: NodeId, to: NodeId) -> Option<&mut Link> {
+        let e = self.edge(from, to)?;
+        Some(&mut self.graph[e])
     }
 
     /// The explicit link `from -> to`, if any (not the default link).

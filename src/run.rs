@@ -6,8 +6,11 @@
 pub mod cluster;
 
 use crate::detector::Env;
-use crate::fault::{self, FaultSpec, Outage};
-use crate::metrics::{score_detector_attributed, Cause, FaultWindows, RunQos, ScoreInput};
+use crate::fault::{self, FaultSpec, FaultTimeline, LazyOutages, Outage};
+use crate::metrics::{
+    score_detector_attributed, Cause, DetectorScorer, FaultWindows, LiveWindows, PairSetting,
+    RunQos, ScoreInput,
+};
 use crate::net::{Link, LinkModel, Loss, Network, Partition};
 use crate::protocol::heartbeat::{HeartbeatAgent, Logged, Style};
 use crate::replay::Replay;
@@ -185,7 +188,7 @@ pub fn pair_windows(
     t: NodeId,
 ) -> FaultWindows {
     let way = Traversal::new(sc, net, m, t);
-    let mut w: Vec<(Cause, Nanos, Nanos)> = Vec::new();
+    let mut w = known_windows(sc, net, &way);
     for p in net.partitions().iter().filter(|p| way.cut_by(p)) {
         w.extend(
             p.cut_periods(sc.duration)
@@ -197,6 +200,17 @@ pub fn pair_windows(
             w.push((Cause::Pause, start, end));
         }
     }
+    for link in way.crossed(net) {
+        w.extend(link.bad_periods().map(|(a, b)| (Cause::LossBurst, a, b)));
+    }
+    FaultWindows::new(sc.clocks[way.pacer as usize], w)
+}
+
+/// The windows of a pair known before its run (see [`pair_windows`]):
+/// the slow windows of the pacing node and the spikes of the crossed
+/// links.
+fn known_windows(sc: &Scenario, net: &Network, way: &Traversal) -> Vec<(Cause, Nanos, Nanos)> {
+    let mut w = Vec::new();
     for (node, start, end, _) in fault::slow_windows(&sc.faults) {
         if node == way.pacer {
             w.push((Cause::Slow, start, end));
@@ -205,9 +219,8 @@ pub fn pair_windows(
     for link in way.crossed(net) {
         let spikes = link.model.spikes.iter();
         w.extend(spikes.map(|s| (Cause::LatencySpike, s.start, s.end)));
-        w.extend(link.bad_periods().map(|(a, b)| (Cause::LossBurst, a, b)));
     }
-    FaultWindows::new(sc.clocks[way.pacer as usize], w)
+    w
 }
 
 /// The causes a scenario can have windows of for some monitored pair, in
@@ -349,8 +362,21 @@ fn assemble(
 }
 
 /// The pairwise heartbeats of one seed, simulated or replayed, every
-/// detector scored at every swept value.
+/// detector scored at every swept value. A simulation is scored while it
+/// runs ([`stream_pairwise`]); a replayed trace, already in memory, is
+/// scored from its log ([`logged_pairwise`]).
 fn run_pairwise(sc: &Scenario, seed: u64) -> (Vec<Vec<RunQos>>, NetStats) {
+    if sc.replay.is_none() {
+        return stream_pairwise(sc, seed, |_| {});
+    }
+    logged_pairwise(sc, seed)
+}
+
+/// The pairwise run of one seed scored from the whole logged run: every
+/// arrival, outage and fault window of the run is held before scoring.
+/// What runs of replayed traces use, and the reference that
+/// [`stream_pairwise`] is tested against.
+pub fn logged_pairwise(sc: &Scenario, seed: u64) -> (Vec<Vec<RunQos>>, NetStats) {
     let Heartbeats {
         log,
         outages,
@@ -383,6 +409,227 @@ fn run_pairwise(sc: &Scenario, seed: u64) -> (Vec<Vec<RunQos>>, NetStats) {
         }
     }
     (qos, stats)
+}
+
+/// What a streaming pairwise run holds, after each stretch of virtual
+/// time it has scored (see [`stream_pairwise`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamState {
+    /// Virtual time simulated and scored so far.
+    pub reached: Nanos,
+    /// Events pending in the engine (queue and fault timeline).
+    pub pending_events: usize,
+    /// Heartbeats the monitors' logs can hold without growing, over every
+    /// pair (each stretch's arrivals are scored and dropped at its end).
+    pub log_capacity: usize,
+    /// Fault windows kept for attribution, over every pair.
+    pub windows_held: usize,
+    /// Pauses and loss bursts recorded by the engine and not yet handed
+    /// to the pairs (zero between stretches).
+    pub unread_windows: usize,
+}
+
+/// One monitored pair of a streaming run.
+struct LivePair {
+    m: NodeId,
+    t: NodeId,
+    windows: LiveWindows,
+    /// Indices into the watched links of the links this pair crosses.
+    links: Vec<usize>,
+    /// One scorer per detector of the scenario, in order.
+    scorers: Vec<DetectorScorer<'static>>,
+}
+
+/// How much virtual time is simulated between two scoring passes: enough
+/// arrivals per pass to keep the loops tight, few enough that the logs
+/// stay small (about 2^16 arrivals in all, at most 4,096 per pair).
+fn stretch(sc: &Scenario, pairs: usize) -> Nanos {
+    let beats = (65_536 / pairs.max(1)).clamp(16, 4_096) as u64;
+    Nanos(sc.interval.0.max(1).saturating_mul(beats))
+}
+
+/// Simulates one seed and scores every detector at every swept value on
+/// every monitored pair while the simulation runs: the engine runs a
+/// stretch of virtual time, the arrivals each monitor logged in it are
+/// fed to the pair's scorers and dropped, and the faults are drawn only
+/// as the run reaches them ([`FaultTimeline`], [`LazyOutages`]). Nothing
+/// held grows with the horizon; the results are exactly those of scoring
+/// the whole logged run ([`heartbeats`] and [`score_detector_attributed`]).
+/// `watch` sees the state held after each stretch.
+pub fn stream_pairwise(
+    sc: &Scenario,
+    seed: u64,
+    mut watch: impl FnMut(&StreamState),
+) -> (Vec<Vec<RunQos>>, NetStats) {
+    let net = build_network(sc, seed);
+    let n = sc.nodes.len();
+    let agents = (0..n as NodeId)
+        .map(|id| agent(sc, id).with_jitter(sc.jitter.clone()))
+        .collect();
+    let mut sim = Sim::new(net, agents, sc.clocks.clone(), seed);
+    sim.set_fault_timeline(FaultTimeline::new(&sc.faults, seed, sc.duration, &sc.nodes));
+    for (node, start, end, factor) in fault::slow_windows(&sc.faults) {
+        sim.add_slow_window(node, start, end, factor);
+    }
+    let (mut pairs, watched) = live_pairs(sc, seed, sim.network());
+    let step = stretch(sc, pairs.len());
+    let mut reached = Nanos::ZERO;
+    while reached < sc.duration {
+        reached = reached.saturating_add(step).min(sc.duration);
+        sim.run_until(reached);
+        hand_over_windows(&mut sim, &mut pairs, &watched);
+        for pair in &mut pairs {
+            score_logged(&mut sim, pair);
+        }
+        watch(&StreamState {
+            reached,
+            pending_events: sim.pending_events(),
+            log_capacity: pairs.iter().map(|p| sim.agent(p.m).log_capacity(p.t)).sum(),
+            windows_held: pairs.iter().map(|p| p.windows.held()).sum(),
+            unread_windows: sim.pauses().len(),
+        });
+    }
+    let mut qos: Vec<Vec<RunQos>> = sc
+        .detectors
+        .iter()
+        .map(|d| vec![RunQos::default(); d.values.len()])
+        .collect();
+    for pair in pairs {
+        let LivePair {
+            windows, scorers, ..
+        } = pair;
+        for (d, scorer) in scorers.into_iter().enumerate() {
+            for (acc, q) in qos[d].iter_mut().zip(&scorer.finish(&windows)) {
+                acc.merge(q);
+            }
+        }
+    }
+    (qos, sim.stats())
+}
+
+/// The monitored pairs of a streaming run with their scorers and window
+/// stores, and the explicit links whose loss bursts they watch.
+fn live_pairs(sc: &Scenario, seed: u64, net: &Network) -> (Vec<LivePair>, Vec<(NodeId, NodeId)>) {
+    let env = Env {
+        interval: sc.interval,
+    };
+    let mut watched: Vec<(NodeId, NodeId)> = Vec::new();
+    let mut pairs = Vec::new();
+    for (m, t) in monitored_pairs(sc) {
+        let way = Traversal::new(sc, net, m, t);
+        let mut links = Vec::new();
+        for &(a, b) in &way.links {
+            let bursty = net
+                .link(a, b)
+                .is_some_and(|l| matches!(l.model.loss, Loss::GilbertElliott(_)));
+            if !bursty {
+                continue;
+            }
+            let j = match watched.iter().position(|&w| w == (a, b)) {
+                Some(j) => j,
+                None => {
+                    watched.push((a, b));
+                    watched.len() - 1
+                }
+            };
+            links.push(j);
+        }
+        let partitions: Vec<Partition> = (net.partitions().iter())
+            .filter(|p| way.cut_by(p))
+            .cloned()
+            .collect();
+        let known = known_windows(sc, net, &way);
+        let paused = sc.faults.iter().any(|f| {
+            matches!(f, FaultSpec::Pause { .. } | FaultSpec::Pauses { .. })
+                && (f.node() == m || f.node() == t)
+        });
+        let any = !partitions.is_empty() || !known.is_empty() || paused || !links.is_empty();
+        let clock = sc.clocks[way.pacer as usize];
+        let windows = LiveWindows::new(clock, partitions, sc.duration, known, links.len(), any);
+        let setting = PairSetting {
+            clock: sc.clocks[m as usize],
+            warmup: sc.warmup,
+            end: sc.duration,
+        };
+        let (faults, nodes, end) = (sc.faults.clone(), sc.nodes.clone(), sc.duration);
+        let truth = move || -> Box<dyn Iterator<Item = Outage>> {
+            Box::new(LazyOutages::of_node(&faults, t, seed, end, &nodes))
+        };
+        let scorers = (sc.detectors.iter())
+            .map(|cfg| {
+                DetectorScorer::new(cfg.kind, &cfg.params, &env, &cfg.values, setting, &truth)
+            })
+            .collect();
+        pairs.push(LivePair {
+            m,
+            t,
+            windows,
+            links,
+            scorers,
+        });
+    }
+    (pairs, watched)
+}
+
+/// Hands the pauses that took effect and the loss bursts of the watched
+/// links to the pairs they concern, leaving nothing recorded behind.
+fn hand_over_windows(
+    sim: &mut Sim<HeartbeatAgent>,
+    pairs: &mut [LivePair],
+    watched: &[(NodeId, NodeId)],
+) {
+    for (node, start, end) in sim.take_pauses() {
+        for pair in pairs.iter_mut().filter(|p| p.m == node || p.t == node) {
+            pair.windows.record(Cause::Pause, start, end);
+        }
+    }
+    for (j, &(a, b)) in watched.iter().enumerate() {
+        let link = sim
+            .network_mut()
+            .link_mut(a, b)
+            .expect("watched links exist");
+        let periods = link.bad_periods_mut();
+        let closed = periods.take_closed();
+        let open = periods.in_progress();
+        for pair in pairs.iter_mut() {
+            for k in (0..pair.links.len()).filter(|&k| pair.links[k] == j) {
+                for &(s, e) in &closed {
+                    pair.windows.record(Cause::LossBurst, s, e);
+                }
+                pair.windows.set_open(k, open);
+            }
+        }
+    }
+}
+
+/// Scores what the pair's monitor logged from its target since the last
+/// call, clears the log, and drops the fault windows no mistake can reach
+/// any more.
+fn score_logged(sim: &mut Sim<HeartbeatAgent>, pair: &mut LivePair) {
+    let LivePair {
+        m,
+        t,
+        windows,
+        scorers,
+        ..
+    } = pair;
+    let Some(log) = sim.agent_mut(*m).log_mut(*t) else {
+        return;
+    };
+    for scorer in scorers.iter_mut() {
+        for logged in log.iter() {
+            scorer.push(logged, &*windows);
+        }
+    }
+    log.clear();
+    let horizon = (scorers.iter().map(|s| s.horizon(&*windows)))
+        .min()
+        .unwrap_or(Nanos::ZERO);
+    windows.prune(horizon, |mask, end| {
+        for s in scorers.iter_mut() {
+            s.carry(mask, end);
+        }
+    });
 }
 
 /// One simulation `run_all` hands to a worker.

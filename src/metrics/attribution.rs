@@ -30,6 +30,7 @@
 //! labelling a mistake O(1) amortized; nothing is done per arrival but
 //! keeping the newest send stamp.
 
+use crate::net::Partition;
 use crate::sim::clock::Clock;
 use crate::sim::time::Nanos;
 
@@ -76,6 +77,11 @@ impl Cause {
     fn index(self) -> usize {
         self as usize
     }
+
+    /// This cause's bit in a mask of causes.
+    pub fn bit(self) -> u8 {
+        1 << self.index()
+    }
 }
 
 /// Mistakes broken down by cause (see the module documentation for the
@@ -104,7 +110,7 @@ impl MistakeCauses {
 
     /// Counts one mistake whose span overlapped the causes in `mask`
     /// (bit i = `Cause::ALL[i]`).
-    fn record(&mut self, mask: u8) {
+    pub(crate) fn record(&mut self, mask: u8) {
         if mask == 0 {
             self.none += 1;
             return;
@@ -125,7 +131,7 @@ impl MistakeCauses {
 }
 
 /// Where one labeller stands in each cause's list of windows.
-pub(crate) type Cursor = [u32; 5];
+pub type Cursor = [u32; 5];
 
 /// The fault windows of one monitored pair, per cause: sorted, disjoint,
 /// half-open `[start, end)` intervals of true time (overlapping windows
@@ -184,11 +190,6 @@ impl FaultWindows {
         self.lists.iter().all(Vec::is_empty)
     }
 
-    /// The true time at which the stamping node's clock read `local`.
-    pub(crate) fn sent_true(&self, local: Nanos) -> Nanos {
-        self.stamp_clock.true_time(local)
-    }
-
     /// The causes whose windows overlap `[from, to)`, as a bit mask.
     /// Successive calls with the same `cursor` must not decrease `from`.
     fn overlapping(&self, cursor: &mut Cursor, from: Nanos, to: Nanos) -> u8 {
@@ -206,21 +207,153 @@ impl FaultWindows {
         }
         mask
     }
+}
 
-    /// Counts a mistake whose span is `[from, to)` into `causes`.
-    pub(crate) fn record(
-        &self,
-        causes: &mut MistakeCauses,
-        cursor: &mut Cursor,
-        from: Nanos,
-        to: Nanos,
-    ) {
-        let mask = if self.is_empty() {
+/// What the scorer asks of a pair's fault windows: whether it has any to
+/// blame mistakes on, the true time of a send stamp, and which causes'
+/// windows overlap a mistake's span.
+pub trait Windows {
+    /// False when no window can ever open for the pair (mistakes then
+    /// count as *none* without a span being computed).
+    fn has_any(&self) -> bool;
+    /// The true time at which the stamping node's clock read `local`.
+    fn sent_true(&self, local: Nanos) -> Nanos;
+    /// The causes whose windows overlap the span `[from, to)` (at least
+    /// one nanosecond long), as a bit mask (bit i = `Cause::ALL[i]`).
+    /// Successive calls with the same `cursor` must not decrease `from`.
+    fn mask(&self, cursor: &mut Cursor, from: Nanos, to: Nanos) -> u8;
+}
+
+impl Windows for FaultWindows {
+    fn has_any(&self) -> bool {
+        !self.is_empty()
+    }
+
+    fn sent_true(&self, local: Nanos) -> Nanos {
+        self.stamp_clock.true_time(local)
+    }
+
+    fn mask(&self, cursor: &mut Cursor, from: Nanos, to: Nanos) -> u8 {
+        if self.is_empty() {
             0
         } else {
             self.overlapping(cursor, from, to)
-        };
-        causes.record(mask);
+        }
+    }
+}
+
+/// The fault windows of one pair while its run goes on, without keeping
+/// any in proportion to the horizon: partitions are asked directly
+/// whether a cut period overlaps a span; slow windows and spikes are the
+/// scenario's own (few) windows; pauses and loss bursts are recorded as
+/// the engine reports them ([`LiveWindows::record`]), with the loss burst
+/// in progress on each crossed link ([`LiveWindows::set_open`]), and
+/// dropped ([`LiveWindows::prune`]) once no mistake can still reach them.
+/// The masks are exactly those [`FaultWindows`] gives on the whole run:
+/// a mistake's span ends by the time it is labelled, and every window
+/// starting before then has been recorded by then.
+#[derive(Clone, Debug)]
+pub struct LiveWindows {
+    stamp_clock: Clock,
+    any: bool,
+    /// The partitions cutting a direction the pair's messages travel, and
+    /// the end of the run, which clips their cut periods.
+    partitions: Vec<Partition>,
+    until: Nanos,
+    /// Windows known up front (slow windows, spikes), never dropped.
+    fixed: Vec<(u8, Nanos, Nanos)>,
+    /// Windows reported during the run (pauses, finished loss bursts).
+    recorded: Vec<(u8, Nanos, Nanos)>,
+    /// Per watched link: the loss burst in progress, if any.
+    open: Vec<Option<(Nanos, Nanos)>>,
+}
+
+impl LiveWindows {
+    /// The windows of a pair whose send stamps are on `stamp_clock`:
+    /// `partitions` cutting it (clipped to `until`), `fixed` windows known
+    /// up front, and `links` crossed links whose loss bursts will be
+    /// reported. `any` says whether any window can open at all (as
+    /// [`FaultWindows::is_empty`] would on the whole run's windows, up to
+    /// windows that never open).
+    pub fn new(
+        stamp_clock: Clock,
+        partitions: Vec<Partition>,
+        until: Nanos,
+        fixed: impl IntoIterator<Item = (Cause, Nanos, Nanos)>,
+        links: usize,
+        any: bool,
+    ) -> LiveWindows {
+        LiveWindows {
+            stamp_clock,
+            any,
+            partitions,
+            until,
+            fixed: (fixed.into_iter())
+                .filter(|w| w.1 < w.2)
+                .map(|(c, s, e)| (c.bit(), s, e))
+                .collect(),
+            recorded: Vec::new(),
+            open: vec![None; links],
+        }
+    }
+
+    /// A window the run reported (a pause that took effect, a loss burst
+    /// that ended); empty ones are ignored.
+    pub fn record(&mut self, cause: Cause, start: Nanos, end: Nanos) {
+        if start < end {
+            self.recorded.push((cause.bit(), start, end));
+        }
+    }
+
+    /// The loss burst in progress on the `j`-th crossed link, as far as
+    /// the run has gone.
+    pub fn set_open(&mut self, j: usize, burst: Option<(Nanos, Nanos)>) {
+        self.open[j] = burst;
+    }
+
+    /// Drops the recorded windows that end by `horizon` (see
+    /// [`crate::metrics::DetectorScorer::horizon`]), handing each
+    /// `(mask, end)` to `carry` first so open mistakes keep their causes.
+    pub fn prune(&mut self, horizon: Nanos, mut carry: impl FnMut(u8, Nanos)) {
+        self.recorded.retain(|&(bit, _, end)| {
+            let keep = end > horizon;
+            if !keep {
+                carry(bit, end);
+            }
+            keep
+        });
+    }
+
+    /// Windows held (recorded and in progress), for checks that the store
+    /// stays bounded.
+    pub fn held(&self) -> usize {
+        self.recorded.len() + self.open.iter().flatten().count()
+    }
+}
+
+impl Windows for LiveWindows {
+    fn has_any(&self) -> bool {
+        self.any
+    }
+
+    fn sent_true(&self, local: Nanos) -> Nanos {
+        self.stamp_clock.true_time(local)
+    }
+
+    fn mask(&self, _: &mut Cursor, from: Nanos, to: Nanos) -> u8 {
+        let to = to.max(Nanos(from.0.saturating_add(1)));
+        let hit = |&(_, s, e): &(u8, Nanos, Nanos)| s < to && e > from;
+        let mut mask = 0u8;
+        if (self.partitions.iter()).any(|p| p.cuts_during(from, to, self.until)) {
+            mask |= Cause::Partition.bit();
+        }
+        for w in self.fixed.iter().chain(&self.recorded).filter(|w| hit(w)) {
+            mask |= w.0;
+        }
+        if (self.open.iter().flatten()).any(|&(s, e)| hit(&(0, s, e))) {
+            mask |= Cause::LossBurst.bit();
+        }
+        mask
     }
 }
 
@@ -262,10 +395,10 @@ mod tests {
         );
         let mut c = MistakeCauses::default();
         let mut cur = Cursor::default();
-        w.record(&mut c, &mut cur, ms(10), ms(50)); // burst only
-        w.record(&mut c, &mut cur, ms(80), ms(95)); // both: partition first
-        w.record(&mut c, &mut cur, ms(150), ms(160)); // partition
-        w.record(&mut c, &mut cur, ms(200), ms(300)); // ends are exclusive
+        c.record(w.mask(&mut cur, ms(10), ms(50))); // burst only
+        c.record(w.mask(&mut cur, ms(80), ms(95))); // both: partition first
+        c.record(w.mask(&mut cur, ms(150), ms(160))); // partition
+        c.record(w.mask(&mut cur, ms(200), ms(300))); // ends are exclusive
         assert_eq!(c.get(Cause::LossBurst), 1);
         assert_eq!(c.get(Cause::Partition), 2);
         assert_eq!((c.none, c.multiple, c.total()), (1, 1, 4));

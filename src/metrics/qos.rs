@@ -34,7 +34,7 @@
 //! Each mistake is also labelled with the fault windows it overlaps
 //! ([`super::attribution`]), when the caller gives them.
 
-use super::attribution::{Cursor, FaultWindows, MistakeCauses};
+use super::attribution::{Cursor, FaultWindows, MistakeCauses, Windows};
 use crate::detector::{Detector, DetectorKind, Env, Params};
 use crate::fault::Outage;
 use crate::protocol::heartbeat::Logged;
@@ -123,6 +123,10 @@ struct Track {
     /// Start of the open mistake's span for attribution: the true send
     /// time of the newest heartbeat received when it began.
     open_from: Nanos,
+    /// Causes of windows the open mistake overlapped that were dropped
+    /// from a live window store before it ended (see
+    /// [`super::attribution::LiveWindows`]).
+    carried: u8,
     cursor: Cursor,
     qos: RunQos,
 }
@@ -136,6 +140,7 @@ impl Track {
             accuracy_from: None,
             open_mistake: None,
             open_from: Nanos::ZERO,
+            carried: 0,
             cursor: Cursor::default(),
             qos: RunQos::default(),
         }
@@ -154,7 +159,7 @@ impl Track {
         mistake
     }
 
-    fn trust_at(&mut self, t: Nanos, phase: Phase, warmup: Nanos, windows: &FaultWindows) {
+    fn trust_at(&mut self, t: Nanos, phase: Phase, warmup: Nanos, windows: &impl Windows) {
         debug_assert!(self.suspect);
         if matches!(phase, Phase::Up) {
             self.close_suspicion(t, windows);
@@ -167,20 +172,21 @@ impl Track {
     }
 
     /// Books the suspicion that ends at `t` against the accuracy period.
-    fn close_suspicion(&mut self, t: Nanos, windows: &FaultWindows) {
+    fn close_suspicion(&mut self, t: Nanos, windows: &impl Windows) {
         if let Some(from) = self.accuracy_from {
             let start = self.since.max(from);
             self.qos.suspect_time += t.saturating_sub(start);
         }
         if let Some(m) = self.open_mistake.take() {
             self.qos.mistake_time += t - m;
-            let causes = &mut self.qos.causes;
-            windows.record(causes, &mut self.cursor, self.open_from, t);
+            let mask = windows.mask(&mut self.cursor, self.open_from, t) | self.carried;
+            self.carried = 0;
+            self.qos.causes.record(mask);
         }
     }
 
     /// Ends the accuracy period at `t` (crash or end of run).
-    fn close_period(&mut self, t: Nanos, windows: &FaultWindows) {
+    fn close_period(&mut self, t: Nanos, windows: &impl Windows) {
         if self.suspect {
             self.close_suspicion(t, windows);
         }
@@ -242,32 +248,66 @@ impl Det<'_> {
     }
 }
 
-struct Scorer<'a> {
-    thresholds: &'a [f64],
+/// The target's outages as truth events (crash, then restart if it comes
+/// before the end), read lazily: the whole timeline is never held.
+struct TruthFeed<'t> {
+    outages: Box<dyn Iterator<Item = Outage> + 't>,
+    end: Nanos,
+    next: Option<(Nanos, Truth)>,
+    restart: Option<Nanos>,
+}
+
+impl<'t> TruthFeed<'t> {
+    fn new(outages: Box<dyn Iterator<Item = Outage> + 't>, end: Nanos) -> TruthFeed<'t> {
+        let mut feed = TruthFeed {
+            outages,
+            end,
+            next: None,
+            restart: None,
+        };
+        feed.next = feed.pull();
+        feed
+    }
+
+    fn pull(&mut self) -> Option<(Nanos, Truth)> {
+        if let Some(r) = self.restart.take() {
+            return Some((r, Truth::Restart));
+        }
+        let end = self.end;
+        let o = self.outages.by_ref().find(|o| o.crash < end)?;
+        self.restart = o.restart.filter(|&r| r < end);
+        Some((o.crash, Truth::Crash))
+    }
+
+    fn advance(&mut self) {
+        self.next = self.pull();
+    }
+}
+
+struct Scorer<'t> {
+    thresholds: Vec<f64>,
     tracks: Vec<Track>,
     phase: Phase,
-    truth: Vec<(Nanos, Truth)>,
-    next_truth: usize,
+    truth: TruthFeed<'t>,
     warmup: Nanos,
     /// Suspect transitions found in the current gap, reused across gaps.
     pending: Vec<(Nanos, usize)>,
-    windows: &'a FaultWindows,
     /// The newest send stamp among the arrivals so far, on the clock of
     /// the node that stamped it (see [`FaultWindows::new`]).
     newest_sent: Nanos,
 }
 
 impl Scorer<'_> {
-    fn apply_truth_until(&mut self, t: Nanos) {
-        while let Some(&(at, what)) = self.truth.get(self.next_truth) {
+    fn apply_truth_until(&mut self, t: Nanos, w: &impl Windows) {
+        while let Some((at, what)) = self.truth.next {
             if at > t {
                 break;
             }
-            self.next_truth += 1;
+            self.truth.advance();
             match (what, self.phase) {
                 (Truth::Crash, Phase::Up) => {
                     for tr in &mut self.tracks {
-                        tr.close_period(at, self.windows);
+                        tr.close_period(at, w);
                     }
                     self.phase = Phase::Down { crash: at };
                 }
@@ -284,9 +324,9 @@ impl Scorer<'_> {
 
     /// A suspect transition of threshold `i` at true time `at`; a mistake
     /// gets the start of its attribution span.
-    fn suspect(&mut self, i: usize, at: Nanos) {
-        if self.tracks[i].suspect_at(at, self.phase) && !self.windows.is_empty() {
-            self.tracks[i].open_from = self.windows.sent_true(self.newest_sent);
+    fn suspect(&mut self, i: usize, at: Nanos, w: &impl Windows) {
+        if self.tracks[i].suspect_at(at, self.phase) && w.has_any() {
+            self.tracks[i].open_from = w.sent_true(self.newest_sent);
         }
     }
 
@@ -302,7 +342,14 @@ impl Scorer<'_> {
     /// `until` is never observed (the next arrival is in by then), and a
     /// slow clock repeats them, so the reading at `until` may already be
     /// observed before it.
-    fn gap(&mut self, segs: &mut [Segment<'_>], clock: Clock, from: Nanos, until: Nanos) {
+    fn gap(
+        &mut self,
+        segs: &mut [Segment<'_>],
+        clock: Clock,
+        from: Nanos,
+        until: Nanos,
+        w: &impl Windows,
+    ) {
         let Some(before) = until.0.checked_sub(1) else {
             return;
         };
@@ -328,8 +375,8 @@ impl Scorer<'_> {
         }
         for k in 0..self.pending.len() {
             let (at, i) = self.pending[k];
-            self.apply_truth_until(at);
-            self.suspect(i, at);
+            self.apply_truth_until(at, w);
+            self.suspect(i, at, w);
         }
     }
 
@@ -337,8 +384,14 @@ impl Scorer<'_> {
     /// the output (see [`Scorer::evaluate`]); `judged` splits
     /// threshold-dependent segments first, on the instance's own view of
     /// the instant, as the detector itself would see it.
-    fn update(&mut self, segs: &mut Vec<Segment<'_>>, logged: &Logged, judged: bool) {
-        self.apply_truth_until(logged.true_at);
+    fn update(
+        &mut self,
+        segs: &mut Vec<Segment<'_>>,
+        logged: &Logged,
+        judged: bool,
+        w: &impl Windows,
+    ) {
+        self.apply_truth_until(logged.true_at, w);
         let at = logged.arrival.at;
         let mut k = 0;
         while k < segs.len() {
@@ -378,27 +431,27 @@ impl Scorer<'_> {
 
     /// Evaluates every threshold's output at local instant `at` (true time
     /// `t`), once all arrivals of that instant have been applied.
-    fn evaluate(&mut self, segs: &mut [Segment<'_>], at: Nanos, t: Nanos) {
+    fn evaluate(&mut self, segs: &mut [Segment<'_>], at: Nanos, t: Nanos, w: &impl Windows) {
         for seg in segs.iter_mut() {
             let now = self.reached(seg.lo, seg.hi, seg.det.get().suspicion(at));
             if now < seg.suspecting {
                 for tr in &mut self.tracks[now..seg.suspecting] {
-                    tr.trust_at(t, self.phase, self.warmup, self.windows);
+                    tr.trust_at(t, self.phase, self.warmup, w);
                 }
             } else {
                 for i in seg.suspecting..now {
-                    self.suspect(i, t);
+                    self.suspect(i, t, w);
                 }
             }
             seg.suspecting = now;
         }
     }
 
-    fn finish(mut self, end: Nanos) -> Vec<RunQos> {
-        self.apply_truth_until(end);
+    fn finish(mut self, end: Nanos, w: &impl Windows) -> Vec<RunQos> {
+        self.apply_truth_until(end, w);
         for tr in &mut self.tracks {
             match self.phase {
-                Phase::Up => tr.close_period(end, self.windows),
+                Phase::Up => tr.close_period(end, w),
                 Phase::Down { crash } => tr.judge_crash(crash, Some(end)),
             }
             debug_assert_eq!(tr.qos.causes.total(), tr.qos.mistakes);
@@ -426,64 +479,146 @@ fn merge_equal(segs: &mut Vec<Segment<'_>>) {
     }
 }
 
-fn truth_events(input: &ScoreInput<'_>) -> Vec<(Nanos, Truth)> {
-    let mut truth: Vec<(Nanos, Truth)> = Vec::with_capacity(input.outages.len() * 2);
-    for o in input.outages.iter().filter(|o| o.crash < input.end) {
-        truth.push((o.crash, Truth::Crash));
-        if let Some(r) = o.restart.filter(|&r| r < input.end) {
-            truth.push((r, Truth::Restart));
-        }
-    }
-    truth
-}
-
 /// How often (in arrivals) segments are checked for equal states.
 const MERGE_EVERY: usize = 64;
 
+/// One scorer fed arrival by arrival: the exact event-by-event oracle of
+/// the module documentation, holding only the detector instances, one
+/// track per threshold and the arrivals of the current instant's time,
+/// whatever the length of the run. The arrivals must come in the
+/// monitor's log order; the first at or after the end stops the scoring.
+struct Live<'d, 't> {
+    s: Scorer<'t>,
+    segs: Vec<Segment<'d>>,
+    judged: bool,
+    clock: Clock,
+    end: Nanos,
+    /// Local time of the last evaluated instant.
+    prev: Nanos,
+    /// True time of the last evaluated instant.
+    evaluated: Nanos,
+    /// The instant being filled: its local time and the true time of its
+    /// latest arrival; evaluated when a later arrival (or the end) comes.
+    instant: Option<(Nanos, Nanos)>,
+    n: usize,
+    stopped: bool,
+}
+
+/// What a scorer needs to know about one pair besides its arrivals.
+struct Setting<'t> {
+    clock: Clock,
+    warmup: Nanos,
+    end: Nanos,
+    truth: Box<dyn Iterator<Item = Outage> + 't>,
+}
+
+impl<'d, 't> Live<'d, 't> {
+    fn new(
+        segs: Vec<Segment<'d>>,
+        thresholds: Vec<f64>,
+        judged: bool,
+        setting: Setting<'t>,
+    ) -> Live<'d, 't> {
+        debug_assert!(thresholds.windows(2).all(|w| w[0] <= w[1]));
+        let n = thresholds.len();
+        Live {
+            s: Scorer {
+                thresholds,
+                tracks: vec![Track::new(); n],
+                phase: Phase::Up,
+                truth: TruthFeed::new(setting.truth, setting.end),
+                warmup: setting.warmup,
+                pending: Vec::with_capacity(n),
+                newest_sent: Nanos::ZERO,
+            },
+            segs,
+            judged,
+            clock: setting.clock,
+            end: setting.end,
+            prev: setting.clock.local(Nanos::ZERO),
+            evaluated: Nanos::ZERO,
+            instant: None,
+            n: 0,
+            stopped: false,
+        }
+    }
+
+    fn push(&mut self, logged: &Logged, w: &impl Windows) {
+        if self.stopped || logged.true_at >= self.end {
+            self.stopped = true;
+            return;
+        }
+        // Every arrival of one local instant is applied before evaluating.
+        if let Some((at, _)) = self.instant {
+            if logged.arrival.at == at {
+                self.s.update(&mut self.segs, logged, self.judged, w);
+                self.instant = Some((at, logged.true_at));
+                return;
+            }
+            self.close_instant(w);
+        }
+        self.s
+            .gap(&mut self.segs, self.clock, self.prev, logged.true_at, w);
+        self.s.update(&mut self.segs, logged, self.judged, w);
+        self.instant = Some((logged.arrival.at, logged.true_at));
+    }
+
+    fn close_instant(&mut self, w: &impl Windows) {
+        let Some((at, t)) = self.instant.take() else {
+            return;
+        };
+        self.s.evaluate(&mut self.segs, at, t, w);
+        if self.judged && self.segs.len() > 1 && self.n % MERGE_EVERY == 0 {
+            merge_equal(&mut self.segs);
+        }
+        self.n += 1;
+        self.prev = at;
+        self.evaluated = t;
+    }
+
+    /// No mistake still open can end before this true time, and none
+    /// opened later can start its span before it: fault windows ending by
+    /// then can be dropped once [`Live::carry`] has noted them.
+    fn horizon(&self, w: &impl Windows) -> Nanos {
+        w.sent_true(self.s.newest_sent).min(self.evaluated)
+    }
+
+    /// Notes a dropped window of the causes in `mask` ending at `end` in
+    /// every open mistake whose span it overlaps.
+    fn carry(&mut self, mask: u8, end: Nanos) {
+        for tr in &mut self.s.tracks {
+            if tr.open_mistake.is_some() && tr.open_from < end {
+                tr.carried |= mask;
+            }
+        }
+    }
+
+    fn finish(mut self, w: &impl Windows) -> Vec<RunQos> {
+        self.close_instant(w);
+        self.s
+            .gap(&mut self.segs, self.clock, self.prev, self.end, w);
+        self.s.finish(self.end, w)
+    }
+}
+
 fn run_scorer(
-    mut segs: Vec<Segment<'_>>,
+    segs: Vec<Segment<'_>>,
     thresholds: &[f64],
     input: ScoreInput<'_>,
     judged: bool,
     windows: &FaultWindows,
 ) -> Vec<RunQos> {
-    debug_assert!(thresholds.windows(2).all(|w| w[0] <= w[1]));
-    let mut s = Scorer {
-        thresholds,
-        tracks: vec![Track::new(); thresholds.len()],
-        phase: Phase::Up,
-        truth: truth_events(&input),
-        next_truth: 0,
+    let setting = Setting {
+        clock: input.clock,
         warmup: input.warmup,
-        pending: Vec::with_capacity(thresholds.len()),
-        windows,
-        newest_sent: Nanos::ZERO,
+        end: input.end,
+        truth: Box::new(input.outages.iter().copied()),
     };
-    let mut prev = input.clock.local(Nanos::ZERO);
-    let scored = (input.arrivals.iter())
-        .position(|l| l.true_at >= input.end)
-        .unwrap_or(input.arrivals.len());
-    let mut rest = &input.arrivals[..scored];
-    let mut n = 0;
-    while let Some(first) = rest.first() {
-        // Every arrival of one local instant, applied before evaluating.
-        let at = first.arrival.at;
-        let same = rest.iter().take_while(|l| l.arrival.at == at).count();
-        let (instant, later) = rest.split_at(same);
-        s.gap(&mut segs, input.clock, prev, first.true_at);
-        for logged in instant {
-            s.update(&mut segs, logged, judged);
-        }
-        s.evaluate(&mut segs, at, instant[same - 1].true_at);
-        if judged && segs.len() > 1 && n % MERGE_EVERY == 0 {
-            merge_equal(&mut segs);
-        }
-        n += 1;
-        prev = at;
-        rest = later;
+    let mut live = Live::new(segs, thresholds.to_vec(), judged, setting);
+    for logged in input.arrivals {
+        live.push(logged, windows);
     }
-    s.gap(&mut segs, input.clock, prev, input.end);
-    s.finish(input.end)
+    live.finish(windows)
 }
 
 /// Scores `det` on one pair for every threshold in `thresholds`, which
@@ -520,22 +655,13 @@ pub fn score_shared(
     thresholds: &[f64],
     input: ScoreInput<'_>,
 ) -> Vec<RunQos> {
-    score_shared_with(det, thresholds, input, &FaultWindows::NONE)
-}
-
-fn score_shared_with(
-    det: Box<dyn Detector>,
-    thresholds: &[f64],
-    input: ScoreInput<'_>,
-    windows: &FaultWindows,
-) -> Vec<RunQos> {
     let seg = Segment {
         det: Det::Owned(det),
         lo: 0,
         hi: thresholds.len(),
         suspecting: thresholds.len(),
     };
-    run_scorer(vec![seg], thresholds, input, true, windows)
+    run_scorer(vec![seg], thresholds, input, true, &FaultWindows::NONE)
 }
 
 /// Scores a registered detector kind at every threshold in `thresholds`
@@ -564,35 +690,131 @@ pub fn score_detector_attributed(
     input: ScoreInput<'_>,
     windows: &FaultWindows,
 ) -> Vec<RunQos> {
-    let mut order: Vec<usize> = (0..thresholds.len()).collect();
-    order.sort_by(|&a, &b| thresholds[a].total_cmp(&thresholds[b]));
-    let sorted: Vec<f64> = order.iter().map(|&i| thresholds[i]).collect();
-    let scored = if !kind.threshold_dependent {
-        let mut det = (kind.build)(params, f64::NAN, env);
-        score_with(det.as_mut(), &sorted, input, windows)
-    } else if sorted.len() == 1 {
-        // One value: the detector applies its own threshold.
-        let mut det = (kind.build)(params, sorted[0], env);
-        score_with(det.as_mut(), &sorted, input, windows)
-    } else {
-        let det = (kind.build)(params, sorted[0], env);
-        if det.boxed_clone().is_some() {
-            score_shared_with(det, &sorted, input, windows)
-        } else {
-            sorted
-                .iter()
-                .flat_map(|&x| {
-                    let mut det = (kind.build)(params, x, env);
-                    score_with(det.as_mut(), &[x], input, windows)
-                })
-                .collect()
-        }
+    let setting = PairSetting {
+        clock: input.clock,
+        warmup: input.warmup,
+        end: input.end,
     };
-    let mut out = vec![RunQos::default(); thresholds.len()];
-    for (qos, &i) in scored.into_iter().zip(&order) {
-        out[i] = qos;
+    let outages = input.outages;
+    let truth = || boxed_outages(outages);
+    let mut live = DetectorScorer::new(kind, params, env, thresholds, setting, truth);
+    for logged in input.arrivals {
+        live.push(logged, windows);
     }
-    out
+    live.finish(windows)
+}
+
+fn boxed_outages(outages: &[Outage]) -> Box<dyn Iterator<Item = Outage> + '_> {
+    Box::new(outages.iter().copied())
+}
+
+/// The clock, warm-up and end of the run of one monitored pair, for a
+/// [`DetectorScorer`].
+#[derive(Clone, Copy, Debug)]
+pub struct PairSetting {
+    /// The monitor's clock (detectors run on local time).
+    pub clock: Clock,
+    /// Mistakes before this true time are not scored.
+    pub warmup: Nanos,
+    /// End of the run (exclusive).
+    pub end: Nanos,
+}
+
+/// One detector kind at every swept value on one monitored pair, scored
+/// while the run goes on: arrivals are pushed as the monitor receives
+/// them ([`DetectorScorer::push`]) and forgotten at once, so the memory
+/// it holds does not grow with the length of the run. Gives exactly what
+/// [`score_detector_attributed`] gives on the whole logged stream (which
+/// is implemented with it).
+pub struct DetectorScorer<'t> {
+    /// One scorer for all values, or one per value for threshold-dependent
+    /// detectors that cannot be cloned; values in ascending order.
+    parts: Vec<Live<'static, 't>>,
+    /// `order[k]`: the caller's index of the `k`-th smallest value.
+    order: Vec<usize>,
+}
+
+impl<'t> DetectorScorer<'t> {
+    /// A scorer of `kind` at `thresholds` (any order) whose ground truth
+    /// is the target's outages, in time order, from `truth` (called once
+    /// per internal scorer).
+    pub fn new(
+        kind: &DetectorKind,
+        params: &Params,
+        env: &Env,
+        thresholds: &[f64],
+        setting: PairSetting,
+        mut truth: impl FnMut() -> Box<dyn Iterator<Item = Outage> + 't>,
+    ) -> DetectorScorer<'t> {
+        let mut order: Vec<usize> = (0..thresholds.len()).collect();
+        order.sort_by(|&a, &b| thresholds[a].total_cmp(&thresholds[b]));
+        let sorted: Vec<f64> = order.iter().map(|&i| thresholds[i]).collect();
+        let mut part = |det: Box<dyn Detector>, values: Vec<f64>, judged: bool| {
+            let seg = Segment {
+                det: Det::Owned(det),
+                lo: 0,
+                hi: values.len(),
+                suspecting: values.len(),
+            };
+            let s = Setting {
+                clock: setting.clock,
+                warmup: setting.warmup,
+                end: setting.end,
+                truth: truth(),
+            };
+            Live::new(vec![seg], values, judged, s)
+        };
+        let parts = if !kind.threshold_dependent {
+            vec![part((kind.build)(params, f64::NAN, env), sorted, false)]
+        } else if sorted.len() == 1 {
+            // One value: the detector applies its own threshold.
+            vec![part((kind.build)(params, sorted[0], env), sorted, false)]
+        } else {
+            let det = (kind.build)(params, sorted[0], env);
+            if det.boxed_clone().is_some() {
+                vec![part(det, sorted, true)]
+            } else {
+                sorted
+                    .iter()
+                    .map(|&x| part((kind.build)(params, x, env), vec![x], false))
+                    .collect()
+            }
+        };
+        DetectorScorer { parts, order }
+    }
+
+    /// One arrival, in the monitor's log order.
+    pub fn push(&mut self, logged: &Logged, windows: &impl Windows) {
+        for p in &mut self.parts {
+            p.push(logged, windows);
+        }
+    }
+
+    /// The earliest true time a fault window must reach past to still
+    /// matter to this scorer ([`Live::horizon`]).
+    pub fn horizon(&self, windows: &impl Windows) -> Nanos {
+        (self.parts.iter().map(|p| p.horizon(windows)))
+            .min()
+            .unwrap_or(Nanos::ZERO)
+    }
+
+    /// Notes a fault window (of the causes in `mask`, ending at `end`)
+    /// that the caller drops, in the open mistakes it overlaps.
+    pub fn carry(&mut self, mask: u8, end: Nanos) {
+        for p in &mut self.parts {
+            p.carry(mask, end);
+        }
+    }
+
+    /// The QoS at each value, in the order the values were given.
+    pub fn finish(self, windows: &impl Windows) -> Vec<RunQos> {
+        let scored = self.parts.into_iter().flat_map(|p| p.finish(windows));
+        let mut out = vec![RunQos::default(); self.order.len()];
+        for (qos, &i) in scored.zip(&self.order) {
+            out[i] = qos;
+        }
+        out
+    }
 }
 
 impl RunQos {

@@ -133,6 +133,18 @@ impl BadPeriods {
         }
     }
 
+    /// Takes the finished periods noted so far, in time order, keeping
+    /// only the one in progress (a streaming consumer's way to keep this
+    /// from growing with the run).
+    pub fn take_closed(&mut self) -> Vec<(Nanos, Nanos)> {
+        std::mem::take(&mut self.closed)
+    }
+
+    /// The period in progress, as far as it has gone.
+    pub fn in_progress(&self) -> Option<(Nanos, Nanos)> {
+        self.open.map(|(first, last)| (first, last + Nanos(1)))
+    }
+
     /// The periods so far, in time order, the one in progress included.
     pub fn periods(&self) -> impl Iterator<Item = (Nanos, Nanos)> + '_ {
         let open = self.open.map(|(first, last)| (first, last + Nanos(1)));

@@ -84,10 +84,66 @@ impl Partition {
             .take_while(move |&s| s < end)
             .map(move |s| (s, Nanos(s.0.saturating_add(down)).min(end)))
     }
+
+    /// True when one of [`Partition::cut_periods`]`(until)` overlaps
+    /// `[from, to)`, found in constant time: the first cut period ending
+    /// after `from` is the only candidate.
+    pub fn cuts_during(&self, from: Nanos, to: Nanos, until: Nanos) -> bool {
+        let end = u128::from(self.end.min(until).0);
+        let (from, to, start) = (
+            u128::from(from.0),
+            u128::from(to.0),
+            u128::from(self.start.0),
+        );
+        if end <= from || start >= end || start >= to {
+            return false;
+        }
+        let Some(f) = self.flap else {
+            return true;
+        };
+        let period = u128::from(f.up.0.saturating_add(f.down.0));
+        let down = u128::from(f.down.0);
+        let k = if start + down > from {
+            0
+        } else {
+            (from - start - down) / period + 1
+        };
+        let s = start + k * period;
+        s < end && s < to
+    }
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn cuts_during_agrees_with_the_cut_periods() {
+        let flaps = [None, Some((3, 2)), Some((1, 1)), Some((0, 5)), Some((7, 1))];
+        for flap in flaps {
+            let p = Partition {
+                start: Nanos(5),
+                end: Nanos(40),
+                a: vec![0],
+                b: vec![1],
+                direction: Direction::Both,
+                flap: flap.map(|(up, down)| Flap {
+                    up: Nanos(up),
+                    down: Nanos(down),
+                }),
+            };
+            for until in [0, 20, 33, 50] {
+                for from in 0..45 {
+                    for to in from + 1..48 {
+                        let want = p
+                            .cut_periods(Nanos(until))
+                            .any(|(s, e)| s < e && s.0 < to && e.0 > from);
+                        let got = p.cuts_during(Nanos(from), Nanos(to), Nanos(until));
+                        assert_eq!(got, want, "{flap:?} until {until} [{from}, {to})");
+                    }
+                }
+            }
+        }
+    }
     use super::*;
 
     #[test]

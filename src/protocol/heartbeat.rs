@@ -164,6 +164,17 @@ impl HeartbeatAgent {
         self.log.get(sender as usize).map_or(&[], Vec::as_slice)
     }
 
+    /// The log of arrivals from `sender`, for a consumer that scores them
+    /// as the run goes and clears it (keeping its capacity).
+    pub fn log_mut(&mut self, sender: NodeId) -> Option<&mut Vec<Logged>> {
+        self.log.get_mut(sender as usize)
+    }
+
+    /// How many arrivals from `sender` the log holds room for.
+    pub fn log_capacity(&self, sender: NodeId) -> usize {
+        self.log.get(sender as usize).map_or(0, Vec::capacity)
+    }
+
     /// Takes the log of arrivals from `sender`, leaving it empty.
     pub fn take_arrivals(&mut self, sender: NodeId) -> Vec<Logged> {
         self.log

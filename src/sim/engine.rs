@@ -6,6 +6,7 @@ use super::clock::Clock;
 use super::queue::EventQueue;
 use super::rng::Stream;
 use super::time::Nanos;
+use crate::fault::{FaultAction, FaultTimeline};
 use crate::net::{Network, Transmit};
 
 enum Event<M> {
@@ -143,6 +144,10 @@ pub struct Sim<A: Agent> {
     slow: Vec<Vec<(Nanos, Nanos, f64)>>,
     /// Wire size of a message, for [`NetStats::bytes_sent`].
     wire_bytes: Option<fn(&A::Msg) -> u32>,
+    /// Crashes, restarts and pauses generated as the run reaches them
+    /// ([`Sim::set_fault_timeline`]), and the time of the next one.
+    faults: Option<FaultTimeline>,
+    next_fault: Option<Nanos>,
 }
 
 impl<A: Agent> Sim<A> {
@@ -181,7 +186,21 @@ impl<A: Agent> Sim<A> {
             pauses: Vec::new(),
             slow: vec![Vec::new(); n],
             wire_bytes: None,
+            faults: None,
+            next_fault: None,
         }
+    }
+
+    /// Takes the crashes, restarts and pauses of the run from `timeline`,
+    /// drawn as the run reaches them instead of scheduled up front. At an
+    /// instant they come before every other event, in the timeline's
+    /// order, exactly as if each had been scheduled before the run with
+    /// [`Sim::schedule_crash`], [`Sim::schedule_restart`] and
+    /// [`Sim::schedule_pause`] in that order: the run is the same, but
+    /// nothing about the faults is kept in proportion to the horizon.
+    pub fn set_fault_timeline(&mut self, mut timeline: FaultTimeline) {
+        self.next_fault = timeline.peek_time();
+        self.faults = Some(timeline);
     }
 
     /// Counts the bytes of every message sent in [`NetStats::bytes_sent`],
@@ -245,8 +264,32 @@ impl<A: Agent> Sim<A> {
         &self.nodes[node as usize].agent
     }
 
+    /// The agent of `node`, to take what it logged between two
+    /// [`Sim::run_until`] calls (a streaming consumer).
+    pub fn agent_mut(&mut self, node: NodeId) -> &mut A {
+        &mut self.nodes[node as usize].agent
+    }
+
+    /// Takes the pauses that took effect since the last call (see
+    /// [`Sim::pauses`]), leaving none kept.
+    pub fn take_pauses(&mut self) -> Vec<(NodeId, Nanos, Nanos)> {
+        std::mem::take(&mut self.pauses)
+    }
+
+    /// Events pending in the queue, for checks that a run's state stays
+    /// bounded.
+    pub fn pending_events(&self) -> usize {
+        self.queue.len() + self.faults.as_ref().map_or(0, FaultTimeline::buffered)
+    }
+
     pub fn network(&self) -> &Network {
         &self.net
+    }
+
+    /// The network, to take what its links recorded between two
+    /// [`Sim::run_until`] calls.
+    pub fn network_mut(&mut self) -> &mut Network {
+        &mut self.net
     }
 
     /// Consumes the simulation and returns the agents in node order.
@@ -263,8 +306,16 @@ impl<A: Agent> Sim<A> {
                 self.start_node(node);
             }
         }
-        while let Some(t) = self.queue.peek_time() {
-            if t >= end {
+        loop {
+            let queued = self.queue.peek_time();
+            if let Some(f) = self.next_fault.filter(|&f| queued.is_none_or(|q| f <= q)) {
+                if f >= end {
+                    break;
+                }
+                self.fire_fault();
+                continue;
+            }
+            if queued.is_none_or(|t| t >= end) {
                 break;
             }
             let (t, event) = self.queue.pop().expect("peeked");
@@ -274,6 +325,20 @@ impl<A: Agent> Sim<A> {
         }
         self.now = self.now.max(end);
         self.stats.in_flight = self.in_flight_pending + self.deferred_deliveries();
+    }
+
+    /// Applies the next event of the fault timeline.
+    fn fire_fault(&mut self) {
+        let timeline = self.faults.as_mut().expect("a fault is due");
+        let f = timeline.next().expect("a fault is due");
+        self.next_fault = timeline.peek_time();
+        debug_assert!(f.at >= self.now, "virtual time went backwards");
+        self.now = f.at;
+        match f.action {
+            FaultAction::Crash => self.crash(f.node),
+            FaultAction::Restart => self.restart(f.node),
+            FaultAction::Pause { until } => self.pause(f.node, until),
+        }
     }
 
     fn dispatch(&mut self, event: Event<A::Msg>) {

@@ -17,6 +17,7 @@ mod pull;
 mod reference_scorer;
 mod replay;
 mod scorer_props;
+mod streaming;
 mod sweep;
 mod swim;
 mod topology;
