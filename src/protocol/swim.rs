@@ -43,7 +43,7 @@ mod msg;
 pub use agent::{SwimAgent, SwimStats};
 pub use broadcast::BroadcastQueue;
 pub use config::{preset, SwimConfig, TargetSelection, PRESETS};
-pub use msg::{Kind, Piggyback, SwimMsg, Update, UpdateKind, PIGGYBACK_CAP};
+pub use msg::{Kind, Piggyback, PiggybackPool, SwimMsg, Update, UpdateKind, PIGGYBACK_CAP};
 
 use crate::net::{LinkModel, Network};
 use crate::sim::{Clock, Sim};

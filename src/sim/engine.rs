@@ -545,14 +545,16 @@ impl<A: Agent> Sim<A> {
                 } else {
                     Nanos((after.0 as f64 * factor).round() as u64)
                 };
-                let at = self.now + n.clock.true_span(span);
+                let delay = n.clock.true_span(span);
                 let event = Event::Timer {
                     node,
                     key,
                     epoch: n.epoch,
                     gen: n.timer_gen[k],
                 };
-                self.queue.push(at, event);
+                // Timers set with one delay come due in the order they were
+                // set: the queue keeps them in a lane, not the heap.
+                self.queue.push_after(self.now, delay, event);
             }
             Effect::CancelTimer { key } => {
                 let n = &mut self.nodes[node as usize];

@@ -1,12 +1,22 @@
-//! The event queue: a binary heap ordered by (time, insertion sequence).
+//! The event queue: events ordered by (time, insertion sequence).
 //!
-//! Payloads live in a slab so the heap moves only 16-byte keys while it
-//! sifts. Two events at the same time pop in the order they were pushed,
-//! which is the stable tie-break rule that makes runs reproducible.
+//! Payloads live in a slab, and the order is kept on 16-byte keys in two
+//! structures merged at every pop by the same rule: a binary heap, and a
+//! few FIFO *lanes*, each holding events pushed with one fixed delay
+//! ([`EventQueue::push_after`]). Events pushed `d` after a time that never
+//! goes backwards come due in the order they were pushed, so a lane is
+//! sorted without sifting: the periodic timers of a protocol (a probe
+//! every second, a timeout 500 ms after each probe) cost O(1) each instead
+//! of a heap push and pop. Two events at the same time pop in the order
+//! they were pushed, whichever structure holds them, which is the stable
+//! tie-break rule that makes runs reproducible.
 
 use super::time::Nanos;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
+
+/// Lanes a queue keeps; a delay that finds none free goes to the heap.
+const LANES: usize = 8;
 
 /// Bits of [`Key::order`] that hold the payload's slab slot; the rest hold
 /// the insertion sequence number. 2^24 pending events and 2^40 events in
@@ -28,6 +38,27 @@ impl Key {
     fn slot(self) -> usize {
         (self.order & SLOT_MASK) as usize
     }
+
+    /// Due first: the earlier time, then the earlier push.
+    fn before(self, other: Key) -> bool {
+        (self.time, self.order) < (other.time, other.order)
+    }
+}
+
+/// Events pushed with one delay, due in push order.
+#[derive(Debug, Default)]
+struct Lane {
+    delay: u64,
+    keys: VecDeque<Key>,
+    /// Latest push time; pushes must not go back before it.
+    last_now: u64,
+}
+
+/// Where the next event to pop is.
+#[derive(Clone, Copy)]
+enum Source {
+    Heap,
+    Lane(usize),
 }
 
 impl Ord for Key {
@@ -48,6 +79,7 @@ impl PartialOrd for Key {
 #[derive(Debug)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Key>,
+    lanes: Vec<Lane>,
     slab: Vec<Option<E>>,
     free: Vec<u32>,
     next_seq: u64,
@@ -67,6 +99,7 @@ impl<E> EventQueue<E> {
     pub fn with_capacity(cap: usize) -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(cap),
+            lanes: Vec::new(),
             slab: Vec::with_capacity(cap),
             free: Vec::with_capacity(cap),
             next_seq: 0,
@@ -75,6 +108,52 @@ impl<E> EventQueue<E> {
 
     /// Schedules `event` at `time`. Returns the insertion sequence number.
     pub fn push(&mut self, time: Nanos, event: E) -> u64 {
+        let key = self.store(time, event);
+        self.heap.push(key);
+        key.order >> SLOT_BITS
+    }
+
+    /// Schedules `event` at `now + delay`, where `now` is the caller's
+    /// clock, which must never go backwards from one call to the next.
+    /// Events with the same delay share a FIFO lane when one is free (the
+    /// order is the same as through [`EventQueue::push`]; only the cost
+    /// differs). Returns the insertion sequence number.
+    pub fn push_after(&mut self, now: Nanos, delay: Nanos, event: E) -> u64 {
+        let key = self.store(now + delay, event);
+        match self.lane_for(now.0, delay.0) {
+            Some(i) => {
+                let lane = &mut self.lanes[i];
+                debug_assert!(lane.keys.back().is_none_or(|b| b.before(key)));
+                lane.last_now = now.0;
+                lane.keys.push_back(key);
+            }
+            None => self.heap.push(key),
+        }
+        key.order >> SLOT_BITS
+    }
+
+    /// The lane of `delay`, or a free one to take it, or none; a push at
+    /// `now` must not precede the lane's last one.
+    fn lane_for(&mut self, now: u64, delay: u64) -> Option<usize> {
+        if let Some(i) = self.lanes.iter().position(|l| l.delay == delay) {
+            return (self.lanes[i].last_now <= now).then_some(i);
+        }
+        let free = match self.lanes.iter().position(|l| l.keys.is_empty()) {
+            Some(i) => i,
+            None if self.lanes.len() < LANES => {
+                self.lanes.push(Lane::default());
+                self.lanes.len() - 1
+            }
+            None => return None,
+        };
+        let lane = &mut self.lanes[free];
+        lane.delay = delay;
+        lane.last_now = now;
+        Some(free)
+    }
+
+    /// Puts `event` in the slab and makes its key.
+    fn store(&mut self, time: Nanos, event: E) -> Key {
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slab[slot as usize] = Some(event);
@@ -92,33 +171,63 @@ impl<E> EventQueue<E> {
             "more than 2^24 pending events"
         );
         self.next_seq += 1;
-        self.heap.push(Key {
+        Key {
             time: time.0,
             order: (seq << SLOT_BITS) | u64::from(slot),
-        });
-        seq
+        }
+    }
+
+    /// The earliest key and where it is.
+    fn earliest(&self) -> Option<(Key, Source)> {
+        let mut best = self.heap.peek().map(|&k| (k, Source::Heap));
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some(&k) = lane.keys.front() {
+                if best.is_none_or(|(b, _)| k.before(b)) {
+                    best = Some((k, Source::Lane(i)));
+                }
+            }
+        }
+        best
     }
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
-        let key = self.heap.pop()?;
+        let (key, source) = self.earliest()?;
+        Some(self.take(key, source))
+    }
+
+    /// Removes and returns the earliest event if it is due before `end`.
+    pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
+        let (key, source) = self.earliest()?;
+        (key.time < end.0).then(|| self.take(key, source))
+    }
+
+    fn take(&mut self, key: Key, source: Source) -> (Nanos, E) {
+        match source {
+            Source::Heap => {
+                self.heap.pop();
+            }
+            Source::Lane(i) => {
+                self.lanes[i].keys.pop_front();
+            }
+        }
         let slot = key.slot();
         let event = self.slab[slot].take().expect("queue slot holds an event");
         self.free.push(slot as u32);
-        Some((Nanos(key.time), event))
+        (Nanos(key.time), event)
     }
 
     /// The time of the earliest event, if any.
     pub fn peek_time(&self) -> Option<Nanos> {
-        self.heap.peek().map(|k| Nanos(k.time))
+        self.earliest().map(|(k, _)| Nanos(k.time))
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.lanes.iter().map(|l| l.keys.len()).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 
     /// Removes every pending event, returning them in pop order.
@@ -160,5 +269,48 @@ mod tests {
             let got: Vec<(u64, usize)> = popped.into_iter().map(|(t, i)| (t.0, i)).collect();
             prop_assert_eq!(got, expected);
         }
+
+        /// Pushes at a clock that moves forward, with delays from a small
+        /// set (so lanes fill, overflow to the heap and are reused) or
+        /// through the heap, interleaved with pops: the pop order is the
+        /// heap's own (time, then push order) whichever way each went in.
+        #[test]
+        fn lanes_pop_in_the_same_order_as_the_heap(
+            ops in proptest::collection::vec((0u64..4, 0usize..12, proptest::bool::ANY, 0u8..3), 0..400)
+        ) {
+            let delays = [0u64, 5, 7, 10, 13, 20, 21, 30, 31, 40, 50, 64];
+            let mut q = EventQueue::new();
+            let mut reference = EventQueue::new();
+            let mut now = 0u64;
+            let mut id = 0usize;
+            for (step, d, lane, pops) in ops {
+                now += step;
+                let at = Nanos(now + delays[d]);
+                if lane {
+                    q.push_after(Nanos(now), Nanos(delays[d]), id);
+                } else {
+                    q.push(at, id);
+                }
+                reference.push(at, id);
+                id += 1;
+                for _ in 0..pops {
+                    prop_assert_eq!(q.peek_time(), reference.peek_time());
+                    prop_assert_eq!(q.pop(), reference.pop());
+                }
+                prop_assert_eq!(q.len(), reference.len());
+            }
+            prop_assert_eq!(q.drain_ordered(), reference.drain_ordered());
+        }
+    }
+
+    #[test]
+    fn more_delays_than_lanes_overflow_to_the_heap_in_order() {
+        let mut q = EventQueue::new();
+        for d in (0..3 * LANES as u64).rev() {
+            q.push_after(Nanos(1), Nanos(d), d);
+        }
+        let got: Vec<u64> = q.drain_ordered().into_iter().map(|(_, e)| e).collect();
+        assert_eq!(got, (0..3 * LANES as u64).collect::<Vec<_>>());
+        assert!(q.is_empty());
     }
 }

@@ -6,7 +6,7 @@ use super::config::{SwimConfig, TargetSelection};
 use super::lifeguard::{
     push_pull_interval, retransmit_limit, suspicion_timeout, Awareness, Suspicion,
 };
-use super::msg::{Kind, SwimMsg, Update, UpdateKind};
+use super::msg::{Kind, PiggybackPool, SwimMsg, Update, UpdateKind};
 use crate::protocol::membership::{Membership, MembershipEvent, Verdict};
 use crate::sim::agent::{Agent, Ctx, NodeId, TimerKey};
 use crate::sim::Nanos;
@@ -108,6 +108,8 @@ pub struct SwimAgent {
     gossip_armed: bool,
     awareness: Awareness,
     queue: BroadcastQueue,
+    /// Spare piggyback buffers (kept across restarts: they hold nothing).
+    pool: PiggybackPool,
     suspicions: Vec<Suspicion>,
     /// Members declared dead less than `gossip_to_the_dead` ago, and when.
     recently_dead: Vec<(NodeId, Nanos)>,
@@ -148,6 +150,7 @@ impl SwimAgent {
             gossip_armed: false,
             awareness: Awareness::new(cfg.awareness_max_multiplier),
             queue: BroadcastQueue::default(),
+            pool: PiggybackPool::default(),
             suspicions: Vec::new(),
             recently_dead: Vec::new(),
             relays: Vec::new(),
@@ -259,6 +262,14 @@ impl SwimAgent {
         }
     }
 
+    /// A message with no updates yet, on a spare piggyback buffer.
+    fn msg(&mut self, kind: Kind, seq: u32, target: NodeId) -> SwimMsg {
+        SwimMsg {
+            updates: self.pool.take(),
+            ..SwimMsg::new(kind, seq, target)
+        }
+    }
+
     /// Sends `msg` with as many queued updates as fit.
     fn send(&mut self, ctx: &mut Ctx<'_, SwimMsg>, to: NodeId, mut msg: SwimMsg) {
         let limit = self.retransmit_limit();
@@ -302,7 +313,7 @@ impl SwimAgent {
             expected_nacks: 0,
             nacks: 0,
         };
-        let mut ping = SwimMsg::new(Kind::Ping, seq, target);
+        let mut ping = self.msg(Kind::Ping, seq, target);
         if self.cfg.buddy && self.code(target) == SUSPECT {
             ping.updates.push(self.my_view(UpdateKind::Suspect, target));
         }
@@ -333,7 +344,7 @@ impl SwimAgent {
             m != target && a.code(m) == ALIVE
         });
         for &h in &helpers {
-            let req = SwimMsg::new(Kind::PingReq, self.probe.seq, target);
+            let req = self.msg(Kind::PingReq, self.probe.seq, target);
             self.send(ctx, h, req);
         }
         self.probe.expected_nacks = if self.cfg.nacks {
@@ -503,11 +514,8 @@ impl SwimAgent {
                 self.relays.len() - 1
             }
         };
-        self.send(
-            ctx,
-            msg.target,
-            SwimMsg::new(Kind::Ping, local_seq, msg.target),
-        );
+        let ping = self.msg(Kind::Ping, local_seq, msg.target);
+        self.send(ctx, msg.target, ping);
         ctx.set_timer(RELAY + slot as TimerKey, self.cfg.probe_timeout);
     }
 
@@ -521,11 +529,8 @@ impl SwimAgent {
         }
         self.relays[slot].active = false;
         if self.cfg.nacks {
-            self.send(
-                ctx,
-                r.origin,
-                SwimMsg::new(Kind::Nack, r.origin_seq, r.origin),
-            );
+            let nack = self.msg(Kind::Nack, r.origin_seq, r.origin);
+            self.send(ctx, r.origin, nack);
         }
     }
 
@@ -542,11 +547,8 @@ impl SwimAgent {
             let r = self.relays[slot];
             self.relays[slot].active = false;
             ctx.cancel_timer(RELAY + slot as TimerKey);
-            self.send(
-                ctx,
-                r.origin,
-                SwimMsg::new(Kind::Ack, r.origin_seq, r.origin),
-            );
+            let ack = self.msg(Kind::Ack, r.origin_seq, r.origin);
+            self.send(ctx, r.origin, ack);
         }
     }
 
@@ -596,7 +598,8 @@ impl SwimAgent {
             if self.queue.is_empty() {
                 break;
             }
-            self.send(ctx, p, SwimMsg::new(Kind::Gossip, 0, p));
+            let gossip = self.msg(Kind::Gossip, 0, p);
+            self.send(ctx, p, gossip);
         }
         self.scratch = peers;
         if !self.queue.is_empty() {
@@ -737,7 +740,7 @@ impl SwimAgent {
     /// this one missed can answer it; a live member's probes reach every
     /// member within a round-robin pass, so no view stays stale for long.
     fn on_ping(&mut self, ctx: &mut Ctx<'_, SwimMsg>, from: NodeId, seq: u32) {
-        let mut ack = SwimMsg::new(Kind::Ack, seq, from);
+        let mut ack = self.msg(Kind::Ack, seq, from);
         if self.code(from) == DEAD {
             ack.updates.push(self.my_view(UpdateKind::Dead, from));
         }
@@ -753,7 +756,7 @@ impl SwimAgent {
             return;
         }
         self.stats.reannouncements += 1;
-        let mut msg = SwimMsg::new(Kind::Gossip, 0, from);
+        let mut msg = self.msg(Kind::Gossip, 0, from);
         msg.updates.push(Update {
             kind: UpdateKind::Alive,
             subject: self.me,
@@ -790,7 +793,7 @@ impl SwimAgent {
             let seq = self.next_seq();
             let msg = SwimMsg {
                 state: Some(self.view()),
-                ..SwimMsg::new(Kind::PushPull, seq, p)
+                ..self.msg(Kind::PushPull, seq, p)
             };
             self.send(ctx, p, msg);
         }
@@ -960,7 +963,7 @@ impl Agent for SwimAgent {
         }
     }
 
-    fn on_message(&mut self, from: NodeId, msg: SwimMsg, ctx: &mut Ctx<'_, SwimMsg>) {
+    fn on_message(&mut self, from: NodeId, mut msg: SwimMsg, ctx: &mut Ctx<'_, SwimMsg>) {
         // Updates first, so an ack already carries a refutation that the
         // ping's buddy suspicion provoked.
         let mut held_dead = false;
@@ -968,6 +971,7 @@ impl Agent for SwimAgent {
             self.apply(ctx, u);
             held_dead |= u.kind == UpdateKind::Dead && u.subject == self.me;
         }
+        self.pool.give(std::mem::take(&mut msg.updates));
         if held_dead {
             self.reannounce(ctx, from);
         }
@@ -984,7 +988,7 @@ impl Agent for SwimAgent {
             Kind::PushPull => {
                 let reply = SwimMsg {
                     state: Some(self.view()),
-                    ..SwimMsg::new(Kind::PushPullReply, msg.seq, from)
+                    ..self.msg(Kind::PushPullReply, msg.seq, from)
                 };
                 self.send(ctx, from, reply);
                 self.merge(ctx, &msg);

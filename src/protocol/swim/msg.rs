@@ -1,7 +1,10 @@
-//! SWIM messages: ping, ack, ping-req, nack and gossip, each carrying a
-//! fixed-capacity inline array of piggybacked membership updates, so no
-//! message allocates; and the push-pull state exchange, which carries a
-//! member's whole view (shared, allocated once per exchange).
+//! SWIM messages: ping, ack, ping-req, nack and gossip, each carrying its
+//! piggybacked membership updates out of line in a [`Piggyback`] whose
+//! buffer comes from the sending member's [`PiggybackPool`] and returns to
+//! the receiving member's, so a message is a few words to move and, once
+//! the pools have warmed up, sending one allocates nothing; and the
+//! push-pull state exchange, which carries a member's whole view (shared,
+//! allocated once per exchange).
 
 use crate::sim::NodeId;
 use std::sync::Arc;
@@ -33,6 +36,7 @@ pub struct Update {
 /// The most updates one message can carry.
 pub const PIGGYBACK_CAP: usize = 16;
 
+#[cfg(test)]
 const EMPTY: Update = Update {
     kind: UpdateKind::Alive,
     subject: 0,
@@ -40,20 +44,11 @@ const EMPTY: Update = Update {
     from: 0,
 };
 
-/// Up to [`PIGGYBACK_CAP`] updates, stored inline.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// Up to [`PIGGYBACK_CAP`] updates, in a buffer out of line: a message
+/// moves 24 bytes, not its updates.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Piggyback {
-    len: u8,
-    items: [Update; PIGGYBACK_CAP],
-}
-
-impl Default for Piggyback {
-    fn default() -> Self {
-        Piggyback {
-            len: 0,
-            items: [EMPTY; PIGGYBACK_CAP],
-        }
-    }
+    items: Vec<Update>,
 }
 
 impl std::fmt::Debug for Piggyback {
@@ -65,25 +60,63 @@ impl std::fmt::Debug for Piggyback {
 impl Piggyback {
     /// Appends `u`; false (and nothing changes) when full.
     pub fn push(&mut self, u: Update) -> bool {
-        let i = self.len as usize;
-        if i == PIGGYBACK_CAP {
+        if self.items.len() == PIGGYBACK_CAP {
             return false;
         }
-        self.items[i] = u;
-        self.len += 1;
+        self.items.push(u);
         true
     }
 
     pub fn as_slice(&self) -> &[Update] {
-        &self.items[..self.len as usize]
+        &self.items
     }
 
     pub fn len(&self) -> usize {
-        self.len as usize
+        self.items.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.items.is_empty()
+    }
+}
+
+/// Spare piggyback buffers of one member: a message takes one when it is
+/// built and the member that receives it keeps the buffer for its own
+/// messages, so buffers circulate instead of being allocated and freed.
+/// At most [`PiggybackPool::KEEP`] are kept, so a member holds O(1) of
+/// them whatever the cluster size.
+#[derive(Clone, Debug, Default)]
+pub struct PiggybackPool {
+    spare: Vec<Vec<Update>>,
+}
+
+impl PiggybackPool {
+    /// Spare buffers kept per member; the rest are freed.
+    pub const KEEP: usize = 4;
+
+    /// An empty piggyback, on a spare buffer when there is one.
+    pub fn take(&mut self) -> Piggyback {
+        Piggyback {
+            items: self.spare.pop().unwrap_or_default(),
+        }
+    }
+
+    /// Keeps the buffer of a piggyback that has been read.
+    pub fn give(&mut self, p: Piggyback) {
+        let mut items = p.items;
+        if items.capacity() > 0 && self.spare.len() < Self::KEEP {
+            items.clear();
+            self.spare.push(items);
+        }
+    }
+
+    /// Spare buffers held now.
+    pub fn len(&self) -> usize {
+        self.spare.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spare.is_empty()
     }
 }
 
@@ -155,6 +188,35 @@ impl SwimMsg {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_is_a_few_words_whatever_it_carries() {
+        assert!(std::mem::size_of::<SwimMsg>() <= 64);
+    }
+
+    #[test]
+    fn a_pool_reuses_buffers_and_keeps_a_bounded_number() {
+        let mut pool = PiggybackPool::default();
+        let mut p = pool.take();
+        assert!(p.push(EMPTY));
+        let buffer = p.as_slice().as_ptr();
+        pool.give(p);
+        let q = pool.take();
+        assert!(q.is_empty());
+        assert_eq!(q.items.as_ptr(), buffer, "the same buffer, not a new one");
+        for _ in 0..10 {
+            let mut p = Piggyback::default();
+            p.push(EMPTY);
+            pool.give(p);
+        }
+        assert_eq!(pool.len(), PiggybackPool::KEEP);
+        pool.give(Piggyback::default());
+        assert_eq!(
+            pool.len(),
+            PiggybackPool::KEEP,
+            "an unallocated buffer is not kept"
+        );
+    }
 
     #[test]
     fn a_piggyback_holds_its_capacity_and_refuses_more() {
