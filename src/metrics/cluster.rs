@@ -106,6 +106,9 @@ pub struct ClusterQos {
     pub messages_sent: u64,
     /// Bytes of those messages, by the protocol's wire size.
     pub bytes_sent: u64,
+    /// Of those, the bytes sent over TCP (SWIM's push-pull); the rest
+    /// went over UDP.
+    pub tcp_bytes_sent: u64,
     /// Members × run length, in seconds: the denominator of the load.
     pub member_seconds: f64,
 }
@@ -166,6 +169,7 @@ impl ClusterQos {
         self.pair_up_ns += other.pair_up_ns;
         self.messages_sent += other.messages_sent;
         self.bytes_sent += other.bytes_sent;
+        self.tcp_bytes_sent += other.tcp_bytes_sent;
         self.member_seconds += other.member_seconds;
     }
 
@@ -212,6 +216,17 @@ impl ClusterQos {
     /// Bytes sent per member per second of the run.
     pub fn bytes_per_member_second(&self) -> Option<f64> {
         (self.member_seconds > 0.0).then(|| self.bytes_sent as f64 / self.member_seconds)
+    }
+
+    /// Bytes sent over UDP per member per second of the run.
+    pub fn udp_bytes_per_member_second(&self) -> Option<f64> {
+        (self.member_seconds > 0.0)
+            .then(|| (self.bytes_sent - self.tcp_bytes_sent) as f64 / self.member_seconds)
+    }
+
+    /// Bytes sent over TCP per member per second of the run.
+    pub fn tcp_bytes_per_member_second(&self) -> Option<f64> {
+        (self.member_seconds > 0.0).then(|| self.tcp_bytes_sent as f64 / self.member_seconds)
     }
 }
 

@@ -30,4 +30,9 @@ pub trait Membership: crate::sim::agent::Agent {
     fn take_events(&mut self) -> Vec<MembershipEvent>;
     /// Wire size in bytes of a message, for load metrics.
     fn wire_bytes(msg: &Self::Msg) -> u32;
+    /// Whether the message goes over a stream (TCP) rather than as a
+    /// datagram (UDP); the load metrics split the bytes by it.
+    fn over_stream(_msg: &Self::Msg) -> bool {
+        false
+    }
 }

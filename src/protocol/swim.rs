@@ -28,38 +28,49 @@
 //! holds the sender of a ping Dead says so on its ack, so a member whose
 //! *alive* it missed answers it directly.
 //!
+//! Updates ride on messages as memberlist packs them: as many as fit in
+//! the UDP buffer (`UDPBufferSize`, 1,400 bytes) by memberlist's encoded
+//! sizes, the least-transmitted first ([`WireModel`]); push-pull goes
+//! over TCP without a budget. The load metrics count the same bytes.
+//!
 //! What fdsim does differently from memberlist, deliberately: no TCP
-//! fallback ping, no leave; push-pull is one message each way; the
-//! Dead-on-ack reply is fdsim's own; updates per message are capped at
-//! [`SwimConfig::max_piggyback`] rather than by a byte budget; the member
-//! count in the formulas is the number of members not believed dead.
+//! fallback ping, no leave; push-pull is one message each way, with the
+//! link's latency and loss (no connection set-up, no retransmission); the
+//! Dead-on-ack reply is fdsim's own; the member count in the formulas is
+//! the number of members not believed dead.
 
 mod agent;
 mod broadcast;
 mod config;
 pub mod lifeguard;
 mod msg;
+mod wire;
 
 pub use agent::{SwimAgent, SwimStats};
 pub use broadcast::BroadcastQueue;
-pub use config::{preset, SwimConfig, TargetSelection, PRESETS};
-pub use msg::{Kind, Piggyback, PiggybackPool, SwimMsg, Update, UpdateKind, PIGGYBACK_CAP};
+pub use config::{preset, SwimConfig, TargetSelection, MAX_UDP_PAYLOAD, PRESETS};
+pub use msg::{Kind, Piggyback, PiggybackPool, SwimMsg, Update, UpdateKind};
+pub use wire::{WireModel, NAME_LENGTH, UDP_BUFFER_SIZE};
 
 use crate::net::{LinkModel, Network};
+use crate::protocol::membership::Membership;
 use crate::sim::{Clock, Sim};
 
 /// A ready-to-run cluster: `n` members named `m0`, `m1`, … running
 /// `cfg`, every pair joined by `link` through the network's default link
 /// (one random stream per sending member, so memory stays O(n) in the
-/// network), perfect clocks, and every stream derived from `seed`.
+/// network), perfect clocks, every stream derived from `seed`, and bytes
+/// counted by the configuration's [`WireModel`].
 pub fn cluster_sim(cfg: SwimConfig, n: usize, link: LinkModel, seed: u64) -> Sim<SwimAgent> {
     let names: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
     let mut net = Network::new(&names);
     net.set_default_link(link, seed);
-    Sim::new(
+    let mut sim = Sim::new(
         net,
         SwimAgent::cluster(cfg, n),
         vec![Clock::default(); n],
         seed,
-    )
+    );
+    sim.count_bytes_with(SwimAgent::wire_bytes, SwimAgent::over_stream);
+    sim
 }

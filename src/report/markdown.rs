@@ -405,12 +405,14 @@ fn cluster_section(res: &ScenarioResult) -> String {
          observed). \
          False Dead declarations (a live member declared Dead) are counted per member-hour of up \
          time, with the longest false Dead period; refuted suspicions are Suspect → Alive changes \
-         about a live member. Load is per member per second, from each protocol's wire size. \
+         about a live member. Load is per member per second, from each protocol's wire size, its bytes split \
+         by transport (SWIM's push-pull goes over TCP, the rest over UDP). \
          Definitions: `docs/metrics.md`; columns: `clusters.csv` in `docs/output.md`.\n\n\
          | protocol | parameter | 1st suspicion (missed, censored) | 1st Dead (missed, censored) \
          | all Dead (missed, censored) | \
-         false Dead / member-h | longest false Dead | refuted | msg / member / s | bytes / member / s |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n",
+         false Dead / member-h | longest false Dead | refuted | msg / member / s | UDP bytes / member / s \
+         | TCP bytes / member / s |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
         sc.nodes.len()
     );
     let time = |d: &[Nanos], missed: u32, censored: &[Nanos]| {
@@ -423,7 +425,7 @@ fn cluster_section(res: &ScenarioResult) -> String {
             let q = ClusterQos::pool(res.seeds.iter().map(|s| &s.clusters[p][v].qos));
             let _ = writeln!(
                 s,
-                "| {} | {} = {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} = {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 cfg.label,
                 cfg.swept.name,
                 cfg.swept.unit.format(value),
@@ -438,7 +440,8 @@ fn cluster_section(res: &ScenarioResult) -> String {
                 human((q.false_dead > 0).then_some(q.false_dead_longest)),
                 q.refuted_suspicions,
                 opt(q.messages_per_member_second(), |m| format!("{m:.2}")),
-                opt(q.bytes_per_member_second(), |b| format!("{b:.0}")),
+                opt(q.udp_bytes_per_member_second(), |b| format!("{b:.0}")),
+                opt(q.tcp_bytes_per_member_second(), |b| format!("{b:.0}")),
             );
         }
     }

@@ -249,6 +249,8 @@ pub struct ClusterRow {
     pub member_up_hours: f64,
     pub messages_per_member_s: Option<f64>,
     pub bytes_per_member_s: Option<f64>,
+    pub udp_bytes_per_member_s: Option<f64>,
+    pub tcp_bytes_per_member_s: Option<f64>,
 }
 
 /// The mean of detected times in ms: exact without censoring, the
@@ -309,6 +311,8 @@ pub fn cluster_rows(res: &ScenarioResult) -> Vec<ClusterRow> {
                 member_up_hours: q.member_up_time.as_hours_f64(),
                 messages_per_member_s: q.messages_per_member_second(),
                 bytes_per_member_s: q.bytes_per_member_second(),
+                udp_bytes_per_member_s: q.udp_bytes_per_member_second(),
+                tcp_bytes_per_member_s: q.tcp_bytes_per_member_second(),
             });
         }
     }

@@ -121,7 +121,8 @@ pub fn cluster_table(res: &ScenarioResult) -> String {
         "longest false Dead",
         "refuted",
         "msg/member/s",
-        "B/member/s",
+        "UDP B/member/s",
+        "TCP B/member/s",
     ]
     .map(String::from)
     .to_vec()];
@@ -154,7 +155,9 @@ pub fn cluster_table(res: &ScenarioResult) -> String {
                 q.refuted_suspicions.to_string(),
                 q.messages_per_member_second()
                     .map_or("-".into(), |m| format!("{m:.2}")),
-                q.bytes_per_member_second()
+                q.udp_bytes_per_member_second()
+                    .map_or("-".into(), |b| format!("{b:.0}")),
+                q.tcp_bytes_per_member_second()
                     .map_or("-".into(), |b| format!("{b:.0}")),
             ]);
         }

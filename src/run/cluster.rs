@@ -53,7 +53,7 @@ pub fn build_cluster_sim<A: Membership>(
     let net = build_network(sc, seed);
     let agents = (0..sc.nodes.len() as NodeId).map(make).collect();
     let mut sim = Sim::new(net, agents, sc.clocks.clone(), seed);
-    sim.count_bytes_with(A::wire_bytes);
+    sim.count_bytes_with(A::wire_bytes, A::over_stream);
     let outages = schedule_faults(&mut sim, sc, seed);
     (sim, outages)
 }
@@ -77,6 +77,7 @@ pub fn simulate<A: Membership>(
     });
     qos.messages_sent = stats.sent;
     qos.bytes_sent = stats.bytes_sent;
+    qos.tcp_bytes_sent = stats.stream_bytes_sent;
     qos.member_seconds = sc.nodes.len() as f64 * sc.duration.as_secs_f64();
     ClusterRun { qos, stats }
 }

@@ -90,13 +90,18 @@ pub struct SwimSettings {
     /// Lifeguard buddy system: a probe tells its target it is suspected,
     /// so it can refute at once.
     pub buddy: bool,
+    /// Largest UDP payload: updates ride on a message while they fit
+    /// (`UDPBufferSize`).
+    pub udp_buffer_size: u32,
+    /// Bytes in every member's name, for message sizes.
+    pub member_name_length: u32,
 }
 
 impl SwimSettings {
     /// The agent's configuration: these settings, and the agent's own
     /// defaults (memberlist's) for what a scenario does not set.
     pub fn agent_config(&self) -> crate::protocol::swim::SwimConfig {
-        use crate::protocol::swim::{SwimConfig, TargetSelection};
+        use crate::protocol::swim::{SwimConfig, TargetSelection, WireModel};
         SwimConfig {
             probe_interval: self.period,
             probe_timeout: self.ping_timeout,
@@ -117,6 +122,10 @@ impl SwimSettings {
             dynamic_suspicion: self.suspicion_confirmations,
             nacks: self.nacks,
             buddy: self.buddy,
+            wire: WireModel {
+                udp_buffer_size: self.udp_buffer_size,
+                name_length: self.member_name_length,
+            },
             ..SwimConfig::default()
         }
     }
@@ -142,6 +151,8 @@ impl Default for SwimSettings {
             suspicion_confirmations: true,
             nacks: true,
             buddy: true,
+            udp_buffer_size: crate::protocol::swim::UDP_BUFFER_SIZE,
+            member_name_length: crate::protocol::swim::NAME_LENGTH,
         }
     }
 }
@@ -398,6 +409,22 @@ pub static SWIM: ProtocolKind = ProtocolKind {
             default: "`lifeguard`",
             doc: "a probe tells a suspected target it is suspected, so it refutes at once",
         },
+        count(
+            "udp_buffer_size",
+            None,
+            64.0,
+            65_507.0,
+            "bytes of a UDP packet: updates ride on a message while they fit, by memberlist's \
+             encoded sizes (UDPBufferSize)",
+        ),
+        count(
+            "member_name_length",
+            None,
+            1.0,
+            255.0,
+            "bytes in each member's name, for message sizes (16 in every preset, a host name such as \
+             consul-server-07: memberlist names a member after its host)",
+        ),
     ],
 };
 
@@ -417,6 +444,8 @@ pub static SWIM_PRESETS: &[(&str, &[(&str, f64)])] = &[
             ("gossip_nodes", 3.0),
             ("gossip_to_the_dead", ms(30_000.0)),
             ("push_pull_interval", ms(30_000.0)),
+            ("udp_buffer_size", 1400.0),
+            ("member_name_length", 16.0),
             ("awareness_max", 8.0),
         ],
     ),
@@ -433,6 +462,8 @@ pub static SWIM_PRESETS: &[(&str, &[(&str, f64)])] = &[
             ("gossip_nodes", 4.0),
             ("gossip_to_the_dead", ms(60_000.0)),
             ("push_pull_interval", ms(60_000.0)),
+            ("udp_buffer_size", 1400.0),
+            ("member_name_length", 16.0),
             ("awareness_max", 8.0),
         ],
     ),
@@ -449,6 +480,8 @@ pub static SWIM_PRESETS: &[(&str, &[(&str, f64)])] = &[
             ("gossip_nodes", 3.0),
             ("gossip_to_the_dead", ms(15_000.0)),
             ("push_pull_interval", ms(15_000.0)),
+            ("udp_buffer_size", 1400.0),
+            ("member_name_length", 16.0),
             ("awareness_max", 8.0),
         ],
     ),

@@ -73,6 +73,9 @@ pub struct NetStats {
     /// to [`Sim::count_bytes_with`] (0 without one). Copies made by a link
     /// are not counted again.
     pub bytes_sent: u64,
+    /// Of `bytes_sent`, those of messages sent over a stream (TCP), by the
+    /// function given to [`Sim::count_bytes_with`].
+    pub stream_bytes_sent: u64,
 }
 
 impl NetStats {
@@ -142,8 +145,9 @@ pub struct Sim<A: Agent> {
     /// Per node: windows `[start, end)` during which its timers run slow
     /// by a factor (a gray failure: the process is up but sluggish).
     slow: Vec<Vec<(Nanos, Nanos, f64)>>,
-    /// Wire size of a message, for [`NetStats::bytes_sent`].
-    wire_bytes: Option<fn(&A::Msg) -> u32>,
+    /// Wire size of a message, for [`NetStats::bytes_sent`], and whether
+    /// it goes over a stream.
+    wire_bytes: Option<(fn(&A::Msg) -> u32, fn(&A::Msg) -> bool)>,
     /// Crashes, restarts and pauses generated as the run reaches them
     /// ([`Sim::set_fault_timeline`]), and the time of the next one.
     faults: Option<FaultTimeline>,
@@ -204,9 +208,10 @@ impl<A: Agent> Sim<A> {
     }
 
     /// Counts the bytes of every message sent in [`NetStats::bytes_sent`],
-    /// sizing each with `size` (a protocol's wire size).
-    pub fn count_bytes_with(&mut self, size: fn(&A::Msg) -> u32) {
-        self.wire_bytes = Some(size);
+    /// sizing each with `size` (a protocol's wire size), and those for
+    /// which `stream` holds in [`NetStats::stream_bytes_sent`] too.
+    pub fn count_bytes_with(&mut self, size: fn(&A::Msg) -> u32, stream: fn(&A::Msg) -> bool) {
+        self.wire_bytes = Some((size, stream));
     }
 
     /// Keep a [`TraceEvent`] log of the run.
@@ -567,8 +572,12 @@ impl<A: Agent> Sim<A> {
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
         self.stats.sent += 1;
-        if let Some(size) = self.wire_bytes {
-            self.stats.bytes_sent += u64::from(size(&msg));
+        if let Some((size, stream)) = self.wire_bytes {
+            let bytes = u64::from(size(&msg));
+            self.stats.bytes_sent += bytes;
+            if stream(&msg) {
+                self.stats.stream_bytes_sent += bytes;
+            }
         }
         let sent = self.now;
         match self.net.transmit(from, to, sent) {

@@ -270,11 +270,25 @@ impl SwimAgent {
         }
     }
 
-    /// Sends `msg` with as many queued updates as fit.
+    /// Sends `msg` with as many queued updates as fit in the rest of the
+    /// UDP buffer (none on push-pull, which goes over TCP).
     fn send(&mut self, ctx: &mut Ctx<'_, SwimMsg>, to: NodeId, mut msg: SwimMsg) {
-        let limit = self.retransmit_limit();
-        let max = self.cfg.max_piggyback as usize;
-        self.queue.fill(&mut msg.updates, max, limit);
+        self.pack(&mut msg);
+        self.send_as_is(ctx, to, msg);
+    }
+
+    /// Adds the queued updates that fit to `msg`.
+    fn pack(&mut self, msg: &mut SwimMsg) {
+        let room = self.cfg.wire.room(msg);
+        if room > 0 && !self.queue.is_empty() {
+            let limit = self.retransmit_limit();
+            self.queue.fill(&mut msg.updates, room, limit);
+        }
+    }
+
+    /// Sends `msg` with what it carries, sized for the load metrics.
+    fn send_as_is(&mut self, ctx: &mut Ctx<'_, SwimMsg>, to: NodeId, mut msg: SwimMsg) {
+        msg.bytes = self.cfg.wire.bytes(&msg);
         ctx.send(to, msg);
     }
 
@@ -315,9 +329,13 @@ impl SwimAgent {
         };
         let mut ping = self.msg(Kind::Ping, seq, target);
         if self.cfg.buddy && self.code(target) == SUSPECT {
+            // memberlist sends the ping and the suspicion as a compound
+            // of their own, without other updates.
             ping.updates.push(self.my_view(UpdateKind::Suspect, target));
+            self.send_as_is(ctx, target, ping);
+        } else {
+            self.send(ctx, target, ping);
         }
-        self.send(ctx, target, ping);
         let timeout = if self.cfg.scale_probe_timeout {
             self.scaled(self.cfg.probe_timeout)
         } else {
@@ -556,7 +574,7 @@ impl SwimAgent {
 
     /// Queues an update for piggybacking and wakes the gossip round.
     fn enqueue(&mut self, ctx: &mut Ctx<'_, SwimMsg>, u: Update) {
-        self.queue.queue(u);
+        self.queue.queue(u, self.cfg.wire.update(&u));
         if !self.gossip_armed && self.cfg.gossip_interval > Nanos::ZERO {
             self.arm_gossip(ctx);
         }
@@ -595,11 +613,14 @@ impl SwimAgent {
             a.code(m) != DEAD || a.recently_dead.iter().any(|d| d.0 == m)
         });
         for &p in &peers {
-            if self.queue.is_empty() {
+            let mut gossip = self.msg(Kind::Gossip, 0, p);
+            self.pack(&mut gossip);
+            if gossip.updates.is_empty() {
+                // memberlist: nothing (more) fits, so the round ends.
+                self.pool.give(std::mem::take(&mut gossip.updates));
                 break;
             }
-            let gossip = self.msg(Kind::Gossip, 0, p);
-            self.send(ctx, p, gossip);
+            self.send_as_is(ctx, p, gossip);
         }
         self.scratch = peers;
         if !self.queue.is_empty() {
@@ -1015,6 +1036,10 @@ impl Membership for SwimAgent {
     }
 
     fn wire_bytes(msg: &SwimMsg) -> u32 {
-        msg.wire_bytes()
+        msg.bytes
+    }
+
+    fn over_stream(msg: &SwimMsg) -> bool {
+        msg.over_tcp()
     }
 }

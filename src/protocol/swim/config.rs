@@ -1,7 +1,7 @@
 //! SWIM configuration: a plain struct whose `Default` is memberlist's LAN
 //! configuration, and the named presets.
 
-use super::msg::PIGGYBACK_CAP;
+use super::wire::WireModel;
 use crate::sim::Nanos;
 
 /// How a member picks the member it probes in each protocol period.
@@ -26,8 +26,8 @@ pub enum TargetSelection {
 /// normally shares one. The defaults are memberlist's
 /// `DefaultLANConfig()` (hashicorp/memberlist `config.go`) with every
 /// Lifeguard mechanism on, and fdsim's own choices for what memberlist
-/// does not have (`max_piggyback`, `selection`, `stagger`,
-/// `record_probes`).
+/// does not have (`selection`, `stagger`, `record_probes`), and the
+/// size model's member name length (`wire`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SwimConfig {
     /// Base protocol period: one probe per period. Default 1 s
@@ -75,10 +75,11 @@ pub struct SwimConfig {
     /// restarted member always does one exchange (its join). Default 30 s
     /// (memberlist `PushPullInterval`).
     pub push_pull_interval: Nanos,
-    /// Updates piggybacked on one message, at most [`PIGGYBACK_CAP`]
-    /// (memberlist fills a 1,400-byte packet instead, some 20 to 40
-    /// updates). Default 16.
-    pub max_piggyback: u32,
+    /// Message sizes: updates are piggybacked while they fit in
+    /// `wire.udp_buffer_size` bytes (memberlist `UDPBufferSize`, 1,400),
+    /// and the load metrics count bytes by the same model, with member
+    /// names `wire.name_length` bytes long (16). See [`WireModel`].
+    pub wire: WireModel,
     /// Target selection. Default round-robin (memberlist).
     pub selection: TargetSelection,
     /// Start each member's probe and gossip tickers at a random phase
@@ -125,7 +126,7 @@ impl Default for SwimConfig {
             gossip_nodes: 3,
             gossip_to_the_dead: Nanos::from_secs(30),
             push_pull_interval: Nanos::from_secs(30),
-            max_piggyback: PIGGYBACK_CAP as u32,
+            wire: WireModel::default(),
             selection: TargetSelection::RoundRobin,
             stagger: true,
             local_health: true,
@@ -137,6 +138,9 @@ impl Default for SwimConfig {
         }
     }
 }
+
+/// The largest UDP payload over IPv4.
+pub const MAX_UDP_PAYLOAD: u32 = 65_507;
 
 /// The named presets: name, what it is, and where the values come from.
 pub const PRESETS: &[(&str, &str)] = &[
@@ -260,10 +264,18 @@ impl SwimConfig {
                 return Err(format!("`{field}` must be at least 1"));
             }
         }
-        if self.max_piggyback == 0 || self.max_piggyback as usize > PIGGYBACK_CAP {
+        let min = self.wire.min_buffer();
+        if !(min..=MAX_UDP_PAYLOAD).contains(&self.wire.udp_buffer_size) {
             return Err(format!(
-                "`max_piggyback` ({}) must be in [1, {PIGGYBACK_CAP}]",
-                self.max_piggyback
+                "`udp_buffer_size` ({}) must be in [{min}, {MAX_UDP_PAYLOAD}]: at least a \
+                 ping-req and one update at this name length",
+                self.wire.udp_buffer_size
+            ));
+        }
+        if !(1..=255).contains(&self.wire.name_length) {
+            return Err(format!(
+                "`name_length` ({}) must be in [1, 255]",
+                self.wire.name_length
             ));
         }
         if self.gossip_interval > Nanos::ZERO && self.gossip_nodes == 0 {
@@ -337,10 +349,13 @@ mod tests {
         };
         assert!(bad.validate().unwrap_err().contains("probe_timeout"));
         let bad = SwimConfig {
-            max_piggyback: 0,
+            wire: WireModel {
+                udp_buffer_size: 100,
+                ..WireModel::default()
+            },
             ..SwimConfig::default()
         };
-        assert!(bad.validate().unwrap_err().contains("max_piggyback"));
+        assert!(bad.validate().unwrap_err().contains("udp_buffer_size"));
         let bad = SwimConfig {
             suspicion_mult: 0,
             ..SwimConfig::default()

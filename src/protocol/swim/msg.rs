@@ -33,9 +33,6 @@ pub struct Update {
     pub from: NodeId,
 }
 
-/// The most updates one message can carry.
-pub const PIGGYBACK_CAP: usize = 16;
-
 #[cfg(test)]
 const EMPTY: Update = Update {
     kind: UpdateKind::Alive,
@@ -44,8 +41,9 @@ const EMPTY: Update = Update {
     from: 0,
 };
 
-/// Up to [`PIGGYBACK_CAP`] updates, in a buffer out of line: a message
-/// moves 24 bytes, not its updates.
+/// The updates a message carries, in a buffer out of line: a message
+/// moves 24 bytes, not its updates. How many fit is a matter of bytes
+/// (the sender's [`super::WireModel`]), not of slots.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Piggyback {
     items: Vec<Update>,
@@ -58,13 +56,8 @@ impl std::fmt::Debug for Piggyback {
 }
 
 impl Piggyback {
-    /// Appends `u`; false (and nothing changes) when full.
-    pub fn push(&mut self, u: Update) -> bool {
-        if self.items.len() == PIGGYBACK_CAP {
-            return false;
-        }
+    pub fn push(&mut self, u: Update) {
         self.items.push(u);
-        true
     }
 
     pub fn as_slice(&self) -> &[Update] {
@@ -153,6 +146,9 @@ pub struct SwimMsg {
     /// `PushPull` and `PushPullReply`: one record per member, its
     /// incarnation and the sender's verdict (`from` is the sender).
     pub state: Option<Arc<[Update]>>,
+    /// Its size on the wire, set by the sender when it sends it (by its
+    /// [`super::WireModel`]); 0 until then.
+    pub bytes: u32,
 }
 
 impl SwimMsg {
@@ -163,25 +159,19 @@ impl SwimMsg {
             target,
             updates: Piggyback::default(),
             state: None,
+            bytes: 0,
         }
+    }
+
+    /// Push-pull goes over TCP (a stream, with no packet budget), the
+    /// rest over UDP.
+    pub fn over_tcp(&self) -> bool {
+        matches!(self.kind, Kind::PushPull | Kind::PushPullReply)
     }
 
     /// Records in the push-pull state (0 for the other kinds).
     pub fn state_len(&self) -> usize {
         self.state.as_ref().map_or(0, |s| s.len())
-    }
-
-    /// Estimated size on the wire of a compact binary encoding with
-    /// 4-byte member ids: 28 bytes of IPv4 and UDP headers, a 10-byte
-    /// header (type, sequence number, target, update count) and 13 bytes
-    /// per update (kind, subject, incarnation, accuser), push-pull state
-    /// records included. memberlist's msgpack messages carry node names
-    /// and addresses and are larger, and it sends push-pull over TCP.
-    pub fn wire_bytes(&self) -> u32 {
-        let records = (self.updates.len() + self.state_len()) as u32;
-        28u32
-            .saturating_add(10)
-            .saturating_add(records.saturating_mul(13))
     }
 }
 
@@ -198,7 +188,7 @@ mod tests {
     fn a_pool_reuses_buffers_and_keeps_a_bounded_number() {
         let mut pool = PiggybackPool::default();
         let mut p = pool.take();
-        assert!(p.push(EMPTY));
+        p.push(EMPTY);
         let buffer = p.as_slice().as_ptr();
         pool.give(p);
         let q = pool.take();
@@ -216,23 +206,5 @@ mod tests {
             PiggybackPool::KEEP,
             "an unallocated buffer is not kept"
         );
-    }
-
-    #[test]
-    fn a_piggyback_holds_its_capacity_and_refuses_more() {
-        let mut p = Piggyback::default();
-        for i in 0..PIGGYBACK_CAP as u32 {
-            assert!(p.push(Update {
-                subject: i,
-                ..EMPTY
-            }));
-        }
-        assert!(!p.push(EMPTY));
-        assert_eq!(p.len(), PIGGYBACK_CAP);
-        assert_eq!(p.as_slice()[3].subject, 3);
-        let mut m = SwimMsg::new(Kind::Ping, 1, 2);
-        assert_eq!(m.wire_bytes(), 38);
-        m.updates = p;
-        assert_eq!(m.wire_bytes(), 38 + 13 * PIGGYBACK_CAP as u32);
     }
 }

@@ -521,6 +521,27 @@ fn swim(cx: &Ctx, r: &Resolved, x: f64, duration: Nanos) -> R<SwimSettings> {
         },
     };
     let lifeguard = r.flag(cx, "lifeguard", true)?;
+    let wire = crate::protocol::swim::WireModel {
+        udp_buffer_size: count("udp_buffer_size"),
+        name_length: count("member_name_length"),
+    };
+    if wire.udp_buffer_size < wire.min_buffer() {
+        let at = if r.table.get("udp_buffer_size").is_none() {
+            "member_name_length"
+        } else {
+            "udp_buffer_size"
+        };
+        return cx.err(
+            r.span_of(at),
+            format!(
+                "`udp_buffer_size` ({}) must be at least {} bytes with {}-byte member names: a \
+                 ping-req and one update must fit in a packet",
+                wire.udp_buffer_size,
+                wire.min_buffer(),
+                wire.name_length
+            ),
+        );
+    }
     Ok(SwimSettings {
         period,
         ping_timeout,
@@ -540,6 +561,8 @@ fn swim(cx: &Ctx, r: &Resolved, x: f64, duration: Nanos) -> R<SwimSettings> {
         suspicion_confirmations: r.flag(cx, "suspicion_confirmations", lifeguard)?,
         nacks: r.flag(cx, "nacks", lifeguard)?,
         buddy: r.flag(cx, "buddy", lifeguard)?,
+        udp_buffer_size: wire.udp_buffer_size,
+        member_name_length: wire.name_length,
     })
 }
 
