@@ -144,3 +144,31 @@ fn all_bundled(jobs: &str) -> Vec<u8> {
 fn every_bundled_scenario_is_byte_identical_across_jobs() {
     assert!(all_bundled("1") == all_bundled("3"));
 }
+
+/// `clusters.csv` and `summary.txt` of a scenario with SWIM (packing by
+/// bytes, pooled piggyback buffers, timer lanes) and gossip protocols.
+fn swim_run(jobs: &str) -> Vec<u8> {
+    let out: PathBuf =
+        std::env::temp_dir().join(format!("fdsim-det-swim-{jobs}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let o = Command::new(env!("CARGO_BIN_EXE_fdsim"))
+        .args(["run", "scenarios/gossip-vs-swim.toml", "--seeds", "2"])
+        .args(["--out", out.to_str().unwrap(), "--jobs", jobs])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut bytes = Vec::new();
+    for file in ["clusters.csv", "summary.txt"] {
+        bytes.extend(std::fs::read(out.join("gossip-vs-swim").join(file)).unwrap());
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+    bytes
+}
+
+#[test]
+fn swim_clusters_are_identical_with_one_or_four_jobs() {
+    let one = swim_run("1");
+    assert!(String::from_utf8_lossy(&one).contains("tcp_bytes_per_member_s"));
+    assert!(one == swim_run("4"));
+}
