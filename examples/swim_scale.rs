@@ -1,12 +1,12 @@
 //! How far SWIM scales in fdsim: a cluster of N members (Lifeguard on,
 //! memberlist's LAN configuration) runs for a stretch of virtual time
 //! with a few crashes and restarts; prints the wall time, the engine's
-//! message counts, what the crashes looked like, and the peak resident
-//! memory (VmHWM from /proc/self/status).
+//! message counts and bytes, what the crashes looked like, the CPU time
+//! and the peak resident memory (VmHWM from /proc/self/status).
 //!
 //! ```sh
 //! cargo run --release --example swim_scale                      # 1,000 members, 1 h
-//! cargo run --release --example swim_scale -- --members 20000 --duration 10m
+//! cargo run --release --example swim_scale -- --members 10000 --duration 1h  # issue 11's goal
 //! ```
 //!
 //! Options: `--members N` (1000), `--duration D` (1h), `--crashes K` (5),
@@ -59,6 +59,18 @@ fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// User + system CPU time of this process in seconds, from
+/// /proc/self/stat (Linux; clock ticks of 1/100 s).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (in parentheses): utime is the 12th
+    // and stime the 13th of those.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 fn main() {
@@ -118,6 +130,12 @@ fn main() {
         stats.dropped_down,
         stats.sent as f64 / n as f64 / args.duration.as_secs_f64()
     );
+    let per_member_s = n as f64 * args.duration.as_secs_f64();
+    println!(
+        "bytes per member per second: {:.0} over UDP, {:.0} over TCP (memberlist's encodings, 16-byte names)",
+        (stats.bytes_sent - stats.stream_bytes_sent) as f64 / per_member_s,
+        stats.stream_bytes_sent as f64 / per_member_s
+    );
     for (node, at) in crashes {
         let about: Vec<_> = events
             .iter()
@@ -152,6 +170,9 @@ fn main() {
         "{} membership events; members ever declared dead: {crashed:?}",
         events.len()
     );
+    if let Some(cpu) = cpu_seconds() {
+        println!("CPU time (user + system) {cpu:.2} s");
+    }
     match peak_rss_kib() {
         Some(kib) => println!("peak memory (VmHWM) {:.1} MiB", kib as f64 / 1024.0),
         None => println!("peak memory: /proc/self/status not available"),
