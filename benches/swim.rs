@@ -1,5 +1,6 @@
-//! SWIM benchmarks: whole clusters running memberlist's LAN
-//! configuration (Lifeguard on) for a minute of virtual time. See
+//! SWIM benchmarks: whole clusters of 100, 1,000 and 10,000 members
+//! running memberlist's LAN configuration (Lifeguard on) for a minute of
+//! virtual time. See
 //! `benches/README.md` ("SWIM") for what each measures and the figures
 //! last recorded; `examples/swim_scale.rs` runs the large clusters.
 
@@ -44,5 +45,18 @@ fn cluster_minute(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, cluster_minute);
+/// Issue 11's scale: 10,000 members for a minute of virtual time (the
+/// hour is `examples/swim_scale.rs --members 10000 --duration 1h`).
+fn large_cluster_minute(c: &mut Criterion) {
+    let mut group = c.benchmark_group("swim_cluster_minute");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(30));
+    group.bench_function(BenchmarkId::from_parameter(10_000), |b| {
+        b.iter(|| black_box(one_minute(10_000)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, cluster_minute, large_cluster_minute);
 criterion_main!(benches);
