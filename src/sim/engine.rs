@@ -122,6 +122,9 @@ pub enum TraceEvent {
     },
 }
 
+/// A message's size on the wire, and whether it goes over a stream.
+type WireSize<M> = (fn(&M) -> u32, fn(&M) -> bool);
+
 /// A simulation of agents of type `A` on a network.
 pub struct Sim<A: Agent> {
     now: Nanos,
@@ -147,7 +150,9 @@ pub struct Sim<A: Agent> {
     slow: Vec<Vec<(Nanos, Nanos, f64)>>,
     /// Wire size of a message, for [`NetStats::bytes_sent`], and whether
     /// it goes over a stream.
-    wire_bytes: Option<(fn(&A::Msg) -> u32, fn(&A::Msg) -> bool)>,
+    /// Wire size of a message, for [`NetStats::bytes_sent`], and whether
+    /// it goes over a stream.
+    wire_bytes: Option<WireSize<A::Msg>>,
     /// Crashes, restarts and pauses generated as the run reaches them
     /// ([`Sim::set_fault_timeline`]), and the time of the next one.
     faults: Option<FaultTimeline>,

@@ -282,8 +282,7 @@ mod tests {
             let mut q = EventQueue::new();
             let mut reference = EventQueue::new();
             let mut now = 0u64;
-            let mut id = 0usize;
-            for (step, d, lane, pops) in ops {
+            for (id, (step, d, lane, pops)) in ops.into_iter().enumerate() {
                 now += step;
                 let at = Nanos(now + delays[d]);
                 if lane {
@@ -292,7 +291,6 @@ mod tests {
                     q.push(at, id);
                 }
                 reference.push(at, id);
-                id += 1;
                 for _ in 0..pops {
                     prop_assert_eq!(q.peek_time(), reference.peek_time());
                     prop_assert_eq!(q.pop(), reference.pop());

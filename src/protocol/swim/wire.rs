@@ -264,11 +264,11 @@ mod tests {
         );
     }
 
-    /// Counted by hand from the field names: `alive` is 1 (type) + 1 (map)
-    /// + 12 ("Incarnation") + 1 + 5 ("Node") + 17 + 5 ("Addr") + 5 +
-    /// 5 ("Port") + 3 + 5 ("Meta") + 1 + 4 ("Vsn") + 7 = 72 bytes with a
-    /// 16-byte name and a small incarnation; `suspect` and `dead` are
-    /// 1 + 1 + 12 + 1 + 5 + 17 + 5 ("From") + 17 = 59.
+    /// Counted by hand from the field names, with a 16-byte name and a
+    /// small incarnation: `alive` is 1 (type), 1 (map), 12 ("Incarnation"),
+    /// 1, 5 ("Node"), 17, 5 ("Addr"), 5, 5 ("Port"), 3, 5 ("Meta"), 1,
+    /// 4 ("Vsn") and 7: 72 bytes; `suspect` and `dead` are 1, 1, 12, 1,
+    /// 5, 17, 5 ("From") and 17: 59.
     #[test]
     fn updates_have_memberlists_sizes() {
         let m = WireModel::default();
@@ -283,9 +283,9 @@ mod tests {
         assert_eq!(long.update(&upd(UpdateKind::Suspect, 3)), 59 + 2 * 25);
     }
 
-    /// `ping`: 1 + 1 + 6 ("SeqNo") + 1 + 5 ("Node") + 17 + 11
-    /// ("SourceAddr") + 5 + 11 ("SourcePort") + 3 + 11 ("SourceNode") + 17
-    /// = 89; `ackResp`: 1 + 1 + 6 + 1 + 8 ("Payload") + 1 (nil) = 18.
+    /// `ping`: 1, 1, 6 ("SeqNo"), 1, 5 ("Node"), 17, 11 ("SourceAddr"),
+    /// 5, 11 ("SourcePort"), 3, 11 ("SourceNode") and 17: 89 bytes;
+    /// `ackResp`: 1, 1, 6, 1, 8 ("Payload") and 1 (nil): 18.
     #[test]
     fn messages_have_memberlists_sizes() {
         let m = WireModel::default();
