@@ -18,12 +18,13 @@ use std::collections::{BinaryHeap, VecDeque};
 /// Lanes a queue keeps; a delay that finds none free goes to the heap.
 const LANES: usize = 8;
 
-/// Bits of [`Key::order`] that hold the payload's slab slot; the rest hold
-/// the insertion sequence number. 2^24 pending events and 2^40 events in
-/// a run are far beyond any scenario fdsim runs; both are checked.
+/// Bits of [`Key::order`] that hold the payload's slab slot at first; the
+/// rest hold the insertion sequence number. The queue never refuses an
+/// event: when the slab outgrows the slot bits, or the sequence numbers
+/// outgrow the rest, the pending keys are renumbered (see
+/// [`EventQueue::renumber`]), which keeps their order, so pop order is
+/// exactly what it would have been with unbounded numbers.
 const SLOT_BITS: u32 = 24;
-const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
-const MAX_SEQ: u64 = (1 << (64 - SLOT_BITS)) - 1;
 
 /// 16 bytes: the time, then the sequence number and slot packed so that
 /// comparing `order` compares sequence numbers (slots are unique, and the
@@ -35,8 +36,8 @@ struct Key {
 }
 
 impl Key {
-    fn slot(self) -> usize {
-        (self.order & SLOT_MASK) as usize
+    fn slot(self, mask: u64) -> usize {
+        (self.order & mask) as usize
     }
 
     /// Due first: the earlier time, then the earlier push.
@@ -81,8 +82,11 @@ pub struct EventQueue<E> {
     heap: BinaryHeap<Key>,
     lanes: Vec<Lane>,
     slab: Vec<Option<E>>,
-    free: Vec<u32>,
+    free: Vec<usize>,
     next_seq: u64,
+    /// Bits of [`Key::order`] holding the slot; [`SLOT_BITS`] until the
+    /// slab outgrows them.
+    slot_bits: u32,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -103,14 +107,17 @@ impl<E> EventQueue<E> {
             slab: Vec::with_capacity(cap),
             free: Vec::with_capacity(cap),
             next_seq: 0,
+            slot_bits: SLOT_BITS,
         }
     }
 
-    /// Schedules `event` at `time`. Returns the insertion sequence number.
+    /// Schedules `event` at `time`. Returns the insertion sequence number
+    /// (it restarts from the number of pending events after a renumbering,
+    /// which happens at most once per 2^32 events in practice).
     pub fn push(&mut self, time: Nanos, event: E) -> u64 {
         let key = self.store(time, event);
         self.heap.push(key);
-        key.order >> SLOT_BITS
+        key.order >> self.slot_bits
     }
 
     /// Schedules `event` at `now + delay`, where `now` is the caller's
@@ -129,7 +136,7 @@ impl<E> EventQueue<E> {
             }
             None => self.heap.push(key),
         }
-        key.order >> SLOT_BITS
+        key.order >> self.slot_bits
     }
 
     /// The lane of `delay`, or a free one to take it, or none; a push at
@@ -156,25 +163,67 @@ impl<E> EventQueue<E> {
     fn store(&mut self, time: Nanos, event: E) -> Key {
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.slab[slot as usize] = Some(event);
+                self.slab[slot] = Some(event);
                 slot
             }
             None => {
                 self.slab.push(Some(event));
-                (self.slab.len() - 1) as u32
+                self.slab.len() - 1
             }
         };
+        if slot as u64 > self.slot_mask() || self.next_seq > self.max_seq() {
+            self.renumber(slot);
+        }
         let seq = self.next_seq;
-        assert!(seq <= MAX_SEQ, "more than 2^40 events in one run");
-        assert!(
-            u64::from(slot) <= SLOT_MASK,
-            "more than 2^24 pending events"
-        );
         self.next_seq += 1;
         Key {
             time: time.0,
-            order: (seq << SLOT_BITS) | u64::from(slot),
+            order: (seq << self.slot_bits) | slot as u64,
         }
+    }
+
+    fn slot_mask(&self) -> u64 {
+        (1 << self.slot_bits) - 1
+    }
+
+    fn max_seq(&self) -> u64 {
+        (1 << (64 - self.slot_bits)) - 1
+    }
+
+    /// Makes room for `slot` and for more sequence numbers: widens the
+    /// slot bits if `slot` needs it, and gives the pending keys, in the
+    /// heap and in the lanes, the sequence numbers 0, 1, … in insertion
+    /// order. Ties between equal times are still broken by insertion
+    /// order, and every lane stays sorted, since renumbering keeps the
+    /// relative order of every pending key. Costs O(n log n) once per
+    /// doubling of the pending events, or once per 2^(64 − slot bits)
+    /// insertions.
+    #[cold]
+    fn renumber(&mut self, slot: usize) {
+        let old_mask = self.slot_mask();
+        while slot as u64 > self.slot_mask() {
+            self.slot_bits += 1;
+        }
+        // Sequence numbers are unique and sit in the high bits: sorting the
+        // old orders sorts by insertion, and a key's rank is its new number.
+        let mut orders: Vec<u64> = self.heap.iter().map(|k| k.order).collect();
+        for lane in &self.lanes {
+            orders.extend(lane.keys.iter().map(|k| k.order));
+        }
+        orders.sort_unstable();
+        let mut keys = std::mem::take(&mut self.heap).into_vec();
+        let lane_keys = self.lanes.iter_mut().flat_map(|l| l.keys.iter_mut());
+        for key in keys.iter_mut().chain(lane_keys) {
+            let seq = orders.binary_search(&key.order).expect("a pending key") as u64;
+            key.order = (seq << self.slot_bits) | (key.order & old_mask);
+        }
+        self.next_seq = orders.len() as u64;
+        assert!(
+            self.next_seq <= self.max_seq(),
+            "the event queue cannot number 2^{} pending events",
+            64 - self.slot_bits
+        );
+        self.heap = BinaryHeap::from(keys);
     }
 
     /// The earliest key and where it is.
@@ -211,9 +260,9 @@ impl<E> EventQueue<E> {
                 self.lanes[i].keys.pop_front();
             }
         }
-        let slot = key.slot();
+        let slot = key.slot(self.slot_mask());
         let event = self.slab[slot].take().expect("queue slot holds an event");
-        self.free.push(slot as u32);
+        self.free.push(slot);
         (Nanos(key.time), event)
     }
 
@@ -256,7 +305,67 @@ mod tests {
         assert_eq!(order, vec!['b', 'd', 'a', 'c']);
     }
 
+    /// A queue whose keys hold only `bits` bits of slot, so that growing
+    /// past them and renumbering happen in a small test.
+    fn narrow(bits: u32) -> EventQueue<usize> {
+        let mut q = EventQueue::new();
+        q.slot_bits = bits;
+        q
+    }
+
+    #[test]
+    fn more_pending_events_than_the_slot_bits_hold_widen_them_in_order() {
+        let mut q = narrow(2);
+        let times = [9u64, 3, 3, 7, 1, 3, 9, 0, 3, 5, 1];
+        for (i, &t) in times.iter().enumerate() {
+            q.push(Nanos(t), i);
+        }
+        assert!(q.slot_bits > 2, "the slot bits grew");
+        let got: Vec<(u64, usize)> = q
+            .drain_ordered()
+            .into_iter()
+            .map(|(t, i)| (t.0, i))
+            .collect();
+        let mut want: Vec<(u64, usize)> = times.iter().copied().zip(0..).collect();
+        want.sort();
+        assert_eq!(got, want);
+    }
+
     proptest! {
+        /// Renumbering, forced often by a tiny sequence space, never
+        /// changes the pop order from (time, insertion), whether the
+        /// pending keys sit in the heap or in lanes.
+        #[test]
+        fn renumbering_keeps_time_then_insertion_order(
+            ops in proptest::collection::vec((0u64..20, 0u8..4, 0usize..12), 0..1000)
+        ) {
+            let delays = [0u64, 5, 7, 10, 13, 20, 21, 30, 31, 40, 50, 64];
+            let mut q = narrow(56); // 8 bits of sequence: renumbers every few hundred pushes
+            let mut model: Vec<(u64, usize)> = Vec::new();
+            let mut now = 0u64;
+            for (i, (t, op, d)) in ops.into_iter().enumerate() {
+                match op {
+                    0 | 1 => {
+                        model.sort();
+                        let want = (!model.is_empty()).then(|| model.remove(0));
+                        let got = q.pop().map(|(t, i)| (t.0, i));
+                        prop_assert_eq!(got, want);
+                        if let Some((t, _)) = got {
+                            now = now.max(t);
+                        }
+                    }
+                    2 => {
+                        q.push(Nanos(now + t), i);
+                        model.push((now + t, i));
+                    }
+                    _ => {
+                        q.push_after(Nanos(now), Nanos(delays[d]), i);
+                        model.push((now + delays[d], i));
+                    }
+                }
+            }
+        }
+
         #[test]
         fn pops_sorted_by_time_then_sequence(times in proptest::collection::vec(0u64..50, 0..200)) {
             let mut q = EventQueue::new();
