@@ -18,8 +18,13 @@
 //!    deterministically) and scores every detector of [`detector`] on the
 //!    recorded arrival stream with [`metrics`], for every swept value.
 //! 4. **Report** — [`report`] writes CSV and readable tables.
+//!
+//! Before any of it runs, [`cost`] estimates from the scenario alone the
+//! events, memory and CPU each simulation needs, so that a run that could
+//! not finish is refused up front.
 
 pub mod check;
+pub mod cost;
 pub mod detector;
 pub mod fault;
 pub mod math;

@@ -3,6 +3,7 @@
 //! 2 bad input: usage or scenario errors).
 
 use clap::{Parser, Subcommand};
+use fdsim::cost;
 use fdsim::report;
 use fdsim::run;
 use fdsim::scenario::{self, Scenario, ScenarioError};
@@ -101,6 +102,14 @@ value); and OUT/index.md and OUT/index.html linking them. Files are replaced ato
         #[arg(long, value_name = "N", default_value_t = default_jobs(),
               value_parser = clap::value_parser!(u64).range(1..=1024))]
         jobs: u64,
+        /// Refuse a scenario whose estimated peak memory exceeds this
+        /// (512MiB, 8GiB; default: half of this machine's memory).
+        #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+        max_memory: Option<f64>,
+        /// Refuse a scenario whose estimated engine events, over all its
+        /// simulations, exceed this (default: 1e11, a few hours of CPU).
+        #[arg(long, value_name = "N", value_parser = events_arg)]
+        max_events: Option<f64>,
     },
     /// Find each detector's fastest setting that meets a false-positive budget.
     #[command(
@@ -134,6 +143,14 @@ time to certify so small a rate (zero mistakes in T hours only bounds the rate b
         #[arg(long, value_name = "N", default_value_t = default_jobs(),
               value_parser = clap::value_parser!(u64).range(1..=1024))]
         jobs: u64,
+        /// Refuse a scenario whose estimated peak memory exceeds this
+        /// (512MiB, 8GiB; default: half of this machine's memory).
+        #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+        max_memory: Option<f64>,
+        /// Refuse a scenario whose estimated engine events, over all its
+        /// simulations, exceed this (default: 1e11, a few hours of CPU).
+        #[arg(long, value_name = "N", value_parser = events_arg)]
+        max_events: Option<f64>,
     },
     /// Write the event timeline of one seed for one detector, as CSV.
     #[command(
@@ -231,6 +248,14 @@ and a fingerprint of the scenario file. Commit it; `fdsim check` reruns the same
         #[arg(long, value_name = "N", default_value_t = default_jobs(),
               value_parser = clap::value_parser!(u64).range(1..=1024))]
         jobs: u64,
+        /// Refuse a scenario whose estimated peak memory exceeds this
+        /// (512MiB, 8GiB; default: half of this machine's memory).
+        #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+        max_memory: Option<f64>,
+        /// Refuse a scenario whose estimated engine events, over all its
+        /// simulations, exceed this (default: 1e11, a few hours of CPU).
+        #[arg(long, value_name = "N", value_parser = events_arg)]
+        max_events: Option<f64>,
     },
     /// Rerun scenarios and fail if a detector's accuracy regressed.
     #[command(
@@ -262,6 +287,14 @@ went missing or is over budget, 2 bad input (no baseline, invalid scenario or to
         #[arg(long, value_name = "N", default_value_t = default_jobs(),
               value_parser = clap::value_parser!(u64).range(1..=1024))]
         jobs: u64,
+        /// Refuse a scenario whose estimated peak memory exceeds this
+        /// (512MiB, 8GiB; default: half of this machine's memory).
+        #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+        max_memory: Option<f64>,
+        /// Refuse a scenario whose estimated engine events, over all its
+        /// simulations, exceed this (default: 1e11, a few hours of CPU).
+        #[arg(long, value_name = "N", value_parser = events_arg)]
+        max_events: Option<f64>,
     },
     /// Check scenario files without running them.
     #[command(
@@ -335,7 +368,15 @@ fn main() -> ExitCode {
             seeds,
             seed,
             jobs,
-        } => cmd_run(&paths, &out, seeds, seed, jobs as usize),
+            max_memory,
+            max_events,
+        } => cmd_run(
+            &paths,
+            &out,
+            (seeds, seed),
+            jobs as usize,
+            limits(max_memory, max_events),
+        ),
         Command::Validate { paths } => cmd_validate(&paths),
         Command::Record { path, seed, out } => cmd_record(&path, seed, out.as_deref()),
         Command::Detectors { name, presets } => cmd_detectors(name.as_deref(), presets),
@@ -361,19 +402,29 @@ fn main() -> ExitCode {
             seeds,
             seed,
             jobs,
-        } => cmd_baseline(&paths, &out, (seeds, seed), jobs as usize),
+            max_memory,
+            max_events,
+        } => cmd_baseline(
+            &paths,
+            &out,
+            (seeds, seed),
+            jobs as usize,
+            limits(max_memory, max_events),
+        ),
         Command::Check {
             paths,
             baseline,
             junit,
             tolerance,
             jobs,
+            max_memory,
+            max_events,
         } => cmd_check(
             &paths,
-            baseline.as_deref(),
-            junit.as_deref(),
+            (baseline.as_deref(), junit.as_deref()),
             &tolerance,
             jobs as usize,
+            limits(max_memory, max_events),
         ),
         Command::Tune {
             path,
@@ -383,13 +434,15 @@ fn main() -> ExitCode {
             seeds,
             seed,
             jobs,
+            max_memory,
+            max_events,
         } => cmd_tune(
             &path,
             max_mistakes_per_hour,
-            detector.as_deref(),
-            json,
+            (detector.as_deref(), json),
             (seeds, seed),
             jobs as usize,
+            limits(max_memory, max_events),
         ),
     }
 }
@@ -467,6 +520,47 @@ fn load_one(path: &Path) -> Result<Scenario, ExitCode> {
     }
 }
 
+/// A memory size argument (`512MiB`, `8GiB`).
+fn size_arg(text: &str) -> Result<f64, String> {
+    cost::parse_bytes(text)
+}
+
+/// An event count argument (`1e11`, `5000000`).
+fn events_arg(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 1.0 => Ok(v),
+        _ => Err(format!(
+            "\"{text}\" is not an event count; write it as 5000000 or 1e11"
+        )),
+    }
+}
+
+/// The resource limits of a command: the flags given, else the defaults.
+fn limits(max_memory: Option<f64>, max_events: Option<f64>) -> cost::Limits {
+    let d = cost::Limits::defaults();
+    cost::Limits {
+        max_memory: max_memory.unwrap_or(d.max_memory),
+        max_events: max_events.unwrap_or(d.max_events),
+    }
+}
+
+/// Refuses, before any simulation, every scenario whose estimated cost
+/// with `jobs` simulations at once exceeds `limits` (see [`cost::check`]).
+fn guard(scenarios: &[Scenario], jobs: usize, limits: cost::Limits) -> Result<(), ExitCode> {
+    let mut refused = false;
+    for sc in scenarios {
+        if let Err(r) = cost::check(sc, jobs, limits) {
+            eprintln!("error: {r}");
+            refused = true;
+        }
+    }
+    if refused {
+        Err(ExitCode::from(EXIT_BAD_INPUT))
+    } else {
+        Ok(())
+    }
+}
+
 fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
     match load_all(paths) {
         Ok(scenarios) => {
@@ -477,15 +571,24 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
                 } else {
                     format!(", {} protocols", sc.protocols.len())
                 };
+                let est = cost::ScenarioCost::of(sc);
+                let jobs = default_jobs() as usize;
                 outln!(
-                    "ok: {} ({}): {} nodes, {} detectors{protocols}, {} parameter values, {} seeds",
+                    "ok: {} ({}): {} nodes, {} detectors{protocols}, {} parameter values, {} seeds; \
+                     estimate {} events, peak {}, {} CPU",
                     sc.path.display(),
                     sc.name,
                     sc.nodes.len(),
                     sc.detectors.len(),
                     values,
-                    sc.seeds.len()
+                    sc.seeds.len(),
+                    cost::count(est.events()),
+                    cost::bytes(est.peak_bytes(jobs)),
+                    cost::seconds(est.cpu_seconds())
                 );
+                if let Err(r) = cost::check(sc, jobs, cost::Limits::defaults()) {
+                    eprintln!("warning: fdsim run would refuse it: {r}");
+                }
             }
             ExitCode::SUCCESS
         }
@@ -496,9 +599,9 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
 fn cmd_run(
     paths: &[PathBuf],
     out: &Path,
-    seeds: Option<u64>,
-    seed: Option<u64>,
+    (seeds, seed): (Option<u64>, Option<u64>),
     jobs: usize,
+    limits: cost::Limits,
 ) -> ExitCode {
     let mut scenarios = match load_all(paths) {
         Ok(s) => s,
@@ -509,6 +612,9 @@ fn cmd_run(
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
+    }
+    if let Err(code) = guard(&scenarios, jobs, limits) {
+        return code;
     }
     if let Err(e) = prepare_out(out) {
         eprintln!("error: {e}");
@@ -574,10 +680,10 @@ fn lower(e: &std::io::Error) -> String {
 fn cmd_tune(
     path: &Path,
     budget: f64,
-    detector: Option<&str>,
-    json: bool,
+    (detector, json): (Option<&str>, bool),
     (seeds, seed): (Option<u64>, Option<u64>),
     jobs: usize,
+    limits: cost::Limits,
 ) -> ExitCode {
     if !(budget.is_finite() && budget > 0.0) {
         eprintln!("error: --max-mistakes-per-hour must be a positive number, got {budget}");
@@ -590,6 +696,9 @@ fn cmd_tune(
     if let Err(e) = sc.override_seeds(seeds, seed) {
         eprintln!("error: {e}");
         return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    if let Err(code) = guard(std::slice::from_ref(&sc), jobs, limits) {
+        return code;
     }
     let results =
         match fdsim::tune::tune(&sc, detector, fdsim::tune::TuneOptions::new(budget, jobs)) {
@@ -734,6 +843,7 @@ fn cmd_baseline(
     out: &Path,
     (seeds, seed): (Option<u64>, Option<u64>),
     jobs: usize,
+    limits: cost::Limits,
 ) -> ExitCode {
     let mut scenarios = match load_all(paths) {
         Ok(s) => s,
@@ -744,6 +854,9 @@ fn cmd_baseline(
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
+    }
+    if let Err(code) = guard(&scenarios, jobs, limits) {
+        return code;
     }
     if let Err(e) = prepare_out(out) {
         eprintln!("error: {e}");
@@ -790,10 +903,10 @@ fn load_baseline(dir: &Path, sc: &Scenario) -> Result<fdsim::check::Baseline, St
 
 fn cmd_check(
     paths: &[PathBuf],
-    baseline_dir: Option<&Path>,
-    junit: Option<&Path>,
+    (baseline_dir, junit): (Option<&Path>, Option<&Path>),
     tolerance: &[String],
     jobs: usize,
+    limits: cost::Limits,
 ) -> ExitCode {
     use fdsim::check;
     let mut tol = check::Tolerances::default();
@@ -836,6 +949,9 @@ fn cmd_check(
             return ExitCode::from(EXIT_BAD_INPUT);
         }
         baselines.resize(scenarios.len(), None);
+    }
+    if let Err(code) = guard(&scenarios, jobs, limits) {
+        return code;
     }
     let results = match simulate(scenarios, jobs) {
         Ok(r) => r,

@@ -76,6 +76,10 @@ pub struct NetStats {
     /// Of `bytes_sent`, those of messages sent over a stream (TCP), by the
     /// function given to [`Sim::count_bytes_with`].
     pub stream_bytes_sent: u64,
+    /// Events the engine popped off its queue and handled (deliveries,
+    /// timers, stale timers included, crashes, restarts, pauses): the
+    /// unit of work [`crate::cost`] estimates.
+    pub events: u64,
 }
 
 impl NetStats {
@@ -160,6 +164,11 @@ pub struct Sim<A: Agent> {
 }
 
 impl<A: Agent> Sim<A> {
+    /// Bytes one pending event holds in the queue: its 16-byte key, its
+    /// slab slot and a free-list entry (for [`crate::cost`]).
+    pub const PENDING_EVENT_BYTES: usize =
+        16 + std::mem::size_of::<Option<Event<A::Msg>>>() + std::mem::size_of::<usize>();
+
     /// A simulation with one agent per network node, in node order. Each
     /// node's random stream is derived from `seed` and the node's name.
     pub fn new(net: Network, agents: Vec<A>, clocks: Vec<Clock>, seed: u64) -> Self {
@@ -331,6 +340,7 @@ impl<A: Agent> Sim<A> {
             let (t, event) = self.queue.pop().expect("peeked");
             debug_assert!(t >= self.now, "virtual time went backwards");
             self.now = t;
+            self.stats.events += 1;
             self.dispatch(event);
         }
         self.now = self.now.max(end);

@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod clocks;
 mod cluster;
+mod cost;
 mod determinism;
 mod exact;
 mod faults;
