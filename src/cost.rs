@@ -28,6 +28,7 @@
 
 use crate::detector::registry::ParamUnit;
 use crate::fault::{FaultSpec, Outage, PauseWindow};
+use crate::math;
 use crate::metrics::Cause;
 use crate::net::Latency;
 use crate::protocol::heartbeat::{HeartbeatAgent, Logged, Style};
@@ -510,8 +511,8 @@ pub fn protocol(sc: &Scenario, p: usize, v: usize) -> Cost {
             // log2(n) rounds; a T_fail not well above that makes members
             // declare live ones Dead and take it back, over and over:
             // a rough share of member pairs flapping once per T_fail.
-            let spread = cfg.interval.0 as f64 * n.log2().max(1.0) / (fanout.max(1.0)).sqrt();
-            let risk = (-2.0 * cfg.fail.0 as f64 / spread.max(1.0)).exp();
+            let spread = cfg.interval.0 as f64 * math::log2(n).max(1.0) / (fanout.max(1.0)).sqrt();
+            let risk = math::exp(-2.0 * cfg.fail.0 as f64 / spread.max(1.0));
             let flaps = n * (n - 1.0) * secs / cfg.fail.0.max(1) as f64 * risk;
             c.add(
                 format!("`fail` of [[protocols]] \"{label}\""),
@@ -545,7 +546,7 @@ pub fn protocol(sc: &Scenario, p: usize, v: usize) -> Cost {
             // swim-vs-lifeguard-slow-members: gossip never idles, and
             // each member logs about 5 opinion changes a period).
             let updates = (member_crashes + pauses_total(sc)) * 3.0;
-            let retransmits = f64::from(s.retransmit_mult) * (n + 1.0).log10().ceil();
+            let retransmits = f64::from(s.retransmit_mult) * math::log10(n + 1.0).ceil();
             let rounds = secs / s.gossip_interval.0.max(1) as f64;
             let spiked = spiked_fraction(sc);
             let active = (updates * retransmits / f64::from(s.gossip_nodes.max(1)))
@@ -638,7 +639,8 @@ impl fmt::Display for Refusal {
 pub fn check(sc: &Scenario, jobs: usize, limits: Limits) -> Result<ScenarioCost, Refusal> {
     let cost = ScenarioCost::of(sc);
     let peak = cost.peak_bytes(jobs);
-    if peak > limits.max_memory {
+    // An estimate that is not a number is refused too.
+    if peak.is_nan() || peak > limits.max_memory {
         let driver = cost
             .largest()
             .and_then(|(_, c)| c.memory_driver())
@@ -657,7 +659,7 @@ pub fn check(sc: &Scenario, jobs: usize, limits: Limits) -> Result<ScenarioCost,
         });
     }
     let events = cost.events();
-    if events > limits.max_events {
+    if events.is_nan() || events > limits.max_events {
         let driver = cost
             .units
             .iter()
