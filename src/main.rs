@@ -620,6 +620,18 @@ fn cmd_run(
         eprintln!("error: {e}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
+    // The lock first: a second run on the same folder fails here, before
+    // simulating, rather than after.
+    let tx = match report::Transaction::begin(out) {
+        Ok(tx) => tx,
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the report under {}: {e}",
+                out.display()
+            );
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
     let progress = Progress::new("simulating");
     let on_done = |done: usize, total: usize| progress.update(done, total);
     let results = run::run_all(scenarios, jobs, &on_done);
@@ -635,7 +647,7 @@ fn cmd_run(
         outln!("{}", report::table(res));
     }
     let count = results.len();
-    if let Err(e) = report::write_all(out, results) {
+    if let Err(e) = report::write_all_in(tx, results) {
         eprintln!(
             "error: cannot write the report under {}: {e}",
             out.display()

@@ -23,7 +23,13 @@ use std::path::Path;
 /// summary.txt}` (and `clusters.csv` for a scenario with protocols) and
 /// the top-level `index.md` and `index.html`.
 pub fn write_all(out: &Path, results: Vec<ScenarioResult>) -> io::Result<()> {
-    let tx = Transaction::begin(out)?;
+    write_all_in(Transaction::begin(out)?, results)
+}
+
+/// [`write_all`] into a transaction already begun: `fdsim run` takes the
+/// report's lock before simulating, so that a second run on the same
+/// folder fails before spending its simulation.
+pub fn write_all_in(tx: Transaction, results: Vec<ScenarioResult>) -> io::Result<()> {
     let dir = tx.dir();
     let mut done: Vec<(ScenarioResult, Vec<CurvePoint>)> = Vec::new();
     for res in results {
