@@ -17,6 +17,7 @@ mod props;
 mod pull;
 mod reference_scorer;
 mod replay;
+mod run_props;
 mod scorer_props;
 mod streaming;
 mod sweep;
