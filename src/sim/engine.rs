@@ -76,9 +76,9 @@ pub struct NetStats {
     /// Of `bytes_sent`, those of messages sent over a stream (TCP), by the
     /// function given to [`Sim::count_bytes_with`].
     pub stream_bytes_sent: u64,
-    /// Events the engine popped off its queue and handled (deliveries,
-    /// timers, stale timers included, crashes, restarts, pauses): the
-    /// unit of work [`crate::cost`] estimates.
+    /// Events the engine handled, from its queue or its fault timeline
+    /// (deliveries, timers, stale timers included, crashes, restarts,
+    /// pauses and their ends): the unit of work [`crate::cost`] estimates.
     pub events: u64,
 }
 
@@ -354,6 +354,9 @@ impl<A: Agent> Sim<A> {
         self.next_fault = timeline.peek_time();
         debug_assert!(f.at >= self.now, "virtual time went backwards");
         self.now = f.at;
+        // Counted as the queued crash, restart or pause it replaces was,
+        // so a run counts the same events whichever way its faults come.
+        self.stats.events += 1;
         match f.action {
             FaultAction::Crash => self.crash(f.node),
             FaultAction::Restart => self.restart(f.node),
