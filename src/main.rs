@@ -674,10 +674,30 @@ fn prepare_out(out: &Path) -> Result<(), String> {
     }
     std::fs::create_dir_all(out)
         .map_err(|e| format!("cannot create the output folder {shown}: {}", lower(&e)))?;
-    let probe = out.join(format!(".fdsim-write-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"")
-        .and_then(|()| std::fs::remove_file(&probe))
-        .map_err(|e| format!("cannot write in the output folder {shown}: {}", lower(&e)))
+    writable(out).map_err(|e| format!("cannot write in the output folder {shown}: {}", lower(&e)))
+}
+
+/// Whether this process may create files in the folder `dir`. On Linux it
+/// asks the kernel (`access(W_OK)`, which also answers for read-only file
+/// systems) and writes nothing, so a run killed at this instant leaves
+/// nothing in the old report; elsewhere it creates and removes a probe
+/// file.
+#[cfg(target_os = "linux")]
+fn writable(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+    // SAFETY: a valid NUL-terminated path; the call only reads it.
+    if unsafe { libc::access(path.as_ptr(), libc::W_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn writable(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".fdsim-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").and_then(|()| std::fs::remove_file(&probe))
 }
 
 /// An I/O error as a lowercase phrase, without the OS error number.
