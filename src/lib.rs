@@ -35,6 +35,7 @@ pub mod replay;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod shard;
 pub mod sim;
 pub mod trace;
 pub mod tune;

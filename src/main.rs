@@ -7,6 +7,7 @@ use fdsim::cost;
 use fdsim::report;
 use fdsim::run;
 use fdsim::scenario::{self, Scenario, ScenarioError};
+use fdsim::shard::{self, ShardSpec};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -83,13 +84,16 @@ For each scenario NAME it writes under OUT/NAME/: curve.csv (one row per detecto
 pooled over seeds, with 95 % intervals), runs.csv and metrics.csv (one row per detector x value \
 x seed), tradeoff.svg (detection time against mistakes per hour), report.md and summary.txt (the \
 table printed here), and for scenarios with [[protocols]] clusters.csv (one row per protocol x \
-value); and OUT/index.md and OUT/index.html linking them. Files are replaced atomically."
+value); and OUT/index.md and OUT/index.html linking them. Files are replaced atomically.\n\n\
+With --shard K/N it runs only shard K's simulations and writes them to OUT as partial results; \
+`fdsim merge` of all N folders writes the report an unsharded run writes, byte for byte \
+(docs/scale-out.md)."
     )]
     Run {
         /// Scenario files, or directories whose *.toml files are all run.
         #[arg(required = true, value_name = "FILE_OR_DIR")]
         paths: Vec<PathBuf>,
-        /// Output directory.
+        /// Output directory (with --shard: the shard's partial results).
         #[arg(long, default_value = "report", value_name = "DIR")]
         out: PathBuf,
         /// Number of seeds per scenario, overriding the file's `seeds`.
@@ -110,6 +114,10 @@ value); and OUT/index.md and OUT/index.html linking them. Files are replaced ato
         /// simulations, exceed this (default: 1e11, a few hours of CPU).
         #[arg(long, value_name = "N", value_parser = events_arg)]
         max_events: Option<f64>,
+        /// Run only shard K of N (1 <= K <= N) and write its partial results to --out,
+        /// for `fdsim merge`; units are dealt to shards by estimated cost.
+        #[arg(long, value_name = "K/N", value_parser = shard_arg)]
+        shard: Option<ShardSpec>,
     },
     /// Find each detector's fastest setting that meets a false-positive budget.
     #[command(
@@ -118,7 +126,10 @@ fdsim tune scenarios/wan-pair.toml --max-mistakes-per-hour 0.01 --detector fixed
 For each detector it scores the scenario's declared sweep, then refines between the fastest \
 value whose 95 % upper bound on mistakes per hour meets the budget and the next faster value \
 that does not. If no value meets it, it says why: too many mistakes, or too little simulated up \
-time to certify so small a rate (zero mistakes in T hours only bounds the rate by 3.69/T)."
+time to certify so small a rate (zero mistakes in T hours only bounds the rate by 3.69/T).\n\n\
+tune runs on one machine: each refinement step depends on the results of the one before, so it \
+cannot be sharded. To spread a sweep over machines, declare the values in the scenario and use \
+`fdsim run --shard K/N` and `fdsim merge` (docs/scale-out.md)."
     )]
     Tune {
         /// The scenario file.
@@ -133,6 +144,9 @@ time to certify so small a rate (zero mistakes in T hours only bounds the rate b
         /// Print the result as JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Refused: tune runs on one machine (see below).
+        #[arg(long, hide = true, value_name = "K/N")]
+        shard: Option<String>,
         /// Number of seeds, overriding the file's `seeds`.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
         seeds: Option<u64>,
@@ -229,13 +243,15 @@ fdsim detectors cassandra          one preset: values, source and how they were 
         after_help = "Examples:\n  fdsim baseline scenarios/ --out baselines/\n\n\
 Writes OUT/NAME.json per scenario: per detector x value, mean and p99 detection time, mistakes \
 per hour and 1 - P_A with their 95 % intervals and standard errors, the seeds, the fdsim version \
-and a fingerprint of the scenario file. Commit it; `fdsim check` reruns the same seeds."
+and a fingerprint of the scenario file. Commit it; `fdsim check` reruns the same seeds.\n\n\
+With --shard K/N it writes shard K's partial results to OUT instead; `fdsim merge` of all N \
+folders with --out DIR writes the baselines."
     )]
     Baseline {
         /// Scenario files or directories.
         #[arg(required = true, value_name = "FILE_OR_DIR")]
         paths: Vec<PathBuf>,
-        /// Directory for the baseline files.
+        /// Directory for the baseline files (with --shard: the shard's partial results).
         #[arg(long, default_value = "baselines", value_name = "DIR")]
         out: PathBuf,
         /// Number of seeds, overriding the file's `seeds`.
@@ -256,6 +272,10 @@ and a fingerprint of the scenario file. Commit it; `fdsim check` reruns the same
         /// simulations, exceed this (default: 1e11, a few hours of CPU).
         #[arg(long, value_name = "N", value_parser = events_arg)]
         max_events: Option<f64>,
+        /// Run only shard K of N (1 <= K <= N) and write its partial results to --out,
+        /// for `fdsim merge`; units are dealt to shards by estimated cost.
+        #[arg(long, value_name = "K/N", value_parser = shard_arg)]
+        shard: Option<ShardSpec>,
     },
     /// Rerun scenarios and fail if a detector's accuracy regressed.
     #[command(
@@ -267,6 +287,8 @@ ABS) AND is significant at 95 % given both runs' sampling error. Metrics and def
 (REL,ABS): detection_ms_mean 0.05,1  detection_ms_p99 0.1,5  mistakes_per_hour 0.1,0.001  \
 unavailability 0.1,1e-6  undetected 0,0. Budgets written in [[detectors]] entries \
 (max_mistakes_per_hour, max_detection_ms_mean, max_detection_ms_p99) are gated too.\n\n\
+With --shard K/N --out DIR it writes shard K's partial results to DIR and exits 0; \
+`fdsim merge` of all N folders then prints the verdict and exits as check does.\n\n\
 Exit codes: 0 every metric held or improved and every budget is met, 1 something regressed, \
 went missing or is over budget, 2 bad input (no baseline, invalid scenario or tolerance)."
     )]
@@ -295,6 +317,36 @@ went missing or is over budget, 2 bad input (no baseline, invalid scenario or to
         /// simulations, exceed this (default: 1e11, a few hours of CPU).
         #[arg(long, value_name = "N", value_parser = events_arg)]
         max_events: Option<f64>,
+        /// Run only shard K of N (1 <= K <= N) and write its partial results to --out,
+        /// for `fdsim merge`; units are dealt to shards by estimated cost.
+        #[arg(long, value_name = "K/N", value_parser = shard_arg)]
+        shard: Option<ShardSpec>,
+        /// With --shard: the folder for the shard's partial results.
+        #[arg(long, value_name = "DIR", requires = "shard")]
+        out: Option<PathBuf>,
+    },
+    /// Merge the partial results of `--shard K/N` runs into the full output.
+    #[command(
+        after_help = "Examples:\n  fdsim run scenarios/ --shard 1/2 --out part-1\n  \
+fdsim run scenarios/ --shard 2/2 --out part-2\n  fdsim merge part-1 part-2 --out report\n\n\
+It finishes the command the shards ran: for `run`, the report (byte for byte what an unsharded \
+run writes, with the same table on standard output); for `baseline`, the baseline files; for \
+`check`, the verdict and its exit code (--junit FILE as for check). Run it where the scenario \
+files are at the paths the shards were given. It refuses shards of different runs, versions or \
+inputs, a damaged or unfinished shard folder, a unit given twice and a missing unit, naming the \
+shard that should have produced it. Launchers for Slurm, Kubernetes and GitHub Actions: \
+deploy/, docs/scale-out.md."
+    )]
+    Merge {
+        /// The shards' partial result folders (every shard once).
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Where the report (shards of run) or the baselines (shards of baseline) go.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Shards of check: also write the verdict as JUnit XML.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// Check scenario files without running them.
     #[command(
@@ -309,27 +361,56 @@ Exit code 2 if any file is invalid."
     },
 }
 
-/// A progress bar on stderr, shown only when stderr is a terminal and the
-/// work has already taken more than a second. The wall clock here decides
-/// only whether to draw; nothing simulated reads it.
+/// Progress on stderr: a bar when stderr is a terminal and the work has
+/// already taken more than a second; for a shard whose stderr is not a
+/// terminal (a batch job's log), a line every few seconds
+/// ([`PROGRESS_LINE_SECS`], or `FDSIM_PROGRESS_SECS`). The wall clock here
+/// decides only what to print; nothing simulated reads it.
 struct Progress {
-    label: &'static str,
+    label: String,
     enabled: bool,
+    /// Seconds between progress lines, when lines are printed instead of
+    /// a bar.
+    lines: Option<f64>,
     start: std::time::Instant,
     bar: std::sync::OnceLock<indicatif::ProgressBar>,
+    /// When the last line was printed (seconds since `start`).
+    last_line: std::sync::Mutex<f64>,
 }
 
+/// Seconds between a shard's progress lines in a batch log.
+const PROGRESS_LINE_SECS: f64 = 5.0;
+
 impl Progress {
-    fn new(label: &'static str) -> Progress {
+    fn new(label: &str) -> Progress {
         Progress {
-            label,
+            label: label.to_string(),
             enabled: std::io::stderr().is_terminal(),
+            lines: None,
             start: std::time::Instant::now(),
             bar: std::sync::OnceLock::new(),
+            last_line: std::sync::Mutex::new(0.0),
         }
     }
 
+    /// A bar on a terminal, else a line every few seconds.
+    fn for_shard(label: &str) -> Progress {
+        let mut p = Progress::new(label);
+        if !p.enabled {
+            let every = std::env::var("FDSIM_PROGRESS_SECS")
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .unwrap_or(PROGRESS_LINE_SECS);
+            p.lines = Some(every);
+        }
+        p
+    }
+
     fn update(&self, done: usize, total: usize) {
+        if let Some(every) = self.lines {
+            return self.line(every, done, total);
+        }
         if !self.enabled || (self.bar.get().is_none() && self.start.elapsed().as_secs_f64() < 1.0) {
             return;
         }
@@ -342,10 +423,34 @@ impl Progress {
             if let Ok(style) = style {
                 bar.set_style(style);
             }
-            bar.set_message(self.label);
+            bar.set_message(self.label.clone());
             bar
         });
         bar.set_position(done as u64);
+    }
+
+    /// Prints a progress line if `every` seconds passed since the last.
+    fn line(&self, every: f64, done: usize, total: usize) {
+        let now = self.start.elapsed().as_secs_f64();
+        let Ok(mut last) = self.last_line.lock() else {
+            return;
+        };
+        if now - *last < every {
+            return;
+        }
+        *last = now;
+        let left = if done == 0 {
+            String::new()
+        } else {
+            let rest = now / done as f64 * (total - done) as f64;
+            format!(", ~{} left", clock_time(rest))
+        };
+        eprintln!(
+            "progress: {}: {done}/{total} simulations ({:.0} %), {} elapsed{left}",
+            self.label,
+            100.0 * done as f64 / total.max(1) as f64,
+            clock_time(now)
+        );
     }
 
     fn finish(&self) {
@@ -353,6 +458,21 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// Seconds as `1h02m03s`, `2m03s` or `3s`.
+fn clock_time(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    match (s / 3600, s / 60 % 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, sec) => format!("{m}m{sec:02}s"),
+        (h, m, sec) => format!("{h}h{m:02}m{sec:02}s"),
+    }
+}
+
+/// `--shard K/N`.
+fn shard_arg(text: &str) -> Result<ShardSpec, String> {
+    ShardSpec::parse(text)
 }
 
 fn default_jobs() -> u64 {
@@ -370,12 +490,14 @@ fn main() -> ExitCode {
             jobs,
             max_memory,
             max_events,
+            shard,
         } => cmd_run(
             &paths,
             &out,
             (seeds, seed),
             jobs as usize,
             limits(max_memory, max_events),
+            shard,
         ),
         Command::Validate { paths } => cmd_validate(&paths),
         Command::Record { path, seed, out } => cmd_record(&path, seed, out.as_deref()),
@@ -404,12 +526,14 @@ fn main() -> ExitCode {
             jobs,
             max_memory,
             max_events,
+            shard,
         } => cmd_baseline(
             &paths,
             &out,
             (seeds, seed),
             jobs as usize,
             limits(max_memory, max_events),
+            shard,
         ),
         Command::Check {
             paths,
@@ -419,13 +543,26 @@ fn main() -> ExitCode {
             jobs,
             max_memory,
             max_events,
+            shard,
+            out,
         } => cmd_check(
             &paths,
             (baseline.as_deref(), junit.as_deref()),
             &tolerance,
             jobs as usize,
             limits(max_memory, max_events),
+            (shard, out.as_deref()),
         ),
+        Command::Merge { dirs, out, junit } => cmd_merge(&dirs, out.as_deref(), junit.as_deref()),
+        Command::Tune { shard: Some(_), .. } => {
+            eprintln!(
+                "error: tune runs on one machine: each refinement step depends on the results of \
+                 the one before, so it cannot be sharded; to spread a sweep over machines, \
+                 declare its values in the scenario and use fdsim run --shard K/N, then fdsim \
+                 merge (docs/scale-out.md)"
+            );
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
         Command::Tune {
             path,
             max_mistakes_per_hour,
@@ -436,6 +573,7 @@ fn main() -> ExitCode {
             jobs,
             max_memory,
             max_events,
+            shard: None,
         } => cmd_tune(
             &path,
             max_mistakes_per_hour,
@@ -596,29 +734,42 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
     }
 }
 
-fn cmd_run(
+/// Loads the scenarios of `run` or `baseline` with their seeds overridden.
+fn load_seeded(
     paths: &[PathBuf],
-    out: &Path,
     (seeds, seed): (Option<u64>, Option<u64>),
-    jobs: usize,
-    limits: cost::Limits,
-) -> ExitCode {
-    let mut scenarios = match load_all(paths) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+) -> Result<Vec<Scenario>, ExitCode> {
+    let mut scenarios = load_all(paths)?;
     for sc in &mut scenarios {
         if let Err(e) = sc.override_seeds(seeds, seed) {
             eprintln!("error: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
+            return Err(ExitCode::from(EXIT_BAD_INPUT));
         }
     }
+    Ok(scenarios)
+}
+
+fn cmd_run(
+    paths: &[PathBuf],
+    out: &Path,
+    seeding: (Option<u64>, Option<u64>),
+    jobs: usize,
+    limits: cost::Limits,
+    shard: Option<ShardSpec>,
+) -> ExitCode {
+    let scenarios = match load_seeded(paths, seeding) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     if let Err(code) = guard(&scenarios, jobs, limits) {
         return code;
     }
     if let Err(e) = prepare_out(out) {
         eprintln!("error: {e}");
         return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    if let Some(spec) = shard {
+        return run_shard(&scenarios, spec, out, (shard::Command::Run, None), jobs);
     }
     // The lock first: a second run on the same folder fails here, before
     // simulating, rather than after.
@@ -632,17 +783,15 @@ fn cmd_run(
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let progress = Progress::new("simulating");
-    let on_done = |done: usize, total: usize| progress.update(done, total);
-    let results = run::run_all(scenarios, jobs, &on_done);
-    progress.finish();
-    let results = match results {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start {jobs} worker threads: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
-    };
+    match simulate(scenarios, jobs) {
+        Ok(results) => finish_run(tx, out, results),
+        Err(code) => code,
+    }
+}
+
+/// Prints the tables and writes the report of a run (or of a merge of
+/// its shards) through `tx`, the report's transaction.
+fn finish_run(tx: report::Transaction, out: &Path, results: Vec<run::ScenarioResult>) -> ExitCode {
     for res in &results {
         outln!("{}", report::table(res));
     }
@@ -660,6 +809,210 @@ fn cmd_run(
         out.join("index.md").display()
     );
     ExitCode::SUCCESS
+}
+
+/// Runs shard `spec` of `scenarios` for `command` and writes its partial
+/// results to `out` (checked writable already).
+fn run_shard(
+    scenarios: &[Scenario],
+    spec: ShardSpec,
+    out: &Path,
+    (command, check): (shard::Command, Option<shard::CheckInputs>),
+    jobs: usize,
+) -> ExitCode {
+    let plan = shard::Plan::new(scenarios, spec.count);
+    let mine: Vec<run::Unit> = plan
+        .of_shard(spec.index - 1)
+        .into_iter()
+        .map(|i| plan.units[i])
+        .collect();
+    let share = plan.loads()[spec.index as usize - 1] as f64 / plan.total_cost().max(1) as f64;
+    eprintln!(
+        "shard {spec}: {} of {} simulations, {:.1} % of the estimated cost",
+        mine.len(),
+        plan.units.len(),
+        100.0 * share
+    );
+    let progress = Progress::for_shard(&format!("shard {spec}"));
+    let on_done = |done: usize, total: usize| progress.update(done, total);
+    let outcomes = run::execute(scenarios, &mine, jobs, &on_done);
+    progress.finish();
+    let outcomes = match outcomes {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: cannot start {jobs} worker threads: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let written = shard::Manifest::new(command, spec, scenarios, &mine, check)
+        .and_then(|m| shard::write_partial(out, m, outcomes));
+    if let Err(e) = written {
+        eprintln!(
+            "error: cannot write the partial results under {}: {e}",
+            out.display()
+        );
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    eprintln!(
+        "wrote shard {spec} under {}; once all {} shards are done: fdsim merge DIR... {}",
+        out.display(),
+        spec.count,
+        match command {
+            shard::Command::Check => "(prints the verdict)",
+            _ => "--out DIR",
+        }
+    );
+    ExitCode::SUCCESS
+}
+
+fn cmd_merge(dirs: &[PathBuf], out: Option<&Path>, junit: Option<&Path>) -> ExitCode {
+    let bad = |msg: String| {
+        eprintln!("error: {msg}");
+        ExitCode::from(EXIT_BAD_INPUT)
+    };
+    let mut parts = Vec::new();
+    for d in dirs {
+        match shard::read_partial(d) {
+            Ok(p) => parts.push(p),
+            Err(e) => return bad(e.to_string()),
+        }
+    }
+    let head = match shard::agree(&parts) {
+        Ok(m) => m.clone(),
+        Err(e) => return bad(e.to_string()),
+    };
+    let command = head.command;
+    match (command, out, junit) {
+        (shard::Command::Check, Some(_), _) => {
+            return bad(
+                "these are shards of fdsim check, which writes no report: drop --out \
+                 (--junit FILE writes the verdict as JUnit XML)"
+                    .into(),
+            )
+        }
+        (shard::Command::Run | shard::Command::Baseline, None, _) => {
+            return bad(format!(
+                "these are shards of fdsim {}: give --out DIR for the merged {}",
+                command.name(),
+                if command == shard::Command::Run {
+                    "report"
+                } else {
+                    "baselines"
+                }
+            ))
+        }
+        (shard::Command::Run | shard::Command::Baseline, _, Some(_)) => {
+            return bad(format!(
+                "--junit is for shards of fdsim check; these are shards of fdsim {}",
+                command.name()
+            ))
+        }
+        _ => {}
+    }
+    let scenarios = match merge_scenarios(&head) {
+        Ok(s) => s,
+        Err(msg) => return bad(msg),
+    };
+    let plan = shard::Plan::new(&scenarios, head.shard.count);
+    let outcomes = match shard::collect(parts, &scenarios, &plan) {
+        Ok(o) => o,
+        Err(e) => return bad(e.to_string()),
+    };
+    let results = run::assemble_all(scenarios, outcomes);
+    match (command, out) {
+        (shard::Command::Run, Some(out)) => {
+            if let Err(e) = prepare_out(out) {
+                return bad(e);
+            }
+            match report::Transaction::begin(out) {
+                Ok(tx) => finish_run(tx, out, results),
+                Err(e) => {
+                    eprintln!(
+                        "error: cannot write the report under {}: {e}",
+                        out.display()
+                    );
+                    ExitCode::from(EXIT_FAILURE)
+                }
+            }
+        }
+        (shard::Command::Baseline, Some(out)) => match prepare_out(out) {
+            Ok(()) => finish_baseline(out, &results),
+            Err(e) => bad(e),
+        },
+        _ => merge_check(&head, results, junit),
+    }
+}
+
+/// The scenarios the shards of `head` ran, read again from their paths,
+/// each checked to be what the shards simulated, with the shards' seeds.
+fn merge_scenarios(head: &shard::Manifest) -> Result<Vec<Scenario>, String> {
+    let mut scenarios = Vec::new();
+    for entry in &head.scenarios {
+        let mut sc = Scenario::load(Path::new(&entry.path)).map_err(|e| {
+            format!(
+                "the shards ran {}, which cannot be read here (run the merge where the shards' \
+                 scenario paths lead): {e}",
+                entry.path
+            )
+        })?;
+        print_warnings(&sc);
+        let hash =
+            shard::scenario_hash(&sc).map_err(|e| format!("cannot read {}: {e}", entry.path))?;
+        if sc.name != entry.name || hash != entry.sha256 {
+            return Err(format!(
+                "{} changed since the shards ran it (SHA-256 {hash} here, {} in the shards): the \
+                 merged output would not describe it; restore the file or rerun the shards",
+                entry.path, entry.sha256
+            ));
+        }
+        sc.seeds = entry.seeds.clone();
+        scenarios.push(sc);
+    }
+    Ok(scenarios)
+}
+
+/// Finishes a merge of `check` shards: the baselines and tolerances they
+/// were given, the verdict and its exit code.
+fn merge_check(
+    head: &shard::Manifest,
+    results: Vec<run::ScenarioResult>,
+    junit: Option<&Path>,
+) -> ExitCode {
+    let inputs = head.check.clone().unwrap_or_default();
+    let mut tol = fdsim::check::Tolerances::default();
+    for t in &inputs.tolerances {
+        if let Err(e) = tol.set_from_text(t) {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    }
+    let mut baselines = Vec::new();
+    for res in &results {
+        let Some(dir) = &inputs.baseline_dir else {
+            baselines.push(None);
+            continue;
+        };
+        let sc = &res.scenario;
+        let path = Path::new(dir).join(format!("{}.json", sc.name));
+        let recorded = inputs.baselines.iter().find(|(n, _)| *n == sc.name);
+        let now = std::fs::read(&path).map(|b| shard::sha256::hex(&b)).ok();
+        if recorded.map(|(_, h)| h) != now.as_ref() {
+            eprintln!(
+                "error: {} is not the baseline the shards were checked against (changed or \
+                 missing since); restore it or rerun the shards",
+                path.display()
+            );
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        match load_baseline(Path::new(dir), sc) {
+            Ok(b) => baselines.push(Some(b)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+        }
+    }
+    finish_check(&results, &baselines, &tol, junit)
 }
 
 /// Makes sure the output folder `out` can be written, before any work: it
@@ -873,20 +1226,15 @@ fn scenario_text(sc: &Scenario) -> String {
 fn cmd_baseline(
     paths: &[PathBuf],
     out: &Path,
-    (seeds, seed): (Option<u64>, Option<u64>),
+    seeding: (Option<u64>, Option<u64>),
     jobs: usize,
     limits: cost::Limits,
+    shard: Option<ShardSpec>,
 ) -> ExitCode {
-    let mut scenarios = match load_all(paths) {
+    let scenarios = match load_seeded(paths, seeding) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    for sc in &mut scenarios {
-        if let Err(e) = sc.override_seeds(seeds, seed) {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    }
     if let Err(code) = guard(&scenarios, jobs, limits) {
         return code;
     }
@@ -894,11 +1242,24 @@ fn cmd_baseline(
         eprintln!("error: {e}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    let results = match simulate(scenarios, jobs) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    for res in &results {
+    if let Some(spec) = shard {
+        return run_shard(
+            &scenarios,
+            spec,
+            out,
+            (shard::Command::Baseline, None),
+            jobs,
+        );
+    }
+    match simulate(scenarios, jobs) {
+        Ok(results) => finish_baseline(out, &results),
+        Err(code) => code,
+    }
+}
+
+/// Writes and announces the baseline of each result.
+fn finish_baseline(out: &Path, results: &[run::ScenarioResult]) -> ExitCode {
+    for res in results {
         let base = fdsim::check::Baseline::record(res, &scenario_text(&res.scenario));
         let path = out.join(format!("{}.json", res.scenario.name));
         let written = serde_json::to_string_pretty(&base)
@@ -939,6 +1300,7 @@ fn cmd_check(
     tolerance: &[String],
     jobs: usize,
     limits: cost::Limits,
+    (shard, out): (Option<ShardSpec>, Option<&Path>),
 ) -> ExitCode {
     use fdsim::check;
     let mut tol = check::Tolerances::default();
@@ -985,15 +1347,75 @@ fn cmd_check(
     if let Err(code) = guard(&scenarios, jobs, limits) {
         return code;
     }
+    if let Some(spec) = shard {
+        return check_shard(&scenarios, spec, (baseline_dir, tolerance), out, jobs);
+    }
     let results = match simulate(scenarios, jobs) {
         Ok(r) => r,
         Err(code) => return code,
     };
+    finish_check(&results, &baselines, &tol, junit)
+}
+
+/// Runs shard `spec` of a check, recording the baselines and tolerances it
+/// was given so the merge checks against the same.
+fn check_shard(
+    scenarios: &[Scenario],
+    spec: ShardSpec,
+    (baseline_dir, tolerance): (Option<&Path>, &[String]),
+    out: Option<&Path>,
+    jobs: usize,
+) -> ExitCode {
+    let Some(out) = out else {
+        eprintln!("error: --shard needs --out DIR for the shard's partial results");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    };
+    if let Err(e) = prepare_out(out) {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let mut inputs = shard::CheckInputs {
+        baseline_dir: baseline_dir.map(|d| d.display().to_string()),
+        baselines: Vec::new(),
+        tolerances: tolerance.to_vec(),
+    };
+    if let Some(dir) = baseline_dir {
+        for sc in scenarios {
+            let path = dir.join(format!("{}.json", sc.name));
+            match std::fs::read(&path) {
+                Ok(b) => inputs
+                    .baselines
+                    .push((sc.name.clone(), shard::sha256::hex(&b))),
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {}", path.display(), lower(&e));
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            }
+        }
+    }
+    run_shard(
+        scenarios,
+        spec,
+        out,
+        (shard::Command::Check, Some(inputs)),
+        jobs,
+    )
+}
+
+/// Compares results with their baselines and budgets, prints the verdict,
+/// writes the JUnit file if asked, and exits 1 if anything failed.
+fn finish_check(
+    results: &[run::ScenarioResult],
+    baselines: &[Option<fdsim::check::Baseline>],
+    tol: &fdsim::check::Tolerances,
+    junit: Option<&Path>,
+) -> ExitCode {
+    use fdsim::check;
     let mut findings = Vec::new();
-    for (res, base) in results.iter().zip(&baselines) {
+    for (res, base) in results.iter().zip(baselines) {
         let now = check::Baseline::record(res, &scenario_text(&res.scenario));
         if let Some(base) = base {
-            findings.extend(check::compare(base, &now, &tol));
+            findings.extend(check::compare(base, &now, tol));
         }
         findings.extend(check::check_budgets(&res.scenario, &now));
     }

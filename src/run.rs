@@ -632,10 +632,13 @@ fn score_logged(sim: &mut Sim<HeartbeatAgent>, pair: &mut LivePair) {
     });
 }
 
-/// One simulation `run_all` hands to a worker.
-#[derive(Clone, Copy, Debug)]
-enum Unit {
-    /// The pairwise heartbeat simulation of scenario `sc`, seed `seed`.
+/// One independent simulation of a run: the grain `run_all` hands to its
+/// workers and [`crate::shard`] splits across machines. `sc` indexes the
+/// scenario list the unit was planned from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// The pairwise heartbeat simulation of scenario `sc`, seed `seed`,
+    /// every detector scored at every swept value.
     Pairwise { sc: usize, seed: u64 },
     /// Protocol `p` of scenario `sc` at its `v`-th value, seed `seed`.
     Cluster {
@@ -646,13 +649,45 @@ enum Unit {
     },
 }
 
-enum Outcome {
+impl Unit {
+    /// The scenario this unit belongs to.
+    pub fn scenario(&self) -> usize {
+        match *self {
+            Unit::Pairwise { sc, .. } | Unit::Cluster { sc, .. } => sc,
+        }
+    }
+
+    /// A stable, readable name for the unit, used in shard manifests and
+    /// error messages: `lan-pair/seed-3/detectors`, or
+    /// `gossip-vs-swim/seed-3/swim/value-2` (values counted from 1).
+    pub fn name(&self, scenarios: &[Scenario]) -> String {
+        match *self {
+            Unit::Pairwise { sc, seed } => {
+                format!("{}/seed-{seed}/detectors", scenarios[sc].name)
+            }
+            Unit::Cluster { sc, seed, p, v } => {
+                let s = &scenarios[sc];
+                format!(
+                    "{}/seed-{seed}/{}/value-{}",
+                    s.name,
+                    s.protocols[p].label,
+                    v + 1
+                )
+            }
+        }
+    }
+}
+
+/// What one [`Unit`] produced. Serializable, so a shard can write it and a
+/// merge read it back exactly (floats round-trip through JSON).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Outcome {
     Pairwise(Vec<Vec<RunQos>>, NetStats),
     Cluster(Box<ClusterRun>),
 }
 
 /// Every simulation of every scenario × seed, in result order.
-fn units(scenarios: &[Scenario]) -> Vec<Unit> {
+pub fn units(scenarios: &[Scenario]) -> Vec<Unit> {
     let mut out = Vec::new();
     for (i, sc) in scenarios.iter().enumerate() {
         for &seed in &sc.seeds {
@@ -669,6 +704,43 @@ fn units(scenarios: &[Scenario]) -> Vec<Unit> {
     out
 }
 
+/// Simulates one unit.
+pub fn run_unit(scenarios: &[Scenario], unit: Unit) -> Outcome {
+    match unit {
+        Unit::Pairwise { sc, seed } => {
+            let (qos, stats) = run_pairwise(&scenarios[sc], seed);
+            Outcome::Pairwise(qos, stats)
+        }
+        Unit::Cluster { sc, seed, p, v } => {
+            Outcome::Cluster(Box::new(cluster::run_protocol(&scenarios[sc], seed, p, v)))
+        }
+    }
+}
+
+/// Simulates `work` on a pool of `jobs` threads; the outcomes come back in
+/// the order of `work`, whatever `jobs`. `on_done` is told of each
+/// finished unit (done, total).
+pub fn execute(
+    scenarios: &[Scenario],
+    work: &[Unit],
+    jobs: usize,
+    on_done: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Vec<Outcome>, rayon::ThreadPoolBuildError> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+    let total = work.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    Ok(pool.install(|| {
+        work.par_iter()
+            .map(|&unit| {
+                let outcome = run_unit(scenarios, unit);
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                on_done(n, total);
+                outcome
+            })
+            .collect()
+    }))
+}
+
 /// Runs every scenario × seed on a pool of `jobs` threads: the pairwise
 /// simulation of each seed and the simulation of each protocol × value ×
 /// seed are independent units of work. Results come back in scenario
@@ -679,28 +751,18 @@ pub fn run_all(
     jobs: usize,
     on_done: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<ScenarioResult>, rayon::ThreadPoolBuildError> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
     let work = units(&scenarios);
-    let total = work.len();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Vec<Outcome> = pool.install(|| {
-        work.par_iter()
-            .map(|&unit| {
-                let outcome = match unit {
-                    Unit::Pairwise { sc, seed } => {
-                        let (qos, stats) = run_pairwise(&scenarios[sc], seed);
-                        Outcome::Pairwise(qos, stats)
-                    }
-                    Unit::Cluster { sc, seed, p, v } => Outcome::Cluster(Box::new(
-                        cluster::run_protocol(&scenarios[sc], seed, p, v),
-                    )),
-                };
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                on_done(n, total);
-                outcome
-            })
-            .collect()
-    });
+    let outcomes = execute(&scenarios, &work, jobs, on_done)?;
+    Ok(assemble_all(scenarios, outcomes))
+}
+
+/// The results of every scenario from the outcomes of all of its
+/// [`units`], in that order (as [`execute`] returns them, or as a merge of
+/// shards puts them back together).
+///
+/// # Panics
+/// If `outcomes` do not match `units(&scenarios)` one for one.
+pub fn assemble_all(scenarios: Vec<Scenario>, outcomes: Vec<Outcome>) -> Vec<ScenarioResult> {
     let mut outcomes = outcomes.into_iter();
     let mut out = Vec::with_capacity(scenarios.len());
     for sc in scenarios {
@@ -733,5 +795,5 @@ pub fn run_all(
             seeds,
         });
     }
-    Ok(out)
+    out
 }

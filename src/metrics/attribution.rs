@@ -86,7 +86,7 @@ impl Cause {
 
 /// Mistakes broken down by cause (see the module documentation for the
 /// rule).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MistakeCauses {
     /// Per cause, in [`Cause::ALL`] order: mistakes whose first
     /// overlapping cause is that one.

@@ -67,7 +67,7 @@ pub struct ClusterInput<'a> {
 }
 
 /// Cluster metrics of one run of one protocol at one parameter value.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClusterQos {
     /// Crashes of members during the run.
     pub crashes: u32,

@@ -42,7 +42,7 @@ use crate::sim::clock::Clock;
 use crate::sim::time::{Nanos, TotalNanos};
 
 /// QoS of one detector at one threshold over one run of one pair.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunQos {
     /// Detection time of every detected crash, in crash order.
     pub detections: Vec<Nanos>,

@@ -120,13 +120,20 @@ impl Transaction {
 
     /// Keeps what the old report holds and the new one does not, then
     /// puts the new report in place of the old in one step.
-    pub fn commit(mut self) -> io::Result<()> {
+    pub fn commit(self) -> io::Result<()> {
         for e in std::fs::read_dir(&self.out)?.flatten() {
             let to = self.staging.join(e.file_name());
             if !to.exists() && !e.file_name().to_string_lossy().starts_with('.') {
                 link_tree(&e.path(), &to)?;
             }
         }
+        self.commit_replacing()
+    }
+
+    /// Puts the new folder in place of the old in one step, keeping
+    /// nothing of the old (a shard's partial results, which must hold
+    /// exactly what their manifest lists).
+    pub fn commit_replacing(mut self) -> io::Result<()> {
         sync_dir(&self.staging);
         swap(&self.staging, &self.out)?;
         self.done = true;

@@ -18,7 +18,7 @@ use crate::scenario::{ProtocolSettings, Scenario};
 use crate::sim::{Clock, NetStats, NodeId, Sim};
 
 /// The outcome of one protocol at one value in one seed.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClusterRun {
     pub qos: ClusterQos,
     /// The engine's message accounting, with bytes by the wire size.

@@ -50,7 +50,7 @@ struct Node<A> {
 }
 
 /// Message accounting kept by the engine.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NetStats {
     /// Messages agents asked to send while up.
     pub sent: u64,

@@ -8,7 +8,19 @@ use std::ops::{Add, AddAssign, Sub};
 /// One type serves both roles, as in most discrete-event simulators: an
 /// instant is the span since the start of the run. Arithmetic saturates
 /// at zero on subtraction so that "time since" never wraps.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Nanos(pub u64);
 
 impl Nanos {
@@ -78,7 +90,19 @@ impl Sub for Nanos {
 /// which pooled sums reach (4,000 seeds of 60 days already do). Sums use
 /// 128 bits, which no run fdsim accepts can exhaust: 10^5 seeds × 10^6
 /// pairs × 2^64 ns is below 2^102.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct TotalNanos(pub u128);
 
 impl TotalNanos {

@@ -19,6 +19,7 @@ mod reference_scorer;
 mod replay;
 mod run_props;
 mod scorer_props;
+mod shard;
 mod streaming;
 mod sweep;
 mod swim;

@@ -1,0 +1,175 @@
+//! Which shard runs which unit: every unit gets an estimated cost, and the
+//! units are dealt to shards largest first, each to the shard with the
+//! least work so far (longest-processing-time-first). The plan depends
+//! only on the scenarios, their seeds and the shard count, so every shard
+//! computes the same plan on its own, and a merge can tell which shard
+//! owed a missing unit.
+
+use crate::run::Unit;
+use crate::scenario::{ProtocolSettings, Scenario};
+
+/// Names the cost model in manifests: shards planned with another model
+/// deal units differently and cannot be merged with these.
+pub const COST_MODEL: &str = "events-v1";
+
+/// The estimated cost of one unit, in simulated events (heartbeats or
+/// protocol messages) weighted by the work done per event. Only the ratios
+/// between units matter: they decide the balance, not the results.
+///
+/// This is fdsim's own rough model (see `docs/scale-out.md`); if
+/// `fdsim validate` gains a per-scenario run-time estimate, this is the one
+/// function to point at it (and [`COST_MODEL`] to bump).
+pub fn unit_cost(scenarios: &[Scenario], unit: Unit) -> u64 {
+    let cost = match unit {
+        Unit::Pairwise { sc, .. } => pairwise_cost(&scenarios[sc]),
+        Unit::Cluster { sc, p, v, .. } => cluster_cost(&scenarios[sc], p, v),
+    };
+    cost.max(1.0).min(u64::MAX as f64 / 1024.0) as u64
+}
+
+/// Heartbeats of every monitored pair, each scored once per detector value
+/// (simulating an arrival costs about four scorings).
+fn pairwise_cost(sc: &Scenario) -> f64 {
+    let values: usize = sc.detectors.iter().map(|d| d.values.len()).sum();
+    let arrivals = match &sc.replay {
+        Some(r) => r.pairs.iter().map(|(_, _, a)| a.len() as f64).sum(),
+        None => {
+            let pairs = sc
+                .monitors
+                .iter()
+                .map(|m| sc.targets.iter().filter(|t| *t != m).count())
+                .sum::<usize>();
+            periods(sc, sc.interval) * pairs as f64
+        }
+    };
+    arrivals * (4.0 + values as f64)
+}
+
+/// Messages a membership protocol sends in one run, weighted by what
+/// handling one costs (a gossip message carries every member's entry).
+fn cluster_cost(sc: &Scenario, p: usize, v: usize) -> f64 {
+    let n = sc.nodes.len() as f64;
+    match &sc.protocols[p].settings[v] {
+        ProtocolSettings::Gossip(g) => {
+            periods(sc, g.interval) * n * f64::from(g.fanout.max(1)) * (1.0 + n / 16.0)
+        }
+        ProtocolSettings::KMonitor(k) => periods(sc, k.interval) * n * f64::from(k.k.max(1)) * 4.0,
+        ProtocolSettings::Swim(s) => {
+            let probes = periods(sc, s.period) * n * 4.0;
+            let gossip = periods(sc, s.gossip_interval) * n * f64::from(s.gossip_nodes);
+            probes + gossip
+        }
+    }
+}
+
+/// How many periods of length `every` the run holds (at least one).
+fn periods(sc: &Scenario, every: crate::sim::Nanos) -> f64 {
+    (sc.duration.0 as f64 / every.0.max(1) as f64).max(1.0)
+}
+
+/// The shard (0-based) of each of `costs`' units, for `count` shards:
+/// units largest first (ties in list order), each to the shard with the
+/// least cost so far (ties to the lowest shard).
+pub fn assign(costs: &[u64], count: u32) -> Vec<u32> {
+    let count = count.max(1) as usize;
+    let mut order: Vec<usize> = (0..costs.len()).collect();
+    order.sort_by(|&a, &b| costs[b].cmp(&costs[a]).then(a.cmp(&b)));
+    // A min-heap of (load, shard): the lightest shard, lowest index first.
+    let mut heap: std::collections::BinaryHeap<std::cmp::Reverse<(u128, usize)>> =
+        (0..count).map(|s| std::cmp::Reverse((0, s))).collect();
+    let mut shard_of = vec![0u32; costs.len()];
+    for i in order {
+        let std::cmp::Reverse((load, s)) = heap.pop().expect("at least one shard");
+        shard_of[i] = s as u32;
+        heap.push(std::cmp::Reverse((load + u128::from(costs[i]), s)));
+    }
+    shard_of
+}
+
+/// The plan of a run: its units in result order, their costs, and the
+/// shard of each.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub units: Vec<Unit>,
+    pub costs: Vec<u64>,
+    /// 0-based shard of each unit.
+    pub shard_of: Vec<u32>,
+    pub count: u32,
+}
+
+impl Plan {
+    pub fn new(scenarios: &[Scenario], count: u32) -> Plan {
+        let units = crate::run::units(scenarios);
+        let costs: Vec<u64> = units.iter().map(|&u| unit_cost(scenarios, u)).collect();
+        let shard_of = assign(&costs, count);
+        Plan {
+            units,
+            costs,
+            shard_of,
+            count: count.max(1),
+        }
+    }
+
+    /// The positions (in [`Plan::units`]) of shard `index`'s (0-based)
+    /// units, in result order.
+    pub fn of_shard(&self, index: u32) -> Vec<usize> {
+        (0..self.units.len())
+            .filter(|&i| self.shard_of[i] == index)
+            .collect()
+    }
+
+    /// Each shard's summed cost.
+    pub fn loads(&self) -> Vec<u128> {
+        let mut loads = vec![0u128; self.count as usize];
+        for (c, &s) in self.costs.iter().zip(&self.shard_of) {
+            loads[s as usize] += u128::from(*c);
+        }
+        loads
+    }
+
+    pub fn total_cost(&self) -> u128 {
+        self.costs.iter().map(|&c| u128::from(c)).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_unit_goes_to_exactly_one_shard_within_range() {
+        let costs = [5, 1, 9, 9, 3, 7, 2, 2, 8];
+        for n in 1..=12 {
+            let a = assign(&costs, n);
+            assert_eq!(a.len(), costs.len());
+            assert!(a.iter().all(|&s| s < n), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn the_heaviest_shard_is_within_one_unit_of_the_lightest() {
+        // LPT's guarantee: the most loaded shard exceeds the least loaded
+        // by at most the largest single unit.
+        let costs: Vec<u64> = (0..40u64).map(|i| (i * 37 + 11) % 23 + 1).collect();
+        for n in 1..=9u32 {
+            let a = assign(&costs, n);
+            let mut loads = vec![0u64; n as usize];
+            for (c, s) in costs.iter().zip(&a) {
+                loads[*s as usize] += c;
+            }
+            let (lo, hi) = (loads.iter().min().unwrap(), loads.iter().max().unwrap());
+            assert!(hi - lo <= *costs.iter().max().unwrap(), "{n}: {loads:?}");
+        }
+    }
+
+    #[test]
+    fn balance_follows_cost_not_count() {
+        // One huge unit and many small ones, two shards: the huge one is
+        // alone on its shard.
+        let mut costs = vec![100u64];
+        costs.extend(std::iter::repeat_n(1, 50));
+        let a = assign(&costs, 2);
+        let big = a[0];
+        assert!(a[1..].iter().all(|&s| s != big), "{a:?}");
+    }
+}
