@@ -18,6 +18,10 @@
 //!    deterministically) and scores every detector of [`detector`] on the
 //!    recorded arrival stream with [`metrics`], for every swept value.
 //! 4. **Report** — [`report`] writes CSV and readable tables.
+//! 5. **Scale out** — [`shard`] splits a run's independent units across
+//!    machines (`--shard K/N`: Slurm arrays, Kubernetes Indexed Jobs, CI
+//!    matrices) and merges the partial results back into the report an
+//!    unsharded run writes, byte for byte.
 //!
 //! Before any of it runs, [`cost`] estimates from the scenario alone the
 //! events, memory and CPU each simulation needs, so that a run that could
