@@ -350,7 +350,8 @@ deploy/, docs/scale-out.md."
     },
     /// Check scenario files without running them.
     #[command(
-        after_help = "Examples:\n  fdsim validate scenarios/\n  fdsim validate my-network.toml\n\n\
+        after_help = "Examples:\n  fdsim validate scenarios/\n  fdsim validate my-network.toml\n  \
+fdsim validate scenarios/ --shards 8 --seeds 1000   how 8 machines would share the run\n\n\
 Every problem is reported as FILE:LINE:COLUMN: what is wrong, with the text underlined. \
 Exit code 2 if any file is invalid."
     )]
@@ -358,6 +359,17 @@ Exit code 2 if any file is invalid."
         /// Scenario files or directories.
         #[arg(required = true, value_name = "FILE_OR_DIR")]
         paths: Vec<PathBuf>,
+        /// Also show how `--shard K/N` would deal the run to N shards, by estimated cost.
+        #[arg(long, value_name = "N",
+              value_parser = clap::value_parser!(u32).range(1..=shard::MAX_SHARDS as i64))]
+        shards: Option<u32>,
+        /// With --shards: seeds per scenario, as `run --seeds` would override them.
+        #[arg(long, value_name = "N", requires = "shards",
+              value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        seeds: Option<u64>,
+        /// With --shards: the first seed, as `run --seed` would override it.
+        #[arg(long, value_name = "S", requires = "shards")]
+        seed: Option<u64>,
     },
 }
 
@@ -499,7 +511,12 @@ fn main() -> ExitCode {
             limits(max_memory, max_events),
             shard,
         ),
-        Command::Validate { paths } => cmd_validate(&paths),
+        Command::Validate {
+            paths,
+            shards,
+            seeds,
+            seed,
+        } => cmd_validate(&paths, shards.map(|n| (n, (seeds, seed)))),
         Command::Record { path, seed, out } => cmd_record(&path, seed, out.as_deref()),
         Command::Detectors { name, presets } => cmd_detectors(name.as_deref(), presets),
         Command::Trace {
@@ -699,9 +716,17 @@ fn guard(scenarios: &[Scenario], jobs: usize, limits: cost::Limits) -> Result<()
     }
 }
 
-fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
+fn cmd_validate(paths: &[PathBuf], plan: Option<(u32, (Option<u64>, Option<u64>))>) -> ExitCode {
     match load_all(paths) {
-        Ok(scenarios) => {
+        Ok(mut scenarios) => {
+            if let Some((_, (seeds, seed))) = plan {
+                for sc in &mut scenarios {
+                    if let Err(e) = sc.override_seeds(seeds, seed) {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(EXIT_BAD_INPUT);
+                    }
+                }
+            }
             for sc in &scenarios {
                 let values: usize = sc.series().iter().map(|s| s.values.len()).sum();
                 let protocols = if sc.protocols.is_empty() {
@@ -727,6 +752,9 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitCode {
                 if let Err(r) = cost::check(sc, jobs, cost::Limits::defaults()) {
                     eprintln!("warning: fdsim run would refuse it: {r}");
                 }
+            }
+            if let Some((count, _)) = plan {
+                outp!("{}", shard::Plan::new(&scenarios, count).render(&scenarios));
             }
             ExitCode::SUCCESS
         }

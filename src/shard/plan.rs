@@ -13,8 +13,11 @@ use crate::scenario::{ProtocolSettings, Scenario};
 pub const COST_MODEL: &str = "events-v1";
 
 /// The estimated cost of one unit, in simulated events (heartbeats or
-/// protocol messages) weighted by the work done per event. Only the ratios
-/// between units matter: they decide the balance, not the results.
+/// protocol messages) weighted by the work done per event, calibrated so
+/// that one unit of cost is roughly 10 ns of CPU on the bundled scenarios
+/// (measured per scenario on a 2-core machine: pairwise runs within 2x of
+/// that, membership protocols within 2.5x). Only the ratios between units
+/// matter: they decide the balance, never the results.
 ///
 /// This is fdsim's own rough model (see `docs/scale-out.md`); if
 /// `fdsim validate` gains a per-scenario run-time estimate, this is the one
@@ -28,7 +31,7 @@ pub fn unit_cost(scenarios: &[Scenario], unit: Unit) -> u64 {
 }
 
 /// Heartbeats of every monitored pair, each scored once per detector value
-/// (simulating an arrival costs about four scorings).
+/// (simulating and logging an arrival costs about 19 scorings).
 fn pairwise_cost(sc: &Scenario) -> f64 {
     let values: usize = sc.detectors.iter().map(|d| d.values.len()).sum();
     let arrivals = match &sc.replay {
@@ -42,22 +45,23 @@ fn pairwise_cost(sc: &Scenario) -> f64 {
             periods(sc, sc.interval) * pairs as f64
         }
     };
-    arrivals * (4.0 + values as f64)
+    arrivals * (19.0 + values as f64)
 }
 
 /// Messages a membership protocol sends in one run, weighted by what
-/// handling one costs (a gossip message carries every member's entry).
+/// handling one costs (a gossip message carries every member's entry; a
+/// SWIM message carries piggybacked updates and sets timers).
 fn cluster_cost(sc: &Scenario, p: usize, v: usize) -> f64 {
     let n = sc.nodes.len() as f64;
     match &sc.protocols[p].settings[v] {
         ProtocolSettings::Gossip(g) => {
-            periods(sc, g.interval) * n * f64::from(g.fanout.max(1)) * (1.0 + n / 16.0)
+            periods(sc, g.interval) * n * f64::from(g.fanout.max(1)) * (1.0 + n / 16.0) * 15.0
         }
-        ProtocolSettings::KMonitor(k) => periods(sc, k.interval) * n * f64::from(k.k.max(1)) * 4.0,
+        ProtocolSettings::KMonitor(k) => periods(sc, k.interval) * n * f64::from(k.k.max(1)) * 55.0,
         ProtocolSettings::Swim(s) => {
             let probes = periods(sc, s.period) * n * 4.0;
             let gossip = periods(sc, s.gossip_interval) * n * f64::from(s.gossip_nodes);
-            probes + gossip
+            (probes + gossip) * 30.0
         }
     }
 }
@@ -129,6 +133,62 @@ impl Plan {
 
     pub fn total_cost(&self) -> u128 {
         self.costs.iter().map(|&c| u128::from(c)).sum()
+    }
+
+    /// How the run is dealt, for choosing N: each shard's share of the
+    /// estimated cost (a summary beyond 16 shards), the best speed-up over
+    /// one machine, and the costliest unit, which no number of shards
+    /// splits.
+    pub fn render(&self, scenarios: &[Scenario]) -> String {
+        let total = self.total_cost().max(1) as f64;
+        let pct = |c: u128| 100.0 * c as f64 / total;
+        let loads = self.loads();
+        let mut counts = vec![0usize; self.count as usize];
+        for &s in &self.shard_of {
+            counts[s as usize] += 1;
+        }
+        let mut out = format!(
+            "plan for {} shards ({} cost model): {} simulations\n",
+            self.count,
+            COST_MODEL,
+            self.units.len()
+        );
+        if self.count <= 16 {
+            for (k, (load, n)) in loads.iter().zip(&counts).enumerate() {
+                out += &format!(
+                    "  shard {}/{}: {n} simulations, {:.1} % of the estimated cost\n",
+                    k + 1,
+                    self.count,
+                    pct(*load)
+                );
+            }
+        } else {
+            let (lo, hi) = (loads.iter().min(), loads.iter().max());
+            let empty = counts.iter().filter(|&&n| n == 0).count();
+            out += &format!(
+                "  shards hold {:.2} % to {:.2} % of the estimated cost; {empty} hold nothing\n",
+                pct(lo.copied().unwrap_or(0)),
+                pct(hi.copied().unwrap_or(0))
+            );
+        }
+        let largest = loads.iter().max().copied().unwrap_or(0).max(1);
+        out += &format!(
+            "best speed-up over one machine: {:.1}x (the largest shard holds {:.1} % of the cost)\n",
+            total / largest as f64,
+            pct(largest)
+        );
+        if let Some(i) =
+            (0..self.units.len()).max_by_key(|&i| (self.costs[i], std::cmp::Reverse(i)))
+        {
+            let share = pct(u128::from(self.costs[i]));
+            out += &format!(
+                "the costliest simulation, {}, is {share:.1} % of the cost: no run is shorter, \
+                 whatever the number of shards (about {} shards reach it)\n",
+                self.units[i].name(scenarios),
+                (100.0 / share).ceil() as u64
+            );
+        }
+        out
     }
 }
 
