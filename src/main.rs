@@ -716,7 +716,10 @@ fn guard(scenarios: &[Scenario], jobs: usize, limits: cost::Limits) -> Result<()
     }
 }
 
-fn cmd_validate(paths: &[PathBuf], plan: Option<(u32, (Option<u64>, Option<u64>))>) -> ExitCode {
+/// `--seeds` and `--seed`: how many seeds, and the first.
+type Seeding = (Option<u64>, Option<u64>);
+
+fn cmd_validate(paths: &[PathBuf], plan: Option<(u32, Seeding)>) -> ExitCode {
     match load_all(paths) {
         Ok(mut scenarios) => {
             if let Some((_, (seeds, seed))) = plan {

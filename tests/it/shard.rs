@@ -427,7 +427,7 @@ fn a_killed_shard_leaves_nothing_a_merge_accepts_and_logs_progress_lines() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!out.join("manifest.json").exists());
-    let err = merge_error(&[out.clone()]);
+    let err = merge_error(std::slice::from_ref(&out));
     assert!(err.contains("not a finished shard"), "{err}");
     // Whatever it left next to the folder is refused too.
     for e in std::fs::read_dir(&dir).unwrap().flatten() {
@@ -475,4 +475,43 @@ fn a_bad_shard_argument_is_a_usage_error() {
         assert_eq!(o.status.code(), Some(2), "{bad}");
         assert!(stderr(&o).contains("takes K/N"), "{bad}: {}", stderr(&o));
     }
+}
+
+#[test]
+fn validate_shows_the_plan_each_shard_then_runs() {
+    let files = [
+        "tests/fixtures/shard/small-pair.toml",
+        "tests/fixtures/shard/small-cluster.toml",
+    ];
+    let mut args = vec!["validate"];
+    args.extend_from_slice(&files);
+    args.extend_from_slice(&["--shards", "3", "--seeds", "2"]);
+    let o = fdsim(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    // 2 seeds x (1 pairwise + 2 protocols x 2 values) = 10 simulations.
+    assert!(text.contains("plan for 3 shards"), "{text}");
+    assert!(text.contains("): 10 simulations"), "{text}");
+    assert!(text.contains("best speed-up over one machine"), "{text}");
+    let dir = temp_dir("plan");
+    for k in 1..=3 {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("shard {k}/3: ")))
+            .unwrap_or_else(|| panic!("no line for shard {k}: {text}"));
+        let planned = line.trim_start().split(' ').nth(2).unwrap();
+        let spec = format!("{k}/3");
+        let out = dir.join(format!("part-{k}"));
+        let mut run = vec!["run"];
+        run.extend_from_slice(&files);
+        run.extend_from_slice(&["--seeds", "2", "--shard", &spec, "--out", s(&out)]);
+        let r = fdsim(&run);
+        assert!(r.status.success(), "{}", stderr(&r));
+        assert!(
+            stderr(&r).contains(&format!("shard {spec}: {planned} of 10 simulations")),
+            "{line} / {}",
+            stderr(&r)
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
