@@ -6,69 +6,31 @@
 //! owed a missing unit.
 
 use crate::run::Unit;
-use crate::scenario::{ProtocolSettings, Scenario};
+use crate::scenario::Scenario;
 
 /// Names the cost model in manifests: shards planned with another model
 /// deal units differently and cannot be merged with these.
-pub const COST_MODEL: &str = "events-v1";
+pub const COST_MODEL: &str = "cpu-estimate-v1";
 
-/// The estimated cost of one unit, in simulated events (heartbeats or
-/// protocol messages) weighted by the work done per event, calibrated so
-/// that one unit of cost is roughly 10 ns of CPU on the bundled scenarios
-/// (measured per scenario on a 2-core machine: pairwise runs within 2x of
-/// that, membership protocols within 2.5x). Only the ratios between units
-/// matter: they decide the balance, never the results.
-///
-/// This is fdsim's own rough model (see `docs/scale-out.md`); if
-/// `fdsim validate` gains a per-scenario run-time estimate, this is the one
-/// function to point at it (and [`COST_MODEL`] to bump).
+/// The estimated cost of one unit: the CPU time `fdsim validate`
+/// estimates for that simulation ([`crate::cost`]), in nanoseconds. Only
+/// the ratios between units matter: they decide the balance, never the
+/// results.
 pub fn unit_cost(scenarios: &[Scenario], unit: Unit) -> u64 {
-    let cost = match unit {
-        Unit::Pairwise { sc, .. } => pairwise_cost(&scenarios[sc]),
-        Unit::Cluster { sc, p, v, .. } => cluster_cost(&scenarios[sc], p, v),
+    let secs = match unit {
+        Unit::Pairwise { sc, .. } => crate::cost::pairwise(&scenarios[sc]).cpu_seconds,
+        Unit::Cluster { sc, p, v, .. } => crate::cost::protocol(&scenarios[sc], p, v).cpu_seconds,
     };
-    cost.max(1.0).min(u64::MAX as f64 / 1024.0) as u64
+    nanos(secs)
 }
 
-/// Heartbeats of every monitored pair, each scored once per detector value
-/// (simulating and logging an arrival costs about 19 scorings).
-fn pairwise_cost(sc: &Scenario) -> f64 {
-    let values: usize = sc.detectors.iter().map(|d| d.values.len()).sum();
-    let arrivals = match &sc.replay {
-        Some(r) => r.pairs.iter().map(|(_, _, a)| a.len() as f64).sum(),
-        None => {
-            let pairs = sc
-                .monitors
-                .iter()
-                .map(|m| sc.targets.iter().filter(|t| *t != m).count())
-                .sum::<usize>();
-            periods(sc, sc.interval) * pairs as f64
-        }
-    };
-    arrivals * (19.0 + values as f64)
-}
-
-/// Messages a membership protocol sends in one run, weighted by what
-/// handling one costs (a gossip message carries every member's entry; a
-/// SWIM message carries piggybacked updates and sets timers).
-fn cluster_cost(sc: &Scenario, p: usize, v: usize) -> f64 {
-    let n = sc.nodes.len() as f64;
-    match &sc.protocols[p].settings[v] {
-        ProtocolSettings::Gossip(g) => {
-            periods(sc, g.interval) * n * f64::from(g.fanout.max(1)) * (1.0 + n / 16.0) * 15.0
-        }
-        ProtocolSettings::KMonitor(k) => periods(sc, k.interval) * n * f64::from(k.k.max(1)) * 55.0,
-        ProtocolSettings::Swim(s) => {
-            let probes = periods(sc, s.period) * n * 4.0;
-            let gossip = periods(sc, s.gossip_interval) * n * f64::from(s.gossip_nodes);
-            (probes + gossip) * 30.0
-        }
+/// Seconds as a positive integer count of nanoseconds.
+fn nanos(secs: f64) -> u64 {
+    if secs.is_finite() {
+        (secs * 1e9).clamp(1.0, u64::MAX as f64 / 1024.0) as u64
+    } else {
+        1
     }
-}
-
-/// How many periods of length `every` the run holds (at least one).
-fn periods(sc: &Scenario, every: crate::sim::Nanos) -> f64 {
-    (sc.duration.0 as f64 / every.0.max(1) as f64).max(1.0)
 }
 
 /// The shard (0-based) of each of `costs`' units, for `count` shards:
@@ -104,7 +66,18 @@ pub struct Plan {
 impl Plan {
     pub fn new(scenarios: &[Scenario], count: u32) -> Plan {
         let units = crate::run::units(scenarios);
-        let costs: Vec<u64> = units.iter().map(|&u| unit_cost(scenarios, u)).collect();
+        // Every seed of a scenario costs the same: estimate each kind once.
+        let mut known: std::collections::BTreeMap<(usize, usize, usize), u64> = Default::default();
+        let costs: Vec<u64> = units
+            .iter()
+            .map(|&u| {
+                let key = match u {
+                    Unit::Pairwise { sc, .. } => (sc, usize::MAX, 0),
+                    Unit::Cluster { sc, p, v, .. } => (sc, p, v),
+                };
+                *known.entry(key).or_insert_with(|| unit_cost(scenarios, u))
+            })
+            .collect();
         let shard_of = assign(&costs, count);
         Plan {
             units,
