@@ -1,6 +1,7 @@
 //! Reports: per-seed and per-curve CSV, the readable table, the trade-off
 //! plot, the Markdown report and the index of all scenarios.
 
+pub mod durations;
 pub mod files;
 pub mod markdown;
 pub mod plot;
@@ -20,7 +21,8 @@ use std::path::Path;
 /// once ([`Transaction`]: staged next to `out`, then swapped in; other
 /// scenarios' folders already under `out` are kept):
 /// `NAME/{runs.csv, metrics.csv, curve.csv, tradeoff.svg, report.md,
-/// summary.txt}` (and `clusters.csv` for a scenario with protocols) and
+/// summary.txt}` (and `clusters.csv` for a scenario with protocols,
+/// `mistake-durations.svg` for one asking for it in `[report]`) and
 /// the top-level `index.md` and `index.html`.
 pub fn write_all(out: &Path, results: Vec<ScenarioResult>) -> io::Result<()> {
     write_all_in(Transaction::begin(out)?, results)
@@ -57,6 +59,11 @@ pub fn write_scenario(out: &Path, res: &ScenarioResult) -> io::Result<Vec<CurveP
     }
     let svg = plot::tradeoff_svg(res, &points).map_err(io::Error::other)?;
     write_atomic(&dir.join("tradeoff.svg"), svg.as_bytes())?;
+    if res.scenario.report.mistake_duration_plot {
+        if let Some(svg) = durations::ccdf_svg(res, &points) {
+            write_atomic(&dir.join("mistake-durations.svg"), svg.as_bytes())?;
+        }
+    }
     write_atomic(
         &dir.join("report.md"),
         markdown::scenario_report(res, &points).as_bytes(),

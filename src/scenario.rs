@@ -77,6 +77,32 @@ pub struct Scenario {
     /// as a preset tuned for another heartbeat interval; the command line
     /// prints them on stderr.
     pub warnings: Vec<Diagnostic>,
+    /// `[report]`: what the report shows beyond the defaults.
+    pub report: ReportSettings,
+}
+
+/// `[report]` settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportSettings {
+    /// The durations D of the "mistakes per hour lasting longer than D"
+    /// figures: one to three, increasing (default 1 s, 10 s, 1 min).
+    pub mistake_longer_than: Vec<Nanos>,
+    /// Whether to draw `mistake-durations.svg`, the complementary CDF of
+    /// mistake durations (default false).
+    pub mistake_duration_plot: bool,
+}
+
+impl Default for ReportSettings {
+    fn default() -> ReportSettings {
+        ReportSettings {
+            mistake_longer_than: vec![
+                Nanos::from_secs(1),
+                Nanos::from_secs(10),
+                Nanos::from_secs(60),
+            ],
+            mistake_duration_plot: false,
+        }
+    }
 }
 
 /// One line of a scenario's trade-off curve: a `[[detectors]]` entry or a

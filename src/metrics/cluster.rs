@@ -139,6 +139,9 @@ impl ClusterQos {
             censored: self.first_dead_censored.clone(),
             mistakes: self.false_dead,
             mistake_time: self.false_dead_time,
+            // Single false Dead periods are not kept: no duration figures.
+            mistake_durations: Vec::new(),
+            mistake_censored: Vec::new(),
             up_time: self.member_up_time,
             suspect_time,
             // Cluster mistakes are not attributed to fault windows.

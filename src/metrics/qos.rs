@@ -57,6 +57,14 @@ pub struct RunQos {
     pub mistakes: u64,
     /// Summed durations of those mistakes.
     pub mistake_time: TotalNanos,
+    /// The duration of every mistake that ended inside the run (at a trust
+    /// transition, or cut short by a crash: from then on suspecting is
+    /// right), in the order the mistakes began.
+    pub mistake_durations: Vec<Nanos>,
+    /// Mistakes still open when the run ended (right-censored): for each,
+    /// the time from its start to the end, which its duration exceeds or
+    /// equals. At most one per pair and threshold.
+    pub mistake_censored: Vec<Nanos>,
     /// Length of the accuracy periods (up time scored for accuracy).
     pub up_time: TotalNanos,
     /// Time inside accuracy periods during which the monitor suspected.
@@ -162,7 +170,7 @@ impl Track {
     fn trust_at(&mut self, t: Nanos, phase: Phase, warmup: Nanos, windows: &impl Windows) {
         debug_assert!(self.suspect);
         if matches!(phase, Phase::Up) {
-            self.close_suspicion(t, windows);
+            self.close_suspicion(t, windows, false);
             if self.accuracy_from.is_none() {
                 self.accuracy_from = Some(t.max(warmup));
             }
@@ -171,24 +179,32 @@ impl Track {
         self.since = t;
     }
 
-    /// Books the suspicion that ends at `t` against the accuracy period.
-    fn close_suspicion(&mut self, t: Nanos, windows: &impl Windows) {
+    /// Books the suspicion that ends at `t` against the accuracy period;
+    /// `censored` when `t` is the end of the run rather than a trust
+    /// transition or a crash.
+    fn close_suspicion(&mut self, t: Nanos, windows: &impl Windows, censored: bool) {
         if let Some(from) = self.accuracy_from {
             let start = self.since.max(from);
             self.qos.suspect_time += t.saturating_sub(start);
         }
         if let Some(m) = self.open_mistake.take() {
             self.qos.mistake_time += t - m;
+            if censored {
+                self.qos.mistake_censored.push(t - m);
+            } else {
+                self.qos.mistake_durations.push(t - m);
+            }
             let mask = windows.mask(&mut self.cursor, self.open_from, t) | self.carried;
             self.carried = 0;
             self.qos.causes.record(mask);
         }
     }
 
-    /// Ends the accuracy period at `t` (crash or end of run).
-    fn close_period(&mut self, t: Nanos, windows: &impl Windows) {
+    /// Ends the accuracy period at `t`: a crash, or with `at_end` the end
+    /// of the run.
+    fn close_period(&mut self, t: Nanos, windows: &impl Windows, at_end: bool) {
         if self.suspect {
-            self.close_suspicion(t, windows);
+            self.close_suspicion(t, windows, at_end);
         }
         if let Some(from) = self.accuracy_from.take() {
             self.qos.up_time += t.saturating_sub(from);
@@ -307,7 +323,7 @@ impl Scorer<'_> {
             match (what, self.phase) {
                 (Truth::Crash, Phase::Up) => {
                     for tr in &mut self.tracks {
-                        tr.close_period(at, w);
+                        tr.close_period(at, w, false);
                     }
                     self.phase = Phase::Down { crash: at };
                 }
@@ -451,7 +467,7 @@ impl Scorer<'_> {
         self.apply_truth_until(end, w);
         for tr in &mut self.tracks {
             match self.phase {
-                Phase::Up => tr.close_period(end, w),
+                Phase::Up => tr.close_period(end, w, true),
                 Phase::Down { crash } => tr.judge_crash(crash, Some(end)),
             }
             debug_assert_eq!(tr.qos.causes.total(), tr.qos.mistakes);
@@ -825,6 +841,8 @@ impl RunQos {
         self.censored.extend_from_slice(&other.censored);
         self.mistakes += other.mistakes;
         self.mistake_time += other.mistake_time;
+        (self.mistake_durations).extend_from_slice(&other.mistake_durations);
+        (self.mistake_censored).extend_from_slice(&other.mistake_censored);
         self.up_time += other.up_time;
         self.suspect_time += other.suspect_time;
         self.causes.merge(&other.causes);

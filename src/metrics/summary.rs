@@ -36,6 +36,11 @@ pub struct Summary {
     pub censored: Vec<Nanos>,
     pub mistakes: u64,
     pub mistake_time: TotalNanos,
+    /// The durations of the mistakes that ended inside their run, sorted.
+    pub mistake_durations: Vec<Nanos>,
+    /// The mistakes still open at the end of their run: the time from each
+    /// start to that end (a lower bound of its duration), sorted.
+    pub mistake_censored: Vec<Nanos>,
     pub up_time: TotalNanos,
     pub suspect_time: TotalNanos,
     /// The mistakes broken down by cause.
@@ -53,13 +58,68 @@ impl Summary {
             s.censored.extend_from_slice(&r.censored);
             s.mistakes += r.mistakes;
             s.mistake_time += r.mistake_time;
+            (s.mistake_durations).extend_from_slice(&r.mistake_durations);
+            (s.mistake_censored).extend_from_slice(&r.mistake_censored);
             s.up_time += r.up_time;
             s.suspect_time += r.suspect_time;
             s.causes.merge(&r.causes);
         }
         s.detections.sort_unstable();
         s.censored.sort_unstable();
+        s.mistake_durations.sort_unstable();
+        s.mistake_censored.sort_unstable();
         s
+    }
+
+    /// Whether every mistake's duration was recorded (pairwise detectors
+    /// record them; a membership protocol's pairwise view does not).
+    pub fn has_mistake_durations(&self) -> bool {
+        (self.mistake_durations.len() + self.mistake_censored.len()) as u64 == self.mistakes
+    }
+
+    /// The `p`-th percentile (0 < p ≤ 100) of mistake duration over the
+    /// pooled mistakes: nearest rank without censored mistakes, the
+    /// Kaplan–Meier quantile with them ([`percentile_time`]). `None`
+    /// without mistakes, without recorded durations, or when censoring
+    /// leaves the quantile beyond the observed durations.
+    pub fn mistake_percentile(&self, p: f64) -> Option<Nanos> {
+        if !self.has_mistake_durations() {
+            return None;
+        }
+        percentile_time(&self.mistake_durations, &self.mistake_censored, p)
+    }
+
+    /// The longest observed mistake, ended or censored (a censored one
+    /// lasted at least that long, so this is a lower bound of the longest
+    /// when [`Summary::mistake_max_censored`] says so).
+    pub fn mistake_max(&self) -> Option<Nanos> {
+        if !self.has_mistake_durations() {
+            return None;
+        }
+        let ended = self.mistake_durations.last().copied();
+        let open = self.mistake_censored.last().copied();
+        ended.max(open)
+    }
+
+    /// True when the longest observed mistake was still open at the end of
+    /// its run, so that [`Summary::mistake_max`] is a lower bound.
+    pub fn mistake_max_censored(&self) -> bool {
+        let ended = self.mistake_durations.last().copied();
+        self.mistake_censored.last().copied() > ended
+    }
+
+    /// The number of mistakes known to have lasted strictly longer than
+    /// `d`: ended ones longer than `d`, and censored ones already longer
+    /// than `d` at the end of their run. A censored mistake not yet longer
+    /// than `d` is not counted (its fate is unknown), so this is exact
+    /// without censoring and a lower bound by at most the number of such
+    /// censored mistakes otherwise. `None` without recorded durations.
+    pub fn mistakes_longer_than(&self, d: Nanos) -> Option<u64> {
+        if !self.has_mistake_durations() {
+            return None;
+        }
+        let longer = |v: &[Nanos]| (v.len() - v.partition_point(|&x| x <= d)) as u64;
+        Some(longer(&self.mistake_durations) + longer(&self.mistake_censored))
     }
 
     /// The Kaplan–Meier estimate of the detection-time distribution.
@@ -127,6 +187,8 @@ mod tests {
             mistakes: 2,
             censored: vec![Nanos(5)],
             mistake_time: TotalNanos(20),
+            mistake_durations: vec![Nanos(15)],
+            mistake_censored: vec![Nanos(5)],
             up_time: TotalNanos(3_600_000_000_000),
             suspect_time: TotalNanos(20),
             causes: MistakeCauses::default(),
@@ -146,6 +208,58 @@ mod tests {
         assert!(!s.detection_mean_restricted());
         assert_eq!(s.mistakes_per_hour(), Some(1.0));
         assert_eq!(s.mean_mistake(), Some(Nanos(10)));
+    }
+
+    fn durations(ended: &[u64], open: &[u64]) -> Summary {
+        let run = RunQos {
+            mistakes: (ended.len() + open.len()) as u64,
+            mistake_durations: ended.iter().map(|&x| Nanos(x)).collect(),
+            mistake_censored: open.iter().map(|&x| Nanos(x)).collect(),
+            ..RunQos::default()
+        };
+        Summary::pool([&run])
+    }
+
+    #[test]
+    fn mistake_quantiles_are_nearest_rank_without_censoring() {
+        let s = durations(&(1..=100).rev().collect::<Vec<_>>(), &[]);
+        assert_eq!(s.mistake_percentile(50.0), Some(Nanos(50)));
+        assert_eq!(s.mistake_percentile(90.0), Some(Nanos(90)));
+        assert_eq!(s.mistake_percentile(99.0), Some(Nanos(99)));
+        assert_eq!(s.mistake_max(), Some(Nanos(100)));
+        assert!(!s.mistake_max_censored());
+        assert_eq!(s.mistakes_longer_than(Nanos(90)), Some(10));
+        assert_eq!(s.mistakes_longer_than(Nanos(100)), Some(0));
+    }
+
+    #[test]
+    fn a_censored_mistake_counts_as_longer_only_once_it_is() {
+        // Ended 10, 20, 30; censored at 25 and 5.
+        let s = durations(&[10, 20, 30], &[25, 5]);
+        assert_eq!(s.mistakes_longer_than(Nanos(15)), Some(3), "20, 30 and 25");
+        assert_eq!(s.mistakes_longer_than(Nanos(25)), Some(1), "only 30");
+        assert_eq!(s.mistake_max(), Some(Nanos(30)));
+        // Kaplan–Meier: 10 (r=4 after 5 leaves): S=3/4; 20 (r=3): S=1/2;
+        // 30 (r=1, 25 left): S=0.
+        assert_eq!(s.mistake_percentile(50.0), Some(Nanos(20)));
+        assert_eq!(s.mistake_percentile(90.0), Some(Nanos(30)));
+        let open_longest = durations(&[10], &[40]);
+        assert_eq!(open_longest.mistake_max(), Some(Nanos(40)));
+        assert!(open_longest.mistake_max_censored());
+        // S stays at 1/2 after 10: the median is 10, the p90 unknown.
+        assert_eq!(open_longest.mistake_percentile(50.0), Some(Nanos(10)));
+        assert_eq!(open_longest.mistake_percentile(90.0), None);
+    }
+
+    #[test]
+    fn without_recorded_durations_there_are_no_duration_figures() {
+        let run = RunQos {
+            mistakes: 3,
+            ..RunQos::default()
+        };
+        let s = Summary::pool([&run]);
+        assert_eq!(s.mistake_percentile(50.0), None);
+        assert_eq!(s.mistakes_longer_than(Nanos(1)), None);
     }
 }
 

@@ -537,6 +537,7 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
         );
     }
     s.push('\n');
+    s.push_str(&super::durations::section(res, points));
     s.push_str(&causes_section(res, points));
     if !sc.protocols.is_empty() {
         s.push_str(&cluster_section(res));

@@ -162,6 +162,41 @@ pub struct CurveRow {
     pub mistakes_loss_burst: u64,
     pub mistakes_none: u64,
     pub mistakes_multiple_causes: u64,
+    // Mistake durations, pooled over seeds (docs/output.md): quantiles by
+    // nearest rank, Kaplan–Meier when some mistakes were still open at the
+    // end of a run (`mistakes_censored`).
+    pub mistake_ms_p50: Option<f64>,
+    pub mistake_ms_p90: Option<f64>,
+    pub mistake_ms_p99: Option<f64>,
+    pub mistake_ms_max: Option<f64>,
+    pub mistakes_censored: Option<u64>,
+    // Mistakes lasting longer than each `[report] mistake_longer_than`
+    // duration (empty cells past the ones configured).
+    pub longer_than_1_ms: Option<f64>,
+    pub mistakes_longer_than_1: Option<u64>,
+    pub mistakes_per_hour_longer_than_1: Option<f64>,
+    pub longer_than_2_ms: Option<f64>,
+    pub mistakes_longer_than_2: Option<u64>,
+    pub mistakes_per_hour_longer_than_2: Option<f64>,
+    pub longer_than_3_ms: Option<f64>,
+    pub mistakes_longer_than_3: Option<u64>,
+    pub mistakes_per_hour_longer_than_3: Option<f64>,
+}
+
+/// The "longer than" figures of `s` for the `k`-th configured duration:
+/// (D in ms, mistakes longer than D, per hour of up time).
+fn longer(
+    sc: &crate::scenario::Scenario,
+    s: &Summary,
+    k: usize,
+) -> (Option<f64>, Option<u64>, Option<f64>) {
+    let Some(&d) = sc.report.mistake_longer_than.get(k) else {
+        return (None, None, None);
+    };
+    let n = s.mistakes_longer_than(d);
+    let hours = s.up_time.as_hours_f64();
+    let rate = n.filter(|_| hours > 0.0).map(|n| n as f64 / hours);
+    (Some(d.as_millis_f64()), n, rate)
 }
 
 /// The rows of `curve.csv`.
@@ -173,6 +208,7 @@ pub fn curve_rows(res: &ScenarioResult, points: &[CurvePoint]) -> Vec<CurveRow> 
             let cfg = sc.series_at(p.detector);
             let unit = cfg.unit;
             let s = &p.summary;
+            let (l1, l2, l3) = (longer(sc, s, 0), longer(sc, s, 1), longer(sc, s, 2));
             CurveRow {
                 scenario: sc.name.clone(),
                 detector: cfg.label.to_string(),
@@ -207,6 +243,22 @@ pub fn curve_rows(res: &ScenarioResult, points: &[CurvePoint]) -> Vec<CurveRow> 
                 mistakes_loss_burst: s.causes.get(Cause::LossBurst),
                 mistakes_none: s.causes.none,
                 mistakes_multiple_causes: s.causes.multiple,
+                mistake_ms_p50: ms(s.mistake_percentile(50.0)),
+                mistake_ms_p90: ms(s.mistake_percentile(90.0)),
+                mistake_ms_p99: ms(s.mistake_percentile(99.0)),
+                mistake_ms_max: ms(s.mistake_max()),
+                mistakes_censored: s
+                    .has_mistake_durations()
+                    .then_some(s.mistake_censored.len() as u64),
+                longer_than_1_ms: l1.0,
+                mistakes_longer_than_1: l1.1,
+                mistakes_per_hour_longer_than_1: l1.2,
+                longer_than_2_ms: l2.0,
+                mistakes_longer_than_2: l2.1,
+                mistakes_per_hour_longer_than_2: l2.2,
+                longer_than_3_ms: l3.0,
+                mistakes_longer_than_3: l3.1,
+                mistakes_per_hour_longer_than_3: l3.2,
             }
         })
         .collect()

@@ -43,6 +43,28 @@ pub struct RawScenario {
     pub protocols: Vec<RawProtocol>,
     /// Heartbeats from a recorded trace instead of the network model.
     pub replay: Option<Spanned<RawReplay>>,
+    /// What the report shows beyond the defaults.
+    pub report: Option<Spanned<RawReport>>,
+    /// A second swept field (the first is each detector's own sweep).
+    pub sweep: Option<Spanned<RawSweep>>,
+}
+
+/// `[report]`: `mistake_longer_than = ["1s", "10s", "1m"]`,
+/// `mistake_duration_plot = true`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReport {
+    pub mistake_longer_than: Option<Spanned<Vec<Text>>>,
+    pub mistake_duration_plot: Option<Spanned<bool>>,
+}
+
+/// `[sweep] field = "heartbeat.interval"`, `values = ["50ms", "100ms"]`:
+/// the whole scenario once per value of another field.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub field: Text,
+    pub values: Spanned<Vec<Spanned<toml::Value>>>,
 }
 
 /// `[replay] file = "data/trace.csv"`.

@@ -3,7 +3,7 @@
 mod protocols;
 
 use super::raw::*;
-use super::{Budget, DetectorConfig, Diagnostic, Region, Scenario, ScenarioError};
+use super::{Budget, DetectorConfig, Diagnostic, Region, ReportSettings, Scenario, ScenarioError};
 use crate::detector::presets::{self, Preset};
 use crate::detector::registry::{self, number_text, ParamSpec, ParamUnit, Params};
 use crate::detector::DetectorKind;
@@ -354,8 +354,53 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         detectors,
         replay,
         protocols,
+        report: report(&cx, raw.report.as_ref())?,
         warnings: cx.warnings.take(),
     })
+}
+
+/// The most "longer than" durations a report shows (curve.csv has a
+/// column pair for each).
+pub const MAX_LONGER_THAN: usize = 3;
+
+/// `[report]`: one to three increasing positive durations in
+/// `mistake_longer_than`.
+fn report(cx: &Ctx, raw: Option<&Spanned<RawReport>>) -> R<ReportSettings> {
+    let mut out = ReportSettings::default();
+    let Some(raw) = raw.map(Spanned::get_ref) else {
+        return Ok(out);
+    };
+    if let Some(plot) = &raw.mistake_duration_plot {
+        out.mistake_duration_plot = *plot.get_ref();
+    }
+    if let Some(list) = &raw.mistake_longer_than {
+        let n = list.get_ref().len();
+        if n == 0 || n > MAX_LONGER_THAN {
+            return cx.err(
+                list.span(),
+                format!(
+                    "`report.mistake_longer_than` needs 1 to {MAX_LONGER_THAN} durations, got {n}"
+                ),
+            );
+        }
+        let mut ds = Vec::with_capacity(n);
+        for v in list.get_ref() {
+            let d = cx.positive("report.mistake_longer_than", v)?;
+            if let Some(&prev) = ds.last() {
+                if d <= prev {
+                    return cx.err(
+                        v.span(),
+                        format!(
+                            "`report.mistake_longer_than` must increase: {d} does not follow {prev}"
+                        ),
+                    );
+                }
+            }
+            ds.push(d);
+        }
+        out.mistake_longer_than = ds;
+    }
+    Ok(out)
 }
 
 /// Warns when `preset`, named at `span`, was tuned for another heartbeat

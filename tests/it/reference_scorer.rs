@@ -33,6 +33,12 @@ pub struct Scored {
     pub censored: Vec<u64>,
     pub mistakes: u64,
     pub mistake_time: u128,
+    /// The length of each mistake that ended (trust, or a crash), in
+    /// order of start.
+    pub mistake_durations: Vec<u64>,
+    /// The length up to the end of the run of each mistake still open
+    /// then.
+    pub mistake_censored: Vec<u64>,
     pub up_time: u128,
     pub suspect_time: u128,
 }
@@ -45,6 +51,8 @@ impl From<&RunQos> for Scored {
             censored: q.censored.iter().map(|c| c.0).collect(),
             mistakes: q.mistakes,
             mistake_time: q.mistake_time.0,
+            mistake_durations: q.mistake_durations.iter().map(|d| d.0).collect(),
+            mistake_censored: q.mistake_censored.iter().map(|d| d.0).collect(),
             up_time: q.up_time.0,
             suspect_time: q.suspect_time.0,
         }
@@ -211,7 +219,7 @@ fn life(input: &ScoreInput<'_>) -> Life {
 }
 
 /// Reads the scores of one threshold off its output.
-fn judge(out: &Output, life: &Life, warmup: u64) -> Scored {
+fn judge(out: &Output, life: &Life, warmup: u64, end: u64) -> Scored {
     let mut s = Scored::default();
     for &(crash, to, restarted) in &life.down {
         // The output in force just before the restart (or the end): at
@@ -244,6 +252,14 @@ fn judge(out: &Output, life: &Life, warmup: u64) -> Scored {
                 let trust = out.steps.get(k + 1).map_or(u64::MAX, |n| n.0);
                 s.mistakes += 1;
                 s.mistake_time += (trust.min(to) - at) as u128;
+                // Still suspecting when the up period ends: at a crash
+                // the mistake is over (suspecting is right from then on);
+                // at the end of the run its length is unknown.
+                if trust >= to && to == end {
+                    s.mistake_censored.push(to - at);
+                } else {
+                    s.mistake_durations.push(trust.min(to) - at);
+                }
             }
         }
     }
@@ -262,6 +278,9 @@ pub fn score(
     let life = life(&input);
     thresholds
         .iter()
-        .map(|&x| judge(&output(kind, params, env, x, &input), &life, input.warmup.0))
+        .map(|&x| {
+            let out = output(kind, params, env, x, &input);
+            judge(&out, &life, input.warmup.0, input.end.0)
+        })
         .collect()
 }

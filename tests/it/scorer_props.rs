@@ -402,6 +402,7 @@ fn the_random_runs_reach_every_outcome_for_every_kind() {
     let mut runner = TestRunner::deterministic();
     let mut seen: Vec<[u64; 5]> = vec![[0; 5]; kinds().len()];
     let mut simultaneous = 0;
+    let mut open_mistakes = 0;
     for _ in 0..500 {
         let run = run(ETA).new_tree(&mut runner).unwrap().current();
         let draws = draws().new_tree(&mut runner).unwrap().current();
@@ -421,10 +422,115 @@ fn the_random_runs_reach_every_outcome_for_every_kind() {
             for (total, c) in seen[k].iter_mut().zip(counts) {
                 *total += c;
             }
+            open_mistakes += s.mistake_censored.len();
         }
     }
     assert!(simultaneous > 100, "{simultaneous} simultaneous arrivals");
+    assert!(
+        open_mistakes > 100,
+        "{open_mistakes} mistakes open at the end"
+    );
     for (kind, counts) in kinds().iter().zip(&seen) {
         assert!(counts.iter().all(|&c| c > 10), "{}: {counts:?}", kind.name);
     }
+}
+
+/// The `p`-quantile (0 < p ≤ 1) of mistake durations from the definition
+/// in `docs/output.md`, by brute force: with no mistake still open at the
+/// end of a run, the smallest duration d with at least p·n of the n
+/// durations at or below it (exact integer arithmetic on p in percent);
+/// with open ones, the product-limit estimate evaluated from scratch at
+/// every distinct ended duration t, (1 − deaths at t / durations and open
+/// lengths ≥ t), and the first t where it is at or below 1 − p.
+fn brute_quantile(ended: &[u64], open: &[u64], percent: u64) -> Option<u64> {
+    let mut times = ended.to_vec();
+    times.sort_unstable();
+    times.dedup();
+    if open.is_empty() {
+        let n = ended.len() as u64;
+        return times
+            .into_iter()
+            .find(|&t| ended.iter().filter(|&&x| x <= t).count() as u64 * 100 >= percent * n);
+    }
+    let mut s = 1.0;
+    for t in times {
+        let deaths = ended.iter().filter(|&&x| x == t).count() as f64;
+        let at_risk = ended.iter().chain(open).filter(|&&x| x >= t).count() as f64;
+        s *= 1.0 - deaths / at_risk;
+        if s <= (1.0 - percent as f64 / 100.0) * (1.0 + 1e-12) {
+            return Some(t);
+        }
+    }
+    None
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+    /// The duration columns of curve.csv, pooled over several runs (seeds),
+    /// equal their brute-force definitions on the reference scorer's
+    /// mistakes: p50, p90, p99, the longest, and the count longer than D.
+    #[test]
+    fn pooled_mistake_durations_match_their_brute_force_definitions(
+        runs in proptest::collection::vec(run(ETA), 1..4),
+        draws in draws(),
+        d_in_etas in 0u64..6,
+    ) {
+        use fdsim::metrics::Summary;
+        let per_run: Vec<_> = runs.iter().map(|r| both(r, &draws)).collect();
+        for i in 0..per_run[0].len() {
+            let (kind, x, _, _) = &per_run[0][i];
+            let real: Vec<fdsim::metrics::RunQos> = runs
+                .iter()
+                .map(|r| real_qos(r, &draws, i))
+                .collect();
+            let pooled = Summary::pool(&real);
+            let ended: Vec<u64> = per_run.iter().flat_map(|r| r[i].3.mistake_durations.clone()).collect();
+            let open: Vec<u64> = per_run.iter().flat_map(|r| r[i].3.mistake_censored.clone()).collect();
+            for pct in [50u64, 90, 99] {
+                prop_assert_eq!(
+                    pooled.mistake_percentile(pct as f64).map(|n| n.0),
+                    brute_quantile(&ended, &open, pct),
+                    "{} at {}: p{}", kind, x, pct
+                );
+            }
+            let max = ended.iter().chain(&open).max().copied();
+            prop_assert_eq!(pooled.mistake_max().map(|n| n.0), max);
+            let d = d_in_etas * ETA / 2;
+            let longer = ended.iter().chain(&open).filter(|&&l| l > d).count() as u64;
+            prop_assert_eq!(pooled.mistakes_longer_than(Nanos(d)), Some(longer));
+        }
+    }
+}
+
+/// The real scorer's figures for the `i`-th (kind, threshold) of [`both`].
+fn real_qos(run: &Run, draws: &[Draws], i: usize) -> fdsim::metrics::RunQos {
+    let outages = run.outages();
+    let arrivals = run.arrivals(&outages);
+    let input = ScoreInput {
+        arrivals: &arrivals,
+        outages: &outages,
+        clock: run.clock,
+        warmup: Nanos(run.warmup),
+        end: Nanos(run.end),
+    };
+    let env = Env {
+        interval: Nanos(run.eta),
+    };
+    let mut all = Vec::new();
+    for (kind, d) in kinds().iter().zip(draws) {
+        let (params, thresholds) = setting(kind, d, run.eta);
+        all.extend(score_detector(kind, &params, &env, &thresholds, input));
+    }
+    all.swap_remove(i)
+}
+
+#[test]
+fn the_brute_force_quantile_follows_its_definition_on_a_worked_example() {
+    // Ended 10, 20, 30; open 25 and 5 (as the summary's unit test).
+    assert_eq!(brute_quantile(&[10, 20, 30], &[25, 5], 50), Some(20));
+    assert_eq!(brute_quantile(&[10, 20, 30], &[25, 5], 90), Some(30));
+    assert_eq!(brute_quantile(&[10], &[40], 90), None);
+    assert_eq!(brute_quantile(&[3, 1, 2, 4], &[], 50), Some(2));
+    assert_eq!(brute_quantile(&[], &[], 50), None);
 }

@@ -447,3 +447,42 @@ fn a_forty_kilobyte_line_is_echoed_as_a_window_around_the_error() {
     let under: String = echo.chars().skip(at).take(3).collect();
     assert_eq!(under, "@@@", "{e}");
 }
+
+#[test]
+fn report_durations_must_be_one_to_three_increasing_positive_durations() {
+    let with = |list: &str| format!("{BODY}\n[report]\nmistake_longer_than = {list}\n");
+    let e = error_of(&with("[]"));
+    assert!(
+        e.starts_with("v.toml:12:23: `report.mistake_longer_than` needs 1 to 3 durations, got 0"),
+        "{e}"
+    );
+    let e = error_of(&with(r#"["1s", "2s", "3s", "4s"]"#));
+    assert!(e.contains("needs 1 to 3 durations, got 4"), "{e}");
+    let e = error_of(&with(r#"["10s", "5s"]"#));
+    assert!(
+        e.starts_with(
+            "v.toml:12:31: `report.mistake_longer_than` must increase: 5s does not follow 10s"
+        ),
+        "{e}"
+    );
+    let e = error_of(&with(r#"["0s"]"#));
+    assert!(
+        e.contains("`report.mistake_longer_than` must be greater than zero"),
+        "{e}"
+    );
+    let e = error_of(&with(r#"["5"]"#));
+    assert!(
+        e.starts_with("v.toml:12:24: `report.mistake_longer_than`: "),
+        "{e}"
+    );
+    let e = error_of(&format!("{BODY}\n[report]\nplot = true\n"));
+    assert!(e.contains("unknown field `plot`"), "{e}");
+    let sc = Scenario::parse(Path::new("v.toml"), &with(r#"["500ms", "1m"]"#)).unwrap();
+    assert_eq!(
+        sc.report.mistake_longer_than,
+        vec![
+            fdsim::sim::Nanos::from_millis(500),
+            fdsim::sim::Nanos::from_secs(60)
+        ]
+    );
+}
