@@ -97,6 +97,7 @@ pub fn build_sim(sc: &Scenario, seed: u64) -> (Sim<HeartbeatAgent>, Vec<Outage>)
         .map(|id| agent(sc, id).with_jitter(sc.jitter.clone()))
         .collect();
     let mut sim = Sim::new(net, agents, clocks, seed);
+    sim.count_bytes_with(crate::protocol::heartbeat::Message::wire_bytes, |_| false);
     let outages = schedule_faults(&mut sim, sc, seed);
     (sim, outages)
 }
@@ -128,6 +129,30 @@ fn monitored_pairs(sc: &Scenario) -> impl Iterator<Item = (NodeId, NodeId)> + '_
             .filter(move |&&t| t != m)
             .map(move |&t| (m, t))
     })
+}
+
+/// The number of monitored pairs (monitor, target ≠ monitor).
+pub fn pair_count(sc: &Scenario) -> usize {
+    monitored_pairs(sc).count()
+}
+
+/// The heartbeat cost of the pairwise simulation: messages and bytes sent
+/// per monitored pair per second of virtual time, averaged over `stats`
+/// (one per seed). `None` without pairs, seeds or messages (a replay
+/// simulates none).
+pub fn cost_per_pair_second<'a>(
+    sc: &Scenario,
+    stats: impl IntoIterator<Item = &'a NetStats>,
+) -> Option<(f64, f64)> {
+    let (mut runs, mut sent, mut bytes) = (0u64, 0u128, 0u128);
+    for st in stats {
+        runs += 1;
+        sent += u128::from(st.sent);
+        bytes += u128::from(st.bytes_sent);
+    }
+    let pair_seconds = (runs * pair_count(sc) as u64) as f64 * sc.duration.as_secs_f64();
+    (pair_seconds > 0.0 && sent > 0)
+        .then(|| (sent as f64 / pair_seconds, bytes as f64 / pair_seconds))
 }
 
 /// What the messages of the monitored pair `(m, t)` go through, for

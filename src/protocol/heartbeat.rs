@@ -61,6 +61,21 @@ pub enum Message {
     Pong(Pong),
 }
 
+impl Message {
+    /// Bytes on the wire, payload only (no UDP/IP headers): a heartbeat
+    /// carries the sender's id, sequence number, send time and incarnation
+    /// (4 + 8 + 8 + 4 = 24 bytes, as the k-monitor protocol's); a ping the
+    /// monitor's id, round and send time (20); a pong the target's id, the
+    /// round, the echoed send time, its reply time and its incarnation (32).
+    pub fn wire_bytes(&self) -> u32 {
+        match self {
+            Message::Heartbeat(_) => 24,
+            Message::Ping(_) => 20,
+            Message::Pong(_) => 32,
+        }
+    }
+}
+
 /// Who starts each exchange (`[heartbeat] style`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Style {

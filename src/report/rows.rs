@@ -5,7 +5,7 @@ use crate::metrics::cluster::ClusterQos;
 use crate::metrics::curve::{mark_pareto, CurvePoint};
 use crate::metrics::survival::{mean_time, percentile_time};
 use crate::metrics::{Cause, RunQos, Summary};
-use crate::run::ScenarioResult;
+use crate::run::{cost_per_pair_second, ScenarioResult};
 use crate::sim::time::Nanos;
 use serde::Serialize;
 
@@ -181,6 +181,11 @@ pub struct CurveRow {
     pub longer_than_3_ms: Option<f64>,
     pub mistakes_longer_than_3: Option<u64>,
     pub mistakes_per_hour_longer_than_3: Option<f64>,
+    /// Heartbeat messages (and their bytes) sent per monitored pair per
+    /// second of virtual time, averaged over seeds; empty for protocols
+    /// (see `clusters.csv`) and replays.
+    pub messages_per_pair_s: Option<f64>,
+    pub bytes_per_pair_s: Option<f64>,
 }
 
 /// The "longer than" figures of `s` for the `k`-th configured duration:
@@ -209,6 +214,10 @@ pub fn curve_rows(res: &ScenarioResult, points: &[CurvePoint]) -> Vec<CurveRow> 
             let unit = cfg.unit;
             let s = &p.summary;
             let (l1, l2, l3) = (longer(sc, s, 0), longer(sc, s, 1), longer(sc, s, 2));
+            let cost = match cfg.protocol {
+                Some(_) => None,
+                None => cost_per_pair_second(sc, res.seeds.iter().map(|seed| &seed.stats)),
+            };
             CurveRow {
                 scenario: sc.name.clone(),
                 detector: cfg.label.to_string(),
@@ -259,6 +268,8 @@ pub fn curve_rows(res: &ScenarioResult, points: &[CurvePoint]) -> Vec<CurveRow> 
                 longer_than_3_ms: l3.0,
                 mistakes_longer_than_3: l3.1,
                 mistakes_per_hour_longer_than_3: l3.2,
+                messages_per_pair_s: cost.map(|c| c.0),
+                bytes_per_pair_s: cost.map(|c| c.1),
             }
         })
         .collect()
