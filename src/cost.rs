@@ -130,7 +130,11 @@ impl Cost {
 /// simulation, or one protocol at one swept value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
-    Pairwise,
+    /// The pairwise simulation of `[sweep]` variant `variant` (0 without
+    /// a sweep).
+    Pairwise {
+        variant: usize,
+    },
     /// `protocols[p]` at its `v`-th value.
     Protocol {
         p: usize,
@@ -144,7 +148,9 @@ pub enum Unit {
 pub fn unit_costs(sc: &Scenario) -> Vec<(Unit, Cost)> {
     let mut out = Vec::new();
     if !sc.detectors.is_empty() {
-        out.push((Unit::Pairwise, pairwise(sc)));
+        for variant in 0..sc.variant_count() {
+            out.push((Unit::Pairwise { variant }, pairwise(sc.variant(variant))));
+        }
     }
     for (p, cfg) in sc.protocols.iter().enumerate() {
         for v in 0..cfg.values.len() {

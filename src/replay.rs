@@ -594,6 +594,9 @@ pub fn rows(
 /// Replaying it in a scenario with the same nodes, clocks, heartbeat
 /// interval, duration, warm-up and detectors scores exactly as `sc` does.
 pub fn record(sc: &crate::scenario::Scenario, seed: u64) -> std::io::Result<Vec<u8>> {
+    if let Some(sw) = &sc.sweep {
+        return Err(std::io::Error::other(crate::trace::swept_refusal(sc, sw)));
+    }
     let crate::run::Heartbeats { log, outages, .. } = crate::run::heartbeats(sc, seed, sc.duration);
     let mut pairs: Vec<(NodeId, NodeId, &[Logged])> = Vec::new();
     for &m in &sc.monitors {

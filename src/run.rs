@@ -31,8 +31,11 @@ pub struct SeedResult {
     /// cluster metrics ([`crate::metrics::cluster::ClusterQos::as_run_qos`]).
     pub qos: Vec<Vec<RunQos>>,
     /// Message accounting of the pairwise heartbeat simulation (all zero
-    /// without detectors).
+    /// without detectors); with a `[sweep]`, of its first variant.
     pub stats: NetStats,
+    /// Message accounting of each `[sweep]` variant's simulation (one
+    /// entry, equal to `stats`, without a sweep).
+    pub variant_stats: Vec<NetStats>,
     /// `clusters[p][v]`: protocol `p` at its `v`-th swept value.
     pub clusters: Vec<Vec<ClusterRun>>,
 }
@@ -347,7 +350,10 @@ pub struct Heartbeats {
 /// heartbeat simulation, and every protocol at every swept value on a
 /// simulation of its own.
 pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
-    let pairwise = (!sc.detectors.is_empty()).then(|| run_pairwise(sc, seed));
+    let pairwise = (!sc.detectors.is_empty()).then(|| {
+        let parts = (0..sc.variant_count()).map(|k| run_pairwise(sc.variant(k), seed));
+        join_variants(parts)
+    });
     let clusters = sc
         .protocols
         .iter()
@@ -361,20 +367,36 @@ pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
     assemble(sc, seed, pairwise, clusters)
 }
 
+/// The pairwise results of every `[sweep]` variant of one seed, in
+/// variant order, as one: their detectors' QoS one after the other (the
+/// order of the swept scenario's `detectors`) and each one's stats.
+fn join_variants(
+    parts: impl Iterator<Item = (Vec<Vec<RunQos>>, NetStats)>,
+) -> (Vec<Vec<RunQos>>, Vec<NetStats>) {
+    let mut qos = Vec::new();
+    let mut stats = Vec::new();
+    for (q, st) in parts {
+        qos.extend(q);
+        stats.push(st);
+    }
+    (qos, stats)
+}
+
 /// One seed's result from its parts.
 fn assemble(
     sc: &Scenario,
     seed: u64,
-    pairwise: Option<(Vec<Vec<RunQos>>, NetStats)>,
+    pairwise: Option<(Vec<Vec<RunQos>>, Vec<NetStats>)>,
     clusters: Vec<Vec<ClusterRun>>,
 ) -> SeedResult {
-    let (mut qos, stats) = pairwise.unwrap_or_else(|| {
+    let (mut qos, variant_stats) = pairwise.unwrap_or_else(|| {
         let empty = sc
             .detectors
             .iter()
             .map(|d| vec![RunQos::default(); d.values.len()]);
-        (empty.collect(), NetStats::default())
+        (empty.collect(), vec![NetStats::default()])
     });
+    let stats = variant_stats[0];
     for runs in &clusters {
         qos.push(runs.iter().map(|r| r.qos.as_run_qos()).collect());
     }
@@ -382,6 +404,7 @@ fn assemble(
         seed,
         qos,
         stats,
+        variant_stats,
         clusters,
     }
 }
@@ -663,8 +686,13 @@ fn score_logged(sim: &mut Sim<HeartbeatAgent>, pair: &mut LivePair) {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
     /// The pairwise heartbeat simulation of scenario `sc`, seed `seed`,
-    /// every detector scored at every swept value.
-    Pairwise { sc: usize, seed: u64 },
+    /// `[sweep]` variant `variant` (0 without a sweep), every detector
+    /// scored at every swept value.
+    Pairwise {
+        sc: usize,
+        seed: u64,
+        variant: usize,
+    },
     /// Protocol `p` of scenario `sc` at its `v`-th value, seed `seed`.
     Cluster {
         sc: usize,
@@ -684,11 +712,18 @@ impl Unit {
 
     /// A stable, readable name for the unit, used in shard manifests and
     /// error messages: `lan-pair/seed-3/detectors`, or
-    /// `gossip-vs-swim/seed-3/swim/value-2` (values counted from 1).
+    /// `gossip-vs-swim/seed-3/swim/value-2` (values counted from 1), and
+    /// `interval-and-timeout/seed-3/detectors/sweep-2` for the second
+    /// `[sweep]` value.
     pub fn name(&self, scenarios: &[Scenario]) -> String {
         match *self {
-            Unit::Pairwise { sc, seed } => {
-                format!("{}/seed-{seed}/detectors", scenarios[sc].name)
+            Unit::Pairwise { sc, seed, variant } => {
+                let s = &scenarios[sc];
+                if s.variant_count() > 1 {
+                    format!("{}/seed-{seed}/detectors/sweep-{}", s.name, variant + 1)
+                } else {
+                    format!("{}/seed-{seed}/detectors", s.name)
+                }
             }
             Unit::Cluster { sc, seed, p, v } => {
                 let s = &scenarios[sc];
@@ -717,7 +752,13 @@ pub fn units(scenarios: &[Scenario]) -> Vec<Unit> {
     for (i, sc) in scenarios.iter().enumerate() {
         for &seed in &sc.seeds {
             if !sc.detectors.is_empty() {
-                out.push(Unit::Pairwise { sc: i, seed });
+                for variant in 0..sc.variant_count() {
+                    out.push(Unit::Pairwise {
+                        sc: i,
+                        seed,
+                        variant,
+                    });
+                }
             }
             for (p, cfg) in sc.protocols.iter().enumerate() {
                 for v in 0..cfg.values.len() {
@@ -732,8 +773,8 @@ pub fn units(scenarios: &[Scenario]) -> Vec<Unit> {
 /// Simulates one unit.
 pub fn run_unit(scenarios: &[Scenario], unit: Unit) -> Outcome {
     match unit {
-        Unit::Pairwise { sc, seed } => {
-            let (qos, stats) = run_pairwise(&scenarios[sc], seed);
+        Unit::Pairwise { sc, seed, variant } => {
+            let (qos, stats) = run_pairwise(scenarios[sc].variant(variant), seed);
             Outcome::Pairwise(qos, stats)
         }
         Unit::Cluster { sc, seed, p, v } => {
@@ -796,10 +837,13 @@ pub fn assemble_all(scenarios: Vec<Scenario>, outcomes: Vec<Outcome>) -> Vec<Sce
             let pairwise = if sc.detectors.is_empty() {
                 None
             } else {
-                match outcomes.next() {
-                    Some(Outcome::Pairwise(q, st)) => Some((q, st)),
-                    _ => unreachable!("units come back in the order they were listed"),
-                }
+                let parts: Vec<(Vec<Vec<RunQos>>, NetStats)> = (0..sc.variant_count())
+                    .map(|_| match outcomes.next() {
+                        Some(Outcome::Pairwise(q, st)) => (q, st),
+                        _ => unreachable!("units come back in the order they were listed"),
+                    })
+                    .collect();
+                Some(join_variants(parts.into_iter()))
             };
             let clusters = sc
                 .protocols

@@ -79,6 +79,29 @@ pub struct Scenario {
     pub warnings: Vec<Diagnostic>,
     /// `[report]`: what the report shows beyond the defaults.
     pub report: ReportSettings,
+    /// `[sweep]`: the scenario once per value of another field. Then
+    /// `detectors` holds every variant's detectors, variant by variant,
+    /// labelled `LABEL @ FIELD=VALUE`, and each run simulates every
+    /// variant.
+    pub sweep: Option<Sweep>,
+}
+
+/// A second swept field (`[sweep]`): the whole scenario once per value.
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    /// The dotted path swept, as written (`heartbeat.interval`).
+    pub field: String,
+    /// Each value as written (`"100ms"` → `100ms`).
+    pub labels: Vec<String>,
+    /// The scenario with the field set to each value, without a sweep.
+    pub variants: Vec<Scenario>,
+}
+
+impl Sweep {
+    /// The last key of the field: `interval` for `heartbeat.interval`.
+    pub fn leaf(&self) -> &str {
+        self.field.rsplit('.').next().unwrap_or(&self.field)
+    }
 }
 
 /// `[report]` settings.
@@ -119,6 +142,8 @@ pub struct Series<'a> {
     pub values: &'a [f64],
     /// The protocol's index in `protocols`, for a protocol series.
     pub protocol: Option<usize>,
+    /// The `[sweep]` variant of a detector series (0 without a sweep).
+    pub variant: usize,
 }
 
 /// One `[[regions]]` entry: a named group of nodes (a data centre, an
@@ -141,6 +166,8 @@ pub struct DetectorConfig {
     pub values: Vec<f64>,
     /// Absolute limits `fdsim check` gates on.
     pub budget: Budget,
+    /// The `[sweep]` variant it runs in (0 without a sweep).
+    pub variant: usize,
 }
 
 /// Absolute accuracy limits for one detector, written in its
@@ -176,6 +203,7 @@ impl Scenario {
             unit: d.kind.swept.unit,
             values: &d.values,
             protocol: None,
+            variant: d.variant,
         });
         let protocols = self.protocols.iter().enumerate().map(|(i, p)| Series {
             label: &p.label,
@@ -184,6 +212,7 @@ impl Scenario {
             unit: p.swept.unit,
             values: &p.values,
             protocol: Some(i),
+            variant: 0,
         });
         detectors.chain(protocols).collect()
     }
@@ -222,11 +251,48 @@ impl Scenario {
                 ),
             ));
         }
-        let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
+        let mut raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
             let (span, message) = syntax::explain(text, e.span(), e.message());
             ScenarioError::at(path, text, span, message)
         })?;
-        validate::validate(path, text, raw)
+        let sweep = raw.sweep.take();
+        let base = validate::validate(path, text, raw)?;
+        match sweep {
+            Some(raw_sweep) => {
+                let sweep = validate::second_sweep(path, text, &base, &raw_sweep)?;
+                Ok(base.swept(sweep))
+            }
+            None => Ok(base),
+        }
+    }
+
+    /// This scenario with `sweep`'s variants in place of its detectors.
+    fn swept(mut self, sweep: Sweep) -> Scenario {
+        let mut detectors = Vec::new();
+        for (k, (value, v)) in sweep.labels.iter().zip(&sweep.variants).enumerate() {
+            for d in &v.detectors {
+                let mut d = d.clone();
+                d.label = format!("{} @ {}={value}", d.label, sweep.leaf());
+                d.variant = k;
+                detectors.push(d);
+            }
+        }
+        self.detectors = detectors;
+        self.sweep = Some(sweep);
+        self
+    }
+
+    /// The scenario that simulates `variant` (itself without a sweep).
+    pub fn variant(&self, variant: usize) -> &Scenario {
+        match &self.sweep {
+            Some(s) => &s.variants[variant],
+            None => self,
+        }
+    }
+
+    /// How many pairwise simulations one seed takes: one per variant.
+    pub fn variant_count(&self) -> usize {
+        self.sweep.as_ref().map_or(1, |s| s.variants.len())
     }
 
     /// Overrides the seeds: `count` seeds from `base` (either may be absent,

@@ -186,7 +186,19 @@ pub fn parse_value(spec: &ParamSpec, text: &str) -> Result<f64, String> {
 /// The trace of one seed of `sc` for one detector over `[from, to)`.
 /// Errors are bad input: an unknown or ambiguous detector, a value out of
 /// range, or an empty window or one past the end of the run.
+/// Why `trace` and `record` take one variant of a `[sweep]` at a time.
+pub fn swept_refusal(sc: &Scenario, sw: &crate::scenario::Sweep) -> String {
+    format!(
+        "scenario {} sweeps {} ([sweep]): each value is its own simulation; trace or record \
+         one of them from a copy of the file with the value set and [sweep] removed",
+        sc.name, sw.field
+    )
+}
+
 pub fn trace(sc: &Scenario, opts: &TraceOptions) -> Result<Vec<TraceRow>, String> {
+    if let Some(sw) = &sc.sweep {
+        return Err(swept_refusal(sc, sw));
+    }
     let cfg = find_detector(sc, opts.detector.as_deref())?;
     if opts.from >= opts.to {
         return Err(format!(

@@ -196,6 +196,9 @@ pub fn tune(
             sc.name
         ));
     }
+    if let Some(sw) = &sc.sweep {
+        return tune_sweep(sc, sw, only, opts);
+    }
     if opts.certify_batches.is_some() && !matches!(opts.goal, Goal::FastestWithin { .. }) {
         return Err(
             "--certify confirms a mistake budget: give --max-mistakes-per-hour with it".into(),
@@ -216,6 +219,25 @@ pub fn tune(
         ));
     }
     chosen.into_iter().map(|d| tune_one(sc, d, opts)).collect()
+}
+
+/// Tunes each `[sweep]` variant on its own, its answers labelled as the
+/// swept scenario labels its detectors (`fixed @ interval=100ms`).
+fn tune_sweep(
+    sc: &Scenario,
+    sw: &crate::scenario::Sweep,
+    only: Option<&str>,
+    opts: TuneOptions,
+) -> Result<Vec<TuneResult>, String> {
+    let mut out = Vec::new();
+    for (k, variant) in sw.variants.iter().enumerate() {
+        for mut r in tune(variant, only, opts)? {
+            r.detector = format!("{} @ {}={}", r.detector, sw.leaf(), sw.labels[k]);
+            out.push(r);
+        }
+    }
+    let _ = sc;
+    Ok(out)
 }
 
 /// The values scored so far for one detector, and the heartbeat cost.
@@ -268,7 +290,7 @@ fn tune_one(sc: &Scenario, d: usize, opts: TuneOptions) -> Result<TuneResult, St
             clear_answer(&mut r);
             r.note = format!(
                 "its heartbeats cost {msgs:.2} messages per monitored pair per second, more than \
-                 {max}: lengthen [heartbeat] interval (or sweep it with [sweep])"
+                 {max} (a longer heartbeat interval costs less)"
             );
             return Ok(r);
         }
@@ -690,14 +712,33 @@ pub fn render(sc: &Scenario, opts: &TuneOptions, results: &[TuneResult]) -> Stri
             )),
         }
     }
-    if let Some(m) = results.iter().find_map(|r| r.messages_per_pair_s) {
-        let b = results
-            .iter()
-            .find_map(|r| r.bytes_per_pair_s)
-            .unwrap_or(0.0);
-        out.push_str(&format!(
-            "\nheartbeat cost: {m:.2} messages/s ({b:.0} B/s) per monitored pair\n"
-        ));
+    match &sc.sweep {
+        Some(sw) => {
+            out.push_str("\nheartbeat cost per monitored pair:\n");
+            for label in &sw.labels {
+                let suffix = format!(" @ {}={label}", sw.leaf());
+                let cost = (results.iter())
+                    .filter(|r| r.detector.ends_with(&suffix))
+                    .find_map(|r| r.messages_per_pair_s.zip(r.bytes_per_pair_s));
+                if let Some((m, b)) = cost {
+                    out.push_str(&format!(
+                        "  {}={label}: {m:.2} messages/s ({b:.0} B/s)\n",
+                        sw.leaf()
+                    ));
+                }
+            }
+        }
+        None => {
+            if let Some(m) = results.iter().find_map(|r| r.messages_per_pair_s) {
+                let b = results
+                    .iter()
+                    .find_map(|r| r.bytes_per_pair_s)
+                    .unwrap_or(0.0);
+                out.push_str(&format!(
+                    "\nheartbeat cost: {m:.2} messages/s ({b:.0} B/s) per monitored pair\n"
+                ));
+            }
+        }
     }
     let key = |r: &TuneResult| match opts.goal {
         Goal::FastestWithin { .. } => (r.detection_ms_mean.unwrap_or(f64::MAX), 0.0),

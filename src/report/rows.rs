@@ -68,7 +68,7 @@ pub fn run_rows(res: &ScenarioResult) -> Vec<RunRow> {
                 let s = Summary::pool([q]);
                 let stats = match cfg.protocol {
                     Some(p) => seed.clusters[p][v].stats,
-                    None => seed.stats,
+                    None => seed.variant_stats[cfg.variant],
                 };
                 rows.push(RunRow {
                     scenario: sc.name.clone(),
@@ -186,6 +186,10 @@ pub struct CurveRow {
     /// (see `clusters.csv`) and replays.
     pub messages_per_pair_s: Option<f64>,
     pub bytes_per_pair_s: Option<f64>,
+    /// The `[sweep]` field and this row's value of it, as written; empty
+    /// without a sweep.
+    pub sweep_field: Option<String>,
+    pub sweep_value: Option<String>,
 }
 
 /// The "longer than" figures of `s` for the `k`-th configured duration:
@@ -216,7 +220,12 @@ pub fn curve_rows(res: &ScenarioResult, points: &[CurvePoint]) -> Vec<CurveRow> 
             let (l1, l2, l3) = (longer(sc, s, 0), longer(sc, s, 1), longer(sc, s, 2));
             let cost = match cfg.protocol {
                 Some(_) => None,
-                None => cost_per_pair_second(sc, res.seeds.iter().map(|seed| &seed.stats)),
+                None => cost_per_pair_second(
+                    sc.variant(cfg.variant),
+                    res.seeds
+                        .iter()
+                        .map(|seed| &seed.variant_stats[cfg.variant]),
+                ),
             };
             CurveRow {
                 scenario: sc.name.clone(),
@@ -270,6 +279,8 @@ pub fn curve_rows(res: &ScenarioResult, points: &[CurvePoint]) -> Vec<CurveRow> 
                 mistakes_per_hour_longer_than_3: l3.2,
                 messages_per_pair_s: cost.map(|c| c.0),
                 bytes_per_pair_s: cost.map(|c| c.1),
+                sweep_field: sc.sweep.as_ref().map(|s| s.field.clone()),
+                sweep_value: sc.sweep.as_ref().map(|s| s.labels[cfg.variant].clone()),
             }
         })
         .collect()

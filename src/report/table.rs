@@ -85,7 +85,9 @@ pub fn table(res: &ScenarioResult) -> String {
             ]);
         }
     }
-    let what = if sc.detectors.is_empty() {
+    let what = if let Some(sw) = &sc.sweep {
+        format!("{} swept over {}", sw.field, sw.labels.join(", "))
+    } else if sc.detectors.is_empty() {
         format!("{} members", sc.nodes.len())
     } else {
         format!("heartbeat every {}", sc.interval)

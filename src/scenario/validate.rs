@@ -355,6 +355,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         replay,
         protocols,
         report: report(&cx, raw.report.as_ref())?,
+        sweep: None,
         warnings: cx.warnings.take(),
     })
 }
@@ -2254,6 +2255,7 @@ fn detectors(cx: &Ctx, raw: &Spanned<Vec<RawDetector>>, interval: Nanos) -> R<Ve
         }
         let budget = budget(cx, table)?;
         out.push(DetectorConfig {
+            variant: 0,
             label,
             kind,
             params: Params::new(params),
@@ -2545,4 +2547,165 @@ mod tests {
         let close = [1.0, 1.0004, 1.0008];
         assert_eq!(readable(&close, |x| x), vec![1.0, 1.0004, 1.0008]);
     }
+}
+
+/// The most values a `[sweep]` may list: each is a whole simulation per
+/// seed.
+pub const MAX_SWEEP_VALUES: usize = 20;
+
+/// Top-level keys a `[sweep]` may not set: they name, seed or shape the
+/// report rather than the system simulated.
+const UNSWEEPABLE: [&str; 7] = [
+    "name",
+    "description",
+    "seeds",
+    "base_seed",
+    "sweep",
+    "report",
+    "replay",
+];
+
+/// `[sweep]`: the scenario once per value of `field`, each validated as
+/// if the file said `field = value`. Errors in a variant are reported at
+/// the value in `values`, with what validation said about it.
+pub(super) fn second_sweep(
+    path: &Path,
+    text: &str,
+    base: &Scenario,
+    raw: &Spanned<RawSweep>,
+) -> R<super::Sweep> {
+    let cx = Ctx {
+        path,
+        text,
+        warnings: Default::default(),
+    };
+    let field = raw.get_ref().field.get_ref().trim().to_string();
+    let field_span = raw.get_ref().field.span();
+    let keys: Vec<&str> = field.split('.').collect();
+    if field.is_empty() || keys.iter().any(|k| k.is_empty()) {
+        return cx.err(
+            field_span,
+            "`sweep.field` must be a dotted path to a setting, such as \"heartbeat.interval\"",
+        );
+    }
+    if UNSWEEPABLE.contains(&keys[0]) {
+        return cx.err(
+            field_span,
+            format!(
+                "`sweep.field` cannot be `{}`: sweep a setting of the system simulated \
+                 (heartbeat, network, faults' tables, duration, warmup)",
+                keys[0]
+            ),
+        );
+    }
+    if base.detectors.is_empty() || !base.protocols.is_empty() {
+        return cx.err(
+            raw.span(),
+            "[sweep] needs [[detectors]] and no [[protocols]] (a protocol sweeps its own \
+             parameter)",
+        );
+    }
+    let doc: toml::Table = toml::from_str(text).map_err(|e| {
+        ScenarioError::at(
+            path,
+            text,
+            Some(raw.span()),
+            format!("cannot read the file: {e}"),
+        )
+    })?;
+    // The parent of the last key must be a table of the file (created if
+    // missing), never an array of tables.
+    let mut at: &toml::Table = &doc;
+    for (i, k) in keys[..keys.len() - 1].iter().enumerate() {
+        match at.get(*k) {
+            None => break,
+            Some(toml::Value::Table(t)) => at = t,
+            Some(_) => {
+                let prefix = keys[..=i].join(".");
+                return cx.err(
+                    field_span,
+                    format!(
+                        "`sweep.field`: `{prefix}` is not a table (entries of [[...]] lists \
+                         cannot be swept; sweep a detector's parameter in its own entry)"
+                    ),
+                );
+            }
+        }
+    }
+    let values = raw.get_ref().values.get_ref();
+    if values.is_empty() || values.len() > MAX_SWEEP_VALUES {
+        return cx.err(
+            raw.get_ref().values.span(),
+            format!(
+                "`sweep.values` needs 1 to {MAX_SWEEP_VALUES} values, got {}",
+                values.len()
+            ),
+        );
+    }
+    let mut labels: Vec<String> = Vec::new();
+    let mut variants = Vec::new();
+    for v in values {
+        let value = v.get_ref().clone();
+        let label = match &value {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
+                value.to_string()
+            }
+            _ => {
+                return cx.err(
+                    v.span(),
+                    "`sweep.values` holds strings, numbers or booleans, one per run of the \
+                     scenario",
+                )
+            }
+        };
+        if labels.contains(&label) {
+            return cx.err(v.span(), format!("`sweep.values`: {label} appears twice"));
+        }
+        if let Some(why) = bad_label(&label) {
+            return cx.err(v.span(), format!("`sweep.values`: {label:?} {why}"));
+        }
+        let mut variant_doc = doc.clone();
+        variant_doc.remove("sweep");
+        set_path(&mut variant_doc, &keys, value);
+        let variant_text = toml::to_string(&variant_doc).map_err(|e| {
+            ScenarioError::at(path, text, Some(v.span()), format!("`sweep.values`: {e}"))
+        })?;
+        let variant = Scenario::parse(path, &variant_text).map_err(|e| {
+            let why = match &e {
+                ScenarioError::Invalid(d) => d.message.clone(),
+                ScenarioError::Io { reason, .. } => reason.clone(),
+            };
+            ScenarioError::at(
+                path,
+                text,
+                Some(v.span()),
+                format!("`sweep.values`: with {field} = {label}: {why}"),
+            )
+        })?;
+        labels.push(label);
+        variants.push(variant);
+    }
+    Ok(super::Sweep {
+        field,
+        labels,
+        variants,
+    })
+}
+
+/// Sets `keys` (a dotted path) in `doc` to `value`, creating tables on
+/// the way.
+fn set_path(doc: &mut toml::Table, keys: &[&str], value: toml::Value) {
+    let (last, parents) = keys.split_last().expect("a path has a key");
+    let mut at = doc;
+    for k in parents {
+        let entry = at
+            .entry(k.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        at = match entry {
+            toml::Value::Table(t) => t,
+            _ => unreachable!("checked to be a table"),
+        };
+    }
+    at.insert(last.to_string(), value);
 }

@@ -18,7 +18,9 @@ pub const COST_MODEL: &str = "cpu-estimate-v1";
 /// results.
 pub fn unit_cost(scenarios: &[Scenario], unit: Unit) -> u64 {
     let secs = match unit {
-        Unit::Pairwise { sc, .. } => crate::cost::pairwise(&scenarios[sc]).cpu_seconds,
+        Unit::Pairwise { sc, variant, .. } => {
+            crate::cost::pairwise(scenarios[sc].variant(variant)).cpu_seconds
+        }
         Unit::Cluster { sc, p, v, .. } => crate::cost::protocol(&scenarios[sc], p, v).cpu_seconds,
     };
     nanos(secs)
@@ -72,7 +74,7 @@ impl Plan {
             .iter()
             .map(|&u| {
                 let key = match u {
-                    Unit::Pairwise { sc, .. } => (sc, usize::MAX, 0),
+                    Unit::Pairwise { sc, variant, .. } => (sc, usize::MAX, variant),
                     Unit::Cluster { sc, p, v, .. } => (sc, p, v),
                 };
                 *known.entry(key).or_insert_with(|| unit_cost(scenarios, u))

@@ -13,8 +13,8 @@ use std::process::Command;
 /// The engine events of one seed's simulation `unit` of `sc`.
 pub fn actual_events(sc: &Scenario, seed: u64, unit: Unit) -> u64 {
     match unit {
-        Unit::Pairwise => {
-            let mut only = sc.clone();
+        Unit::Pairwise { variant } => {
+            let mut only = sc.variant(variant).clone();
             only.protocols.clear();
             run::run_seed(&only, seed).stats.events
         }
@@ -289,7 +289,8 @@ fn cost_calibration() {
             let events = actual_events(&sc, seed, unit);
             let cpu = thread_cpu() - t0;
             let label = match unit {
-                Unit::Pairwise => "pairwise".to_string(),
+                Unit::Pairwise { variant: 0 } => "pairwise".to_string(),
+                Unit::Pairwise { variant } => format!("pair-v{variant}"),
                 Unit::Protocol { p, v } => format!("p{p}v{v}"),
             };
             println!(

@@ -486,3 +486,47 @@ fn report_durations_must_be_one_to_three_increasing_positive_durations() {
         ]
     );
 }
+
+#[test]
+fn a_sweep_value_that_breaks_the_scenario_is_reported_at_the_value() {
+    let with = |sweep: &str| format!("{BODY}\n[sweep]\n{sweep}\n");
+    let e = error_of(&with(
+        "field = \"heartbeat.interval\"\nvalues = [\"100ms\", \"0ms\"]",
+    ));
+    assert!(
+        e.starts_with(
+            "v.toml:13:20: `sweep.values`: with heartbeat.interval = 0ms: `heartbeat.interval` \
+             must be greater than zero"
+        ),
+        "{e}"
+    );
+    let e = error_of(&with("field = \"detectors.timeout\"\nvalues = [\"1s\"]"));
+    assert!(e.contains("`detectors` is not a table"), "{e}");
+    let e = error_of(&with("field = \"seeds\"\nvalues = [1]"));
+    assert!(e.contains("cannot be `seeds`"), "{e}");
+    let e = error_of(&with("field = \"network.loss\"\nvalues = [0.1, 0.1]"));
+    assert!(e.contains("0.1 appears twice"), "{e}");
+    let e = error_of(&with("field = \"network.loss\"\nvalues = []"));
+    assert!(e.contains("needs 1 to 20 values, got 0"), "{e}");
+    let e = error_of(&with("field = \"network.loss\"\nvalues = [1.5]"));
+    assert!(
+        e.contains("with network.loss = 1.5: `network.loss` must be in [0, 1]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_sweep_runs_every_detector_once_per_value() {
+    let sc = Scenario::parse(
+        Path::new("v.toml"),
+        &format!(
+            "{BODY}\n[sweep]\nfield = \"heartbeat.interval\"\nvalues = [\"50ms\", \"200ms\"]\n"
+        ),
+    )
+    .unwrap();
+    let labels: Vec<&str> = sc.detectors.iter().map(|d| d.label.as_str()).collect();
+    assert_eq!(labels, ["fixed @ interval=50ms", "fixed @ interval=200ms"]);
+    let sw = sc.sweep.as_ref().unwrap();
+    assert_eq!(sw.variants[1].interval, fdsim::sim::Nanos::from_millis(200));
+    assert_eq!(sc.variant(0).interval, fdsim::sim::Nanos::from_millis(50));
+}
