@@ -2533,22 +2533,6 @@ fn significant(v: f64, digits: i32) -> f64 {
         .unwrap_or(v)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn range_values_keep_three_significant_digits_unless_that_merges_them() {
-        let exact = [1e6, 8.835_605e6, 78.06e6, 689.7e6];
-        assert_eq!(
-            readable(&exact, f64::round),
-            vec![1e6, 8.84e6, 78.1e6, 689.7e6]
-        );
-        let close = [1.0, 1.0004, 1.0008];
-        assert_eq!(readable(&close, |x| x), vec![1.0, 1.0004, 1.0008]);
-    }
-}
-
 /// The most values a `[sweep]` may list: each is a whole simulation per
 /// seed.
 pub const MAX_SWEEP_VALUES: usize = 20;
@@ -2708,4 +2692,20 @@ fn set_path(doc: &mut toml::Table, keys: &[&str], value: toml::Value) {
         };
     }
     at.insert(last.to_string(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_values_keep_three_significant_digits_unless_that_merges_them() {
+        let exact = [1e6, 8.835_605e6, 78.06e6, 689.7e6];
+        assert_eq!(
+            readable(&exact, f64::round),
+            vec![1e6, 8.84e6, 78.1e6, 689.7e6]
+        );
+        let close = [1.0, 1.0004, 1.0008];
+        assert_eq!(readable(&close, |x| x), vec![1.0, 1.0004, 1.0008]);
+    }
 }
