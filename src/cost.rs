@@ -132,14 +132,9 @@ impl Cost {
 pub enum Unit {
     /// The pairwise simulation of `[sweep]` variant `variant` (0 without
     /// a sweep).
-    Pairwise {
-        variant: usize,
-    },
+    Pairwise { variant: usize },
     /// `protocols[p]` at its `v`-th value.
-    Protocol {
-        p: usize,
-        v: usize,
-    },
+    Protocol { p: usize, v: usize },
 }
 
 /// The cost of every simulation of one seed of `sc`, in the order

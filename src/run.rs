@@ -515,7 +515,7 @@ pub fn stream_pairwise(
         .map(|id| agent(sc, id).with_jitter(sc.jitter.clone()))
         .collect();
     let mut sim = Sim::new(net, agents, sc.clocks.clone(), seed);
-    sim.count_bytes_with(crate::protocol::heartbeat::Message::wire_bytes);
+    sim.count_bytes_with(crate::protocol::heartbeat::Message::wire_bytes, |_| false);
     sim.set_fault_timeline(FaultTimeline::new(&sc.faults, seed, sc.duration, &sc.nodes));
     for (node, start, end, factor) in fault::slow_windows(&sc.faults) {
         sim.add_slow_window(node, start, end, factor);
