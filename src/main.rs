@@ -82,9 +82,10 @@ enum Command {
 fdsim run scenarios/lan-pair.toml --seeds 3\n  fdsim run scenarios/wan-pair.toml --seed 7 --seeds 1   reproduce one run\n\n\
 For each scenario NAME it writes under OUT/NAME/: curve.csv (one row per detector x value, \
 pooled over seeds, with 95 % intervals), runs.csv and metrics.csv (one row per detector x value \
-x seed), tradeoff.svg (detection time against mistakes per hour), report.md and summary.txt (the \
-table printed here), and for scenarios with [[protocols]] clusters.csv (one row per protocol x \
-value); and OUT/index.md and OUT/index.html linking them. Files are replaced atomically.\n\n\
+x seed), tradeoff.svg (detection time against mistakes per hour), report.md, report.html (the \
+same page for a browser) and summary.txt (the table printed here), and for scenarios with \
+[[protocols]] clusters.csv (one row per protocol x value); and OUT/index.md and OUT/index.html \
+listing every scenario folder under OUT. The report is replaced whole, atomically.\n\n\
 With --shard K/N it runs only shard K's simulations and writes them to OUT as partial results; \
 `fdsim merge` of all N folders writes the report an unsharded run writes, byte for byte \
 (docs/scale-out.md)."
@@ -118,6 +119,10 @@ With --shard K/N it runs only shard K's simulations and writes them to OUT as pa
         /// for `fdsim merge`; units are dealt to shards by estimated cost.
         #[arg(long, value_name = "K/N", value_parser = shard_arg)]
         shard: Option<ShardSpec>,
+        /// Plot size: screen (960 px wide, titled) or paper (7 in wide,
+        /// untitled, for a two-column paper).
+        #[arg(long, value_name = "SIZE", value_enum, default_value_t = report::PlotSize::Screen)]
+        plot_size: report::PlotSize,
     },
     /// Find each detector's best setting within a mistake or detection-time budget.
     #[command(
@@ -378,6 +383,10 @@ deploy/, docs/scale-out.md."
         /// Shards of check: also write the verdict as JUnit XML.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
+        /// Shards of run: the plot size, as `run --plot-size` (give the
+        /// same to get the report an unsharded run writes).
+        #[arg(long, value_name = "SIZE", value_enum, default_value_t = report::PlotSize::Screen)]
+        plot_size: report::PlotSize,
     },
     /// Check scenario files without running them.
     #[command(
@@ -534,6 +543,7 @@ fn main() -> ExitCode {
             max_memory,
             max_events,
             shard,
+            plot_size,
         } => cmd_run(
             &paths,
             &out,
@@ -541,6 +551,7 @@ fn main() -> ExitCode {
             jobs as usize,
             limits(max_memory, max_events),
             shard,
+            report::ReportOptions { plot_size },
         ),
         Command::Validate {
             paths,
@@ -601,7 +612,17 @@ fn main() -> ExitCode {
             limits(max_memory, max_events),
             (shard, out.as_deref()),
         ),
-        Command::Merge { dirs, out, junit } => cmd_merge(&dirs, out.as_deref(), junit.as_deref()),
+        Command::Merge {
+            dirs,
+            out,
+            junit,
+            plot_size,
+        } => cmd_merge(
+            &dirs,
+            out.as_deref(),
+            junit.as_deref(),
+            report::ReportOptions { plot_size },
+        ),
         Command::Tune { shard: Some(_), .. } => {
             eprintln!(
                 "error: tune runs on one machine: each refinement step depends on the results of \
@@ -827,6 +848,7 @@ fn cmd_run(
     jobs: usize,
     limits: cost::Limits,
     shard: Option<ShardSpec>,
+    opts: report::ReportOptions,
 ) -> ExitCode {
     let scenarios = match load_seeded(paths, seeding) {
         Ok(s) => s,
@@ -855,19 +877,24 @@ fn cmd_run(
         }
     };
     match simulate(scenarios, jobs) {
-        Ok(results) => finish_run(tx, out, results),
+        Ok(results) => finish_run(tx, out, results, opts),
         Err(code) => code,
     }
 }
 
 /// Prints the tables and writes the report of a run (or of a merge of
 /// its shards) through `tx`, the report's transaction.
-fn finish_run(tx: report::Transaction, out: &Path, results: Vec<run::ScenarioResult>) -> ExitCode {
+fn finish_run(
+    tx: report::Transaction,
+    out: &Path,
+    results: Vec<run::ScenarioResult>,
+    opts: report::ReportOptions,
+) -> ExitCode {
     for res in &results {
         outln!("{}", report::table(res));
     }
     let count = results.len();
-    if let Err(e) = report::write_all_in(tx, results) {
+    if let Err(e) = report::write_all_in(tx, results, opts) {
         eprintln!(
             "error: cannot write the report under {}: {e}",
             out.display()
@@ -877,7 +904,7 @@ fn finish_run(tx: report::Transaction, out: &Path, results: Vec<run::ScenarioRes
     eprintln!(
         "wrote {count} scenario report(s) under {}; open {}",
         out.display(),
-        out.join("index.md").display()
+        out.join("index.html").display()
     );
     ExitCode::SUCCESS
 }
@@ -936,7 +963,12 @@ fn run_shard(
     ExitCode::SUCCESS
 }
 
-fn cmd_merge(dirs: &[PathBuf], out: Option<&Path>, junit: Option<&Path>) -> ExitCode {
+fn cmd_merge(
+    dirs: &[PathBuf],
+    out: Option<&Path>,
+    junit: Option<&Path>,
+    opts: report::ReportOptions,
+) -> ExitCode {
     let bad = |msg: String| {
         eprintln!("error: {msg}");
         ExitCode::from(EXIT_BAD_INPUT)
@@ -996,7 +1028,7 @@ fn cmd_merge(dirs: &[PathBuf], out: Option<&Path>, junit: Option<&Path>) -> Exit
                 return bad(e);
             }
             match report::Transaction::begin(out) {
-                Ok(tx) => finish_run(tx, out, results),
+                Ok(tx) => finish_run(tx, out, results, opts),
                 Err(e) => {
                     eprintln!(
                         "error: cannot write the report under {}: {e}",

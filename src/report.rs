@@ -1,14 +1,17 @@
 //! Reports: per-seed and per-curve CSV, the readable table, the trade-off
-//! plot, the Markdown report and the index of all scenarios.
+//! plot, the Markdown report, its HTML rendering and the index of all
+//! scenarios.
 
 pub mod durations;
 pub mod files;
+pub mod html;
 pub mod markdown;
 pub mod plot;
 pub mod rows;
 pub mod table;
 
 pub use files::{to_csv, write_atomic, Transaction};
+pub use plot::PlotSize;
 pub use rows::{cluster_rows, curve_points, curve_rows, run_rows, ClusterRow, CurveRow, RunRow};
 pub use table::{human, table};
 
@@ -17,37 +20,60 @@ use crate::run::ScenarioResult;
 use std::io;
 use std::path::Path;
 
+/// Options of the written report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// The size the plots are drawn at (default: for a screen).
+    pub plot_size: PlotSize,
+}
+
 /// Writes every output of every scenario under `out`, the whole report at
 /// once ([`Transaction`]: staged next to `out`, then swapped in; other
 /// scenarios' folders already under `out` are kept):
 /// `NAME/{runs.csv, metrics.csv, curve.csv, tradeoff.svg, report.md,
-/// summary.txt}` (and `clusters.csv` for a scenario with protocols,
-/// `mistake-durations.svg` for one asking for it in `[report]`) and
-/// the top-level `index.md` and `index.html`.
+/// report.html, summary.txt}` (and `clusters.csv` for a scenario with
+/// protocols, `mistake-durations.svg` for one asking for it in
+/// `[report]`) and the top-level `index.md` and `index.html`, which list
+/// every scenario folder present, this run's and the kept ones.
 pub fn write_all(out: &Path, results: Vec<ScenarioResult>) -> io::Result<()> {
-    write_all_in(Transaction::begin(out)?, results)
+    write_report(out, results, ReportOptions::default())
 }
 
-/// [`write_all`] into a transaction already begun: `fdsim run` takes the
-/// report's lock before simulating, so that a second run on the same
+/// [`write_all`] with options.
+pub fn write_report(
+    out: &Path,
+    results: Vec<ScenarioResult>,
+    opts: ReportOptions,
+) -> io::Result<()> {
+    write_all_in(Transaction::begin(out)?, results, opts)
+}
+
+/// [`write_report`] into a transaction already begun: `fdsim run` takes
+/// the report's lock before simulating, so that a second run on the same
 /// folder fails before spending its simulation.
-pub fn write_all_in(tx: Transaction, results: Vec<ScenarioResult>) -> io::Result<()> {
+pub fn write_all_in(
+    tx: Transaction,
+    results: Vec<ScenarioResult>,
+    opts: ReportOptions,
+) -> io::Result<()> {
     let dir = tx.dir();
-    let mut done: Vec<(ScenarioResult, Vec<CurvePoint>)> = Vec::new();
     for res in results {
-        let points = write_scenario(dir, &res)?;
-        done.push((res, points));
+        write_scenario(dir, &res, opts)?;
     }
-    write_atomic(&dir.join("index.md"), markdown::index_md(&done).as_bytes())?;
-    write_atomic(
-        &dir.join("index.html"),
-        markdown::index_html(&done).as_bytes(),
-    )?;
+    // The kept folders first: the index and the navigation cover them.
+    tx.keep_previous()?;
+    html::write_pages(dir)?;
     tx.commit()
 }
 
-/// Writes one scenario's outputs under `out/NAME/` and returns its curve.
-pub fn write_scenario(out: &Path, res: &ScenarioResult) -> io::Result<Vec<CurvePoint>> {
+/// Writes one scenario's outputs (all but `report.html`, which needs the
+/// other scenarios: [`html::write_pages`]) under `out/NAME/` and returns
+/// its curve.
+pub fn write_scenario(
+    out: &Path,
+    res: &ScenarioResult,
+    opts: ReportOptions,
+) -> io::Result<Vec<CurvePoint>> {
     let dir = out.join(&res.scenario.name);
     let points = curve_points(res);
     let runs = to_csv(&run_rows(res))?;
@@ -57,7 +83,7 @@ pub fn write_scenario(out: &Path, res: &ScenarioResult) -> io::Result<Vec<CurveP
     if !res.scenario.protocols.is_empty() {
         write_atomic(&dir.join("clusters.csv"), &to_csv(&cluster_rows(res))?)?;
     }
-    let svg = plot::tradeoff_svg(res, &points).map_err(io::Error::other)?;
+    let svg = plot::tradeoff_svg(res, &points, opts.plot_size);
     write_atomic(&dir.join("tradeoff.svg"), svg.as_bytes())?;
     if res.scenario.report.mistake_duration_plot {
         if let Some(svg) = durations::ccdf_svg(res, &points) {

@@ -118,15 +118,26 @@ impl Transaction {
         &self.staging
     }
 
-    /// Keeps what the old report holds and the new one does not, then
-    /// puts the new report in place of the old in one step.
-    pub fn commit(self) -> io::Result<()> {
+    /// Links into the staging folder what the old report holds and the
+    /// new one does not (yet): other scenarios' folders, old top-level
+    /// files. A file written over such a link afterwards (with
+    /// [`write_atomic`], which renames) replaces the link only; the old
+    /// report is never touched. [`Transaction::commit`] does this too, for
+    /// what is still missing.
+    pub fn keep_previous(&self) -> io::Result<()> {
         for e in std::fs::read_dir(&self.out)?.flatten() {
             let to = self.staging.join(e.file_name());
             if !to.exists() && !e.file_name().to_string_lossy().starts_with('.') {
                 link_tree(&e.path(), &to)?;
             }
         }
+        Ok(())
+    }
+
+    /// Keeps what the old report holds and the new one does not, then
+    /// puts the new report in place of the old in one step.
+    pub fn commit(self) -> io::Result<()> {
+        self.keep_previous()?;
         self.commit_replacing()
     }
 

@@ -1,5 +1,6 @@
 //! The per-scenario `report.md` and the top-level `index.md`/`index.html`.
 
+use super::html::Entry;
 use super::table::human;
 use crate::detector::registry::ParamUnit;
 use crate::fault::FaultSpec;
@@ -477,10 +478,11 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
         s,
         "## Trade-off\n\n![detection time against mistakes per hour](tradeoff.svg)\n\n\
          Each line is one detector swept over its parameter; each point is labelled with the \
-         parameter value. Bars are 95 % confidence intervals (Student-t for the mean detection \
+         parameter value where the label fits; each detector has its own colour and marker shape. \
+         Bars are 95 % confidence intervals (Student-t for the mean detection \
          time, exact Poisson for the mistake rate). Hollow points below the dashed axis break had \
          no mistakes. Ringed points are on the Pareto front: no other setting is faster *and* \
-         makes fewer mistakes.\n"
+         makes fewer mistakes. In `report.html`, hovering over a point shows its exact figures.\n"
     );
     if !sc.protocols.is_empty() {
         s.push_str(
@@ -546,7 +548,8 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
     s.push_str(
         "\n## Files\n\n- `curve.csv`: the table above, one row per detector × value.\n\
          - `runs.csv`: one row per detector × value × seed (`metrics.csv` holds the same rows).\n\
-         - `tradeoff.svg`: the picture.\n- `summary.txt`: the table printed by `fdsim run`.\n",
+         - `tradeoff.svg`: the picture.\n- `summary.txt`: the table printed by `fdsim run`.\n\
+         - `report.html`: this page for a browser, with the plot's tooltips.\n",
     );
     if !sc.protocols.is_empty() {
         s.push_str(
@@ -652,60 +655,41 @@ fn budget_section(res: &ScenarioResult, points: &[CurvePoint]) -> String {
     s
 }
 
-/// The top-level `index.md` linking every scenario's report.
-pub fn index_md(results: &[(ScenarioResult, Vec<CurvePoint>)]) -> String {
-    let mut s = String::from(
-        "# fdsim report\n\nOne section per scenario: its picture and a link to its full report.\n\n",
+/// The top-level `index.md`: one section per scenario folder of the
+/// report (this run's and those kept from earlier runs), in name order.
+pub fn index_md(entries: &[Entry]) -> String {
+    let mut s = format!(
+        "# fdsim report\n\n{} scenario(s). One section per scenario: its description, its \
+         picture, and links to its full report and its data.\n\n",
+        entries.len()
     );
-    for (res, points) in results {
-        let sc = &res.scenario;
-        let front = points.iter().filter(|p| p.pareto).count();
+    for e in entries {
+        let n = &e.name;
         let _ = writeln!(
             s,
-            "## [{}]({}/report.md)\n\n{}\n\n{} detector setting(s) on the Pareto front of {}. \
-             Data: [curve.csv]({}/curve.csv), [runs.csv]({}/runs.csv).\n\n![{}]({}/tradeoff.svg)\n",
-            sc.name,
-            sc.name,
-            if sc.description.is_empty() {
+            "## [{n}]({n}/report.md)\n\n{}\n",
+            if e.description.is_empty() {
                 "(no description)"
             } else {
-                &sc.description
-            },
-            front,
-            points.len(),
-            sc.name,
-            sc.name,
-            sc.name,
-            sc.name
+                &e.description
+            }
         );
-    }
-    s
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// The top-level `index.html`: the same as `index.md`, for a browser.
-pub fn index_html(results: &[(ScenarioResult, Vec<CurvePoint>)]) -> String {
-    let mut s = String::from(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>fdsim report</title>\n\
-         <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}\
-         img{max-width:100%;border:1px solid #ddd}</style></head><body>\n<h1>fdsim report</h1>\n",
-    );
-    for (res, _) in results {
-        let sc = &res.scenario;
-        let n = escape(&sc.name);
-        let _ = writeln!(
+        let _ = write!(
             s,
-            "<h2><a href=\"{n}/report.md\">{n}</a></h2>\n<p>{}</p>\n<p><a href=\"{n}/curve.csv\">curve.csv</a> · \
-             <a href=\"{n}/runs.csv\">runs.csv</a></p>\n<img src=\"{n}/tradeoff.svg\" alt=\"{n} trade-off\">",
-            escape(&sc.description)
+            "{} detector setting(s) on the Pareto front of {}. Data: [curve.csv]({n}/curve.csv)",
+            e.front, e.points
         );
+        if e.runs {
+            let _ = write!(s, ", [runs.csv]({n}/runs.csv)");
+        }
+        s.push_str(".\n\n");
+        if e.plot {
+            let _ = writeln!(
+                s,
+                "![{n}: detection time against mistakes per hour]({n}/tradeoff.svg)\n"
+            );
+        }
     }
-    s.push_str("</body></html>\n");
     s
 }
 

@@ -11,6 +11,7 @@ mod determinism;
 mod exact;
 mod faults;
 mod fuzz;
+mod html;
 mod network;
 mod presets;
 mod props;
