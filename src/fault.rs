@@ -1,4 +1,5 @@
-//! The fault timeline: when each node crashes and restarts.
+//! The fault timeline: when each node crashes and restarts, and when a
+//! member joins or leaves the cluster of its own accord.
 //!
 //! Faults are resolved to concrete times before the run starts (drawing
 //! from each fault's own random stream), so the scorer knows the ground
@@ -60,6 +61,24 @@ pub enum FaultSpec {
         mttf: Latency,
         mttr: Latency,
     },
+    /// A member that is not in the cluster at the start joins at `at`,
+    /// through the seed member `via` (any member present at the start,
+    /// drawn at each attempt, if `None`). Membership protocols only.
+    Join {
+        node: NodeId,
+        at: Nanos,
+        via: Option<NodeId>,
+    },
+    /// A graceful leave: at `at` the member announces that it leaves, runs
+    /// on for `linger` so the announcement spreads, then stops; it joins
+    /// again (a new process, a new incarnation) `rejoin_after` after `at`,
+    /// or never if `None`. Membership protocols only.
+    Leave {
+        node: NodeId,
+        at: Nanos,
+        linger: Nanos,
+        rejoin_after: Option<Nanos>,
+    },
 }
 
 impl FaultSpec {
@@ -70,7 +89,9 @@ impl FaultSpec {
             | FaultSpec::Pause { node, .. }
             | FaultSpec::Pauses { node, .. }
             | FaultSpec::Slow { node, .. }
-            | FaultSpec::Churn { node, .. } => *node,
+            | FaultSpec::Churn { node, .. }
+            | FaultSpec::Join { node, .. }
+            | FaultSpec::Leave { node, .. } => *node,
         }
     }
 
@@ -82,6 +103,8 @@ impl FaultSpec {
             FaultSpec::Pauses { .. } => "pauses",
             FaultSpec::Slow { .. } => "slow",
             FaultSpec::Churn { .. } => "churn",
+            FaultSpec::Join { .. } => "join",
+            FaultSpec::Leave { .. } => "leave",
         }
     }
 }
@@ -228,10 +251,75 @@ pub fn outages(specs: &[FaultSpec], seed: u64, end: Nanos, names: &[String]) -> 
                 ref mttf,
                 ref mttr,
             } => churn(&mut out, node, first, (mttf, mttr), &mut rng, end),
-            FaultSpec::Pause { .. } | FaultSpec::Pauses { .. } | FaultSpec::Slow { .. } => {}
+            FaultSpec::Pause { .. }
+            | FaultSpec::Pauses { .. }
+            | FaultSpec::Slow { .. }
+            | FaultSpec::Join { .. }
+            | FaultSpec::Leave { .. } => {}
         }
     }
     out.sort();
+    out
+}
+
+/// A stretch of time a member spends out of the cluster by its own
+/// choice: before it first joins, or from a graceful leave until it joins
+/// again. Not a failure: nobody is to detect it, and holding it Left (or
+/// Dead) meanwhile is no mistake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Absence {
+    pub node: NodeId,
+    /// When it announced its leave; `None` for a member absent from the
+    /// start.
+    pub leave: Option<Nanos>,
+    /// When its process stops: `leave` + linger, or zero (never started).
+    pub stop: Nanos,
+    /// When it joins (again); `None` = not before the run ends.
+    pub join: Option<Nanos>,
+}
+
+/// Resolves the join and leave faults to absences before `end`, sorted by
+/// node then time. Nothing here is random.
+pub fn absences(specs: &[FaultSpec], end: Nanos) -> Vec<Absence> {
+    let mut out = Vec::new();
+    for spec in specs {
+        match *spec {
+            FaultSpec::Join { node, at, .. } => out.push(Absence {
+                node,
+                leave: None,
+                stop: Nanos::ZERO,
+                join: Some(at).filter(|&t| t < end),
+            }),
+            FaultSpec::Leave {
+                node,
+                at,
+                linger,
+                rejoin_after,
+            } if at < end => out.push(Absence {
+                node,
+                leave: Some(at),
+                stop: at + linger,
+                join: rejoin_after.map(|d| at + d).filter(|&t| t < end),
+            }),
+            _ => {}
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Per member, the seed member its joins go through, if a join fault
+/// names one (`via`); `None` means any member present at the start.
+pub fn join_seeds(specs: &[FaultSpec], members: usize) -> Vec<Option<NodeId>> {
+    let mut out = vec![None; members];
+    for spec in specs {
+        if let FaultSpec::Join {
+            node, via: Some(v), ..
+        } = *spec
+        {
+            out[node as usize] = Some(v);
+        }
+    }
     out
 }
 

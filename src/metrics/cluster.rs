@@ -37,15 +37,30 @@
 //! - A **false suspicion** is a change from Alive to Suspect inside an
 //!   accuracy period at or after the warm-up; it is **refuted** if the
 //!   observer next changes back to Alive (not to Dead).
+//! - A **stale Dead retracted**: an observer that held a member Dead when
+//!   it restarted (or joined again) and later takes it back; counted after
+//!   the warm-up, blamed on nobody.
+//! - **Joins and leaves** are not failures. A member absent at the start
+//!   (it joins later) and a member from its graceful leave (the
+//!   announcement) until it joins again are *out*: not up, not counted
+//!   as crashed, and no opinion about them is a detection or a mistake.
+//!   Per join: the time until every live member holds the joiner Alive
+//!   (*all Alive*); per leave: until every live member holds it
+//!   [`Verdict::Left`] (*all Left*). A join or leave that does not get
+//!   there before the member leaves, crashes or joins again, or before
+//!   the run ends, is counted as not converged. An observer's Left
+//!   opinion of a live member (one it has not heard of yet) is neither
+//!   suspicion nor Dead.
 //! - **Up time**: member up time (the sum over members of the time each is
 //!   up, after the warm-up) normalises the rates ("per member-hour"); pair
 //!   up time (the sum over ordered pairs of distinct members of the time
 //!   both are up) normalises the share of time spent wrongly Dead.
 //!
-//! At equal times, crashes and restarts come before opinion changes.
+//! At equal times, crashes, restarts, leaves and joins (in that order)
+//! come before opinion changes.
 
 use super::qos::RunQos;
-use crate::fault::Outage;
+use crate::fault::{Absence, Outage};
 use crate::protocol::membership::{MembershipEvent, Verdict};
 use crate::sim::time::{Nanos, TotalNanos};
 
@@ -59,6 +74,8 @@ pub struct ClusterInput<'a> {
     pub events: &'a [MembershipEvent],
     /// Outages of every node, any order.
     pub outages: &'a [Outage],
+    /// Joins and graceful leaves of every node, any order.
+    pub absences: &'a [Absence],
     /// Declarations and suspicions before this true time are not scored,
     /// and up time is counted from it.
     pub warmup: Nanos,
@@ -111,6 +128,25 @@ pub struct ClusterQos {
     pub tcp_bytes_sent: u64,
     /// Members × run length, in seconds: the denominator of the load.
     pub member_seconds: f64,
+    /// Dead opinions held at a member's restart (or rejoin) and taken
+    /// back later, after the warm-up.
+    pub stale_dead_retracted: u64,
+    /// Joins during the run (first joins and joins after a leave).
+    pub joins: u32,
+    /// Per join that got there: time until every live member held the
+    /// joiner Alive.
+    pub join_all_alive: Vec<Nanos>,
+    /// Joins that did not get there before the member left or crashed, or
+    /// the run ended.
+    pub join_not_all_alive: u32,
+    /// Graceful leaves during the run.
+    pub leaves: u32,
+    /// Per leave that got there: time from the announcement until every
+    /// live member held the member Left.
+    pub leave_all_left: Vec<Nanos>,
+    /// Leaves that did not get there before the member joined again, or
+    /// the run ended.
+    pub leave_not_all_left: u32,
 }
 
 impl ClusterQos {
@@ -174,6 +210,13 @@ impl ClusterQos {
         self.bytes_sent += other.bytes_sent;
         self.tcp_bytes_sent += other.tcp_bytes_sent;
         self.member_seconds += other.member_seconds;
+        self.stale_dead_retracted += other.stale_dead_retracted;
+        self.joins += other.joins;
+        self.join_all_alive.extend_from_slice(&other.join_all_alive);
+        self.join_not_all_alive += other.join_not_all_alive;
+        self.leaves += other.leaves;
+        self.leave_all_left.extend_from_slice(&other.leave_all_left);
+        self.leave_not_all_left += other.leave_not_all_left;
     }
 
     /// Several runs pooled, with every list of detection times sorted.
@@ -188,6 +231,8 @@ impl ClusterQos {
         out.first_suspicion_censored.sort_unstable();
         out.first_dead_censored.sort_unstable();
         out.all_dead_censored.sort_unstable();
+        out.join_all_alive.sort_unstable();
+        out.leave_all_left.sort_unstable();
         out
     }
 
@@ -249,6 +294,8 @@ struct Pending {
 enum Truth {
     Crash,
     Restart,
+    Leave,
+    Join,
 }
 
 struct Scorer {
@@ -270,6 +317,11 @@ struct Scorer {
     /// Per subject: live observers holding it Dead.
     dead_count: Vec<u64>,
     pending: Vec<Option<Pending>>,
+    /// Per member: when it joined, until every live member holds it Alive.
+    joining: Vec<Option<Nanos>>,
+    /// Per member: when it announced its leave, until every live member
+    /// holds it Left.
+    leaving: Vec<Option<Nanos>>,
     qos: ClusterQos,
 }
 
@@ -292,7 +344,50 @@ impl Scorer {
             stale_since: vec![NONE; n * n],
             dead_count: vec![0; n],
             pending: vec![None; n],
+            joining: vec![None; n],
+            leaving: vec![None; n],
             qos: ClusterQos::default(),
+        }
+    }
+
+    /// A member absent at the start: out until it joins.
+    fn absent(&mut self, x: usize) {
+        if self.up[x] {
+            self.up[x] = false;
+            self.live -= 1;
+            for o in 0..self.n {
+                self.accurate[o * self.n + x] = false;
+            }
+        }
+    }
+
+    /// Every live member other than `x` holds it `v`.
+    fn all_hold(&self, x: usize, v: Verdict) -> bool {
+        (0..self.n).all(|o| o == x || !self.up[o] || self.opinion[o * self.n + x] == v)
+    }
+
+    /// Records the joins and leaves that have now converged.
+    fn check_membership(&mut self, x: usize, t: Nanos) {
+        if let Some(j) = self.joining[x] {
+            if self.all_hold(x, Verdict::Alive) {
+                self.joining[x] = None;
+                self.qos.join_all_alive.push(t - j);
+            }
+        }
+        if let Some(l) = self.leaving[x] {
+            if self.all_hold(x, Verdict::Left) {
+                self.leaving[x] = None;
+                self.qos.leave_all_left.push(t - l);
+            }
+        }
+    }
+
+    /// One fewer live observer may complete any join or leave.
+    fn check_all_membership(&mut self, t: Nanos) {
+        for x in 0..self.n {
+            if self.joining[x].is_some() || self.leaving[x].is_some() {
+                self.check_membership(x, t);
+            }
         }
     }
 
@@ -335,6 +430,57 @@ impl Scorer {
         if !self.up[x] {
             return;
         }
+        self.go_down(x, t);
+        self.qos.crashes += 1;
+        // Opinions held now were formed before the crash: only the
+        // changes that follow it detect it.
+        self.pending[x] = Some(Pending {
+            crash: t,
+            suspected: false,
+            dead: false,
+            all: false,
+        });
+        self.after_down(t);
+    }
+
+    /// `x` announces its leave: out of the cluster from now on, which is
+    /// no failure.
+    fn leave(&mut self, x: usize, t: Nanos) {
+        if !self.up[x] {
+            return;
+        }
+        self.go_down(x, t);
+        self.qos.leaves += 1;
+        self.leaving[x] = Some(t);
+        self.check_membership(x, t);
+        self.after_down(t);
+    }
+
+    /// `x` joins (first, or again after a leave).
+    fn join(&mut self, x: usize, t: Nanos) {
+        if self.up[x] {
+            return;
+        }
+        self.qos.leave_not_all_left += u32::from(self.leaving[x].take().is_some());
+        self.restart(x, t);
+        self.qos.joins += 1;
+        self.joining[x] = Some(t);
+        self.check_membership(x, t);
+    }
+
+    /// One fewer live observer may complete "all Dead" for any subject,
+    /// and any join or leave.
+    fn after_down(&mut self, t: Nanos) {
+        for s in 0..self.n {
+            self.check_all_dead(s, t);
+        }
+        self.check_all_membership(t);
+    }
+
+    /// `x` stops (crash or leave): its own opinions are forgotten and the
+    /// periods about it end.
+    fn go_down(&mut self, x: usize, t: Nanos) {
+        self.qos.join_not_all_alive += u32::from(self.joining[x].take().is_some());
         let n = self.n;
         for s in (0..n).filter(|&s| s != x) {
             let i = x * n + s;
@@ -355,19 +501,6 @@ impl Scorer {
             self.close_stale(i, t);
             self.false_suspect[i] = false;
             self.accurate[i] = false;
-        }
-        self.qos.crashes += 1;
-        // Opinions held now were formed before the crash: only the
-        // changes that follow it detect it.
-        self.pending[x] = Some(Pending {
-            crash: t,
-            suspected: false,
-            dead: false,
-            all: false,
-        });
-        // One fewer live observer may complete "all Dead" for any subject.
-        for s in 0..n {
-            self.check_all_dead(s, t);
         }
     }
 
@@ -446,10 +579,18 @@ impl Scorer {
         }
         if self.up[s] {
             // Any change takes back a stale Dead: not blamed.
-            self.stale_since[i] = NONE;
+            let stale = std::mem::replace(&mut self.stale_since[i], NONE);
+            if stale != NONE && t >= self.warmup {
+                self.qos.stale_dead_retracted += 1;
+            }
             self.judge_live(i, prev, v, t);
         } else {
             self.judge_down(s, v, t);
+        }
+        if (v == Verdict::Alive && self.joining[s].is_some())
+            || (v == Verdict::Left && self.leaving[s].is_some())
+        {
+            self.check_membership(s, t);
         }
     }
 
@@ -478,6 +619,11 @@ impl Scorer {
                 }
                 self.accurate[i] = true;
             }
+            // Not heard of (yet): neither a suspicion nor a death.
+            Verdict::Left => {
+                self.close_false_dead(i, t);
+                self.false_suspect[i] = false;
+            }
         }
     }
 
@@ -486,7 +632,7 @@ impl Scorer {
         let Some(p) = &mut self.pending[s] else {
             return;
         };
-        if v != Verdict::Alive && !p.suspected {
+        if matches!(v, Verdict::Suspect | Verdict::Dead) && !p.suspected {
             p.suspected = true;
             self.qos.first_suspicion.push(t - p.crash);
         }
@@ -507,6 +653,8 @@ impl Scorer {
         }
         for x in 0..self.n {
             self.judge(x, Some(end));
+            self.qos.join_not_all_alive += u32::from(self.joining[x].is_some());
+            self.qos.leave_not_all_left += u32::from(self.leaving[x].is_some());
         }
         self.qos
     }
@@ -524,8 +672,21 @@ pub fn score_cluster(input: ClusterInput<'_>) -> ClusterQos {
             }
         }
     }
+    for a in input.absences.iter().filter(|a| (a.node as usize) < n) {
+        if let Some(l) = a.leave.filter(|&l| l < input.end) {
+            truth.push((l, a.node as usize, Truth::Leave));
+        }
+        if let Some(j) = a.join.filter(|&j| j < input.end) {
+            truth.push((j, a.node as usize, Truth::Join));
+        }
+    }
     truth.sort();
     let mut sc = Scorer::new(n, input.warmup);
+    for a in input.absences.iter().filter(|a| a.leave.is_none()) {
+        if (a.node as usize) < n {
+            sc.absent(a.node as usize);
+        }
+    }
     let mut events = input.events.iter().filter(|e| e.at < input.end).peekable();
     let mut truth = truth.into_iter().peekable();
     loop {
@@ -542,6 +703,8 @@ pub fn score_cluster(input: ClusterInput<'_>) -> ClusterQos {
             match what {
                 Truth::Crash => sc.crash(x, t),
                 Truth::Restart => sc.restart(x, t),
+                Truth::Leave => sc.leave(x, t),
+                Truth::Join => sc.join(x, t),
             }
         } else {
             let e = events.next().expect("peeked");
@@ -608,6 +771,7 @@ mod tests {
             members: 3,
             events: &events,
             outages: &outages,
+            absences: &[],
             warmup: s(10),
             end: s(100),
         })
@@ -678,6 +842,7 @@ mod tests {
             members: 3,
             events: &events,
             outages: &outages,
+            absences: &[],
             warmup: Nanos::ZERO,
             end: s(30),
         });
@@ -729,6 +894,7 @@ mod tests {
             members: 3,
             events: &events,
             outages: &outages,
+            absences: &[],
             warmup: s(5),
             end: s(60),
         })
@@ -765,6 +931,7 @@ mod tests {
         let q = score_cluster(ClusterInput {
             members: 3,
             events: &[ev(13, 1, 2, Dead)],
+            absences: &[],
             outages: &[Outage {
                 node: 2,
                 crash: s(10),

@@ -12,6 +12,10 @@ pub enum Verdict {
     Suspect,
     /// Declared dead (failed, confirmed, removed).
     Dead,
+    /// Left the cluster gracefully, or not known to be a member (one that
+    /// joins later, before this observer hears of it). Not a failure: the
+    /// cluster metrics never count it as a detection or a mistake.
+    Left,
 }
 
 /// `observer` changed its opinion of `subject` to `verdict` at local time

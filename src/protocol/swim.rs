@@ -46,7 +46,7 @@ pub mod lifeguard;
 mod msg;
 mod wire;
 
-pub use agent::{SwimAgent, SwimStats};
+pub use agent::{Roster, SwimAgent, SwimStats};
 pub use broadcast::BroadcastQueue;
 pub use config::{preset, SwimConfig, TargetSelection, MAX_UDP_PAYLOAD, PRESETS};
 pub use msg::{Kind, Piggyback, PiggybackPool, SwimMsg, Update, UpdateKind};

@@ -193,6 +193,16 @@ pub fn describe_model(sc: &Scenario) -> String {
                 describe_latency(mttf),
                 describe_latency(mttr)
             ),
+            FaultSpec::Join { node, at, via } => format!(
+                "- **Join** of {} at {at}, through {}; absent from everyone's member list before.",
+                sc.nodes[node as usize],
+                via.map_or("any member present at the start".to_string(), |v| sc.nodes[v as usize].clone())
+            ),
+            FaultSpec::Leave { node, at, linger, rejoin_after } => format!(
+                "- **Leave** of {} at {at} (graceful: announced, then stopped {linger} later){}.",
+                sc.nodes[node as usize],
+                rejoin_after.map_or(", for good".to_string(), |r| format!(", joining again {r} after the announcement"))
+            ),
         };
         s.push_str(&line);
         s.push('\n');

@@ -325,6 +325,15 @@ pub struct ClusterRow {
     pub bytes_per_member_s: Option<f64>,
     pub udp_bytes_per_member_s: Option<f64>,
     pub tcp_bytes_per_member_s: Option<f64>,
+    pub stale_dead_retracted: u64,
+    pub joins: u32,
+    pub join_all_alive_ms_mean: Option<f64>,
+    pub join_all_alive_ms_max: Option<f64>,
+    pub join_not_all_alive: u32,
+    pub leaves: u32,
+    pub leave_all_left_ms_mean: Option<f64>,
+    pub leave_all_left_ms_max: Option<f64>,
+    pub leave_not_all_left: u32,
 }
 
 /// The mean of detected times in ms: exact without censoring, the
@@ -387,6 +396,15 @@ pub fn cluster_rows(res: &ScenarioResult) -> Vec<ClusterRow> {
                 bytes_per_member_s: q.bytes_per_member_second(),
                 udp_bytes_per_member_s: q.udp_bytes_per_member_second(),
                 tcp_bytes_per_member_s: q.tcp_bytes_per_member_second(),
+                stale_dead_retracted: q.stale_dead_retracted,
+                joins: q.joins,
+                join_all_alive_ms_mean: mean_ms(&q.join_all_alive, &[]),
+                join_all_alive_ms_max: ms(q.join_all_alive.last().copied()),
+                join_not_all_alive: q.join_not_all_alive,
+                leaves: q.leaves,
+                leave_all_left_ms_mean: mean_ms(&q.leave_all_left, &[]),
+                leave_all_left_ms_max: ms(q.leave_all_left.last().copied()),
+                leave_not_all_left: q.leave_not_all_left,
             });
         }
     }

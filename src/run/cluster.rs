@@ -8,12 +8,12 @@
 //! (`[heartbeat] jitter`) applies to pairwise heartbeats only.
 
 use super::{build_network, schedule_faults};
-use crate::fault::Outage;
+use crate::fault::{self, Absence, Outage};
 use crate::metrics::cluster::{score_cluster, ClusterInput, ClusterQos};
 use crate::protocol::gossip::GossipAgent;
 use crate::protocol::kmonitor::KMonitorAgent;
 use crate::protocol::membership::{Membership, MembershipEvent};
-use crate::protocol::swim::SwimAgent;
+use crate::protocol::swim::{Roster, SwimAgent};
 use crate::scenario::{ProtocolSettings, Scenario};
 use crate::sim::{Clock, NetStats, NodeId, Sim};
 
@@ -37,25 +37,63 @@ pub fn run_protocol(sc: &Scenario, seed: u64, p: usize, v: usize) -> ClusterRun 
         }
         ProtocolSettings::Swim(settings) => {
             let cfg = settings.agent_config();
-            simulate(sc, seed, |id| SwimAgent::new(cfg, id, members))
+            let roster = std::sync::Arc::new(roster(sc));
+            simulate(sc, seed, |id| {
+                SwimAgent::with_roster(cfg, id, members, roster.clone())
+            })
         }
     }
 }
 
+/// Who is in the cluster at the start and through whom the others join,
+/// from the scenario's join and leave faults.
+pub fn roster(sc: &Scenario) -> Roster {
+    let mut absent = vec![false; sc.nodes.len()];
+    for a in fault::absences(&sc.faults, sc.duration) {
+        if a.leave.is_none() {
+            absent[a.node as usize] = true;
+        }
+    }
+    Roster::new(absent, fault::join_seeds(&sc.faults, sc.nodes.len()))
+}
+
 /// Builds the simulation of one protocol run: one agent per member from
 /// `make`, the scenario's network, clocks and faults, and a byte count by
-/// the protocol's wire size.
+/// the protocol's wire size. Returns the crashes and the absences (joins
+/// and leaves) it scheduled.
 pub fn build_cluster_sim<A: Membership>(
     sc: &Scenario,
     seed: u64,
     make: impl FnMut(NodeId) -> A,
-) -> (Sim<A>, Vec<Outage>) {
+) -> (Sim<A>, Vec<Outage>, Vec<Absence>) {
     let net = build_network(sc, seed);
     let agents = (0..sc.nodes.len() as NodeId).map(make).collect();
     let mut sim = Sim::new(net, agents, sc.clocks.clone(), seed);
     sim.count_bytes_with(A::wire_bytes, A::over_stream);
     let outages = schedule_faults(&mut sim, sc, seed);
-    (sim, outages)
+    let absences = schedule_absences(&mut sim, sc);
+    (sim, outages, absences)
+}
+
+/// Schedules the joins and leaves: a member absent at the start is kept
+/// down until its join (a start as a new incarnation); a leaving member
+/// hears of it at the announcement and is stopped `linger` later, and
+/// restarts at its rejoin.
+fn schedule_absences<A: Membership>(sim: &mut Sim<A>, sc: &Scenario) -> Vec<Absence> {
+    let absences = fault::absences(&sc.faults, sc.duration);
+    for a in &absences {
+        match a.leave {
+            None => sim.start_down(a.node),
+            Some(at) => {
+                sim.schedule_leave(a.node, at);
+                sim.schedule_crash(a.node, a.stop);
+            }
+        }
+        if let Some(t) = a.join {
+            sim.schedule_restart(a.node, t);
+        }
+    }
+    absences
 }
 
 /// Runs one protocol simulation to the end and scores it.
@@ -64,7 +102,7 @@ pub fn simulate<A: Membership>(
     seed: u64,
     make: impl FnMut(NodeId) -> A,
 ) -> ClusterRun {
-    let (mut sim, outages) = build_cluster_sim(sc, seed, make);
+    let (mut sim, outages, absences) = build_cluster_sim(sc, seed, make);
     sim.run_until(sc.duration);
     let stats = sim.stats();
     let events = true_time_events(sim.into_agents(), &sc.clocks);
@@ -72,6 +110,7 @@ pub fn simulate<A: Membership>(
         members: sc.nodes.len(),
         events: &events,
         outages: &outages,
+        absences: &absences,
         warmup: sc.warmup,
         end: sc.duration,
     });

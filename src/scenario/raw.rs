@@ -244,6 +244,12 @@ pub struct RawFault {
     pub mttf: Option<Spanned<RawLength>>,
     /// Churn: down times (mean time to repair), as `mttf`.
     pub mttr: Option<Spanned<RawLength>>,
+    /// Join: the seed member the joiner contacts.
+    pub via: Option<Text>,
+    /// Leave: how long the member runs on after announcing its leave.
+    pub linger: Option<Text>,
+    /// Leave: when it joins again, after the announcement.
+    pub rejoin_after: Option<Text>,
 }
 
 /// A length that is either one duration (`"500ms"`) or a distribution

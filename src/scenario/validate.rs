@@ -1792,9 +1792,14 @@ fn partition(
     })
 }
 
+/// How long a leaving member runs on by default after announcing its
+/// leave, so the announcement spreads: Serf's `LeavePropagateDelay`.
+pub const DEFAULT_LINGER: Nanos = Nanos::from_secs(1);
+
 /// The faults. `roles` holds the pairwise monitors and targets and whether
 /// the scenario runs membership protocols: then any node but a pairwise
-/// monitor may crash; otherwise only pairwise targets may.
+/// monitor may crash; otherwise only pairwise targets may. Joins and
+/// leaves are for members outside the pairwise roles, and need protocols.
 fn faults(
     cx: &Ctx,
     raw: &[Spanned<RawFault>],
@@ -1806,7 +1811,7 @@ fn faults(
     let mut out = Vec::new();
     // Per node, the windows during which each fault may hold it down, with
     // the fault's span and a description for the overlap error.
-    let mut windows: Vec<(NodeId, Nanos, Nanos, Range<usize>, String)> = Vec::new();
+    let mut windows: Vec<Window> = Vec::new();
     for f in raw {
         let r = f.get_ref();
         let kind = r.kind.get_ref().as_str();
@@ -1817,12 +1822,14 @@ fn faults(
             "pauses" => &["first", "every", "length"],
             "slow" => &["start", "end", "factor"],
             "churn" => &["first", "mttf", "mttr"],
+            "join" => &["at", "via"],
+            "leave" => &["at", "linger", "rejoin_after"],
             other => {
                 return cx.err(
                     r.kind.span(),
                     format!(
                         "`faults.kind`: unknown fault \"{other}\"; expected \"crash\", \"crash-loop\", \
-                         \"churn\", \"pause\", \"pauses\" or \"slow\""
+                         \"churn\", \"pause\", \"pauses\", \"slow\", \"join\" or \"leave\""
                     ),
                 )
             }
@@ -1836,6 +1843,9 @@ fn faults(
             ("jitter", &r.jitter),
             ("start", &r.start),
             ("end", &r.end),
+            ("via", &r.via),
+            ("linger", &r.linger),
+            ("rejoin_after", &r.rejoin_after),
         ];
         let other_given = [
             ("length", r.length.as_ref().map(|v| v.span())),
@@ -1868,6 +1878,13 @@ fn faults(
         let node = cx.node("faults.node", names, &r.node)?;
         if matches!(kind, "pause" | "pauses" | "slow") {
             out.push(gray_fault(cx, f, node, duration)?);
+            continue;
+        }
+        if matches!(kind, "join" | "leave") {
+            let (spec, window) =
+                membership_fault(cx, f, names, (monitors, targets, cluster), duration)?;
+            windows.push(window);
+            out.push(spec);
             continue;
         }
         if monitors.contains(&node) {
@@ -1971,16 +1988,162 @@ fn faults(
                     a.3.clone(),
                     format!(
                         "this fault ({}) can overlap an earlier fault on node \"{}\", the \
-                         [[faults]] entry on line {line} ({}); a node cannot crash while it is down",
-                        a.4,
-                        names[a.0 as usize],
-                        b.4
+                         [[faults]] entry on line {line} ({}); a node cannot crash, leave or join \
+                         while it is down or out of the cluster",
+                        a.4, names[a.0 as usize], b.4
                     ),
                 );
             }
         }
     }
+    seeds_present(cx, raw, &out, names)?;
     Ok(out)
+}
+
+/// The window during which a fault may hold a node down or out: node,
+/// start, end, the fault's span, and a description for the overlap error.
+type Window = (NodeId, Nanos, Nanos, Range<usize>, String);
+
+/// `kind = "join"` (absent from the start until `at`, through `via`) and
+/// `kind = "leave"` (announced at `at`, stopped `linger` later, back
+/// `rejoin_after` after `at` if given).
+fn membership_fault(
+    cx: &Ctx,
+    f: &Spanned<RawFault>,
+    names: &[String],
+    roles: (&[NodeId], &[NodeId], bool),
+    duration: Nanos,
+) -> R<(FaultSpec, Window)> {
+    let (monitors, targets, cluster) = roles;
+    let r = f.get_ref();
+    let kind = r.kind.get_ref().as_str();
+    let node = cx.node("faults.node", names, &r.node)?;
+    if !cluster {
+        return cx.err(
+            r.kind.span(),
+            format!(
+                "kind = \"{kind}\" is a change of membership: it needs a [[protocols]] entry (a \
+                 membership protocol); pairwise detectors have no members to join or leave"
+            ),
+        );
+    }
+    if monitors.contains(&node) || targets.contains(&node) {
+        return cx.err(
+            r.node.span(),
+            format!(
+                "node \"{}\" is a pairwise monitor or target; kind = \"{kind}\" applies to \
+                 members watched only by membership protocols",
+                r.node.get_ref()
+            ),
+        );
+    }
+    let Some(at_text) = &r.at else {
+        return cx.err(
+            f.span(),
+            format!("`faults`: kind = \"{kind}\" needs `at` (a duration)"),
+        );
+    };
+    let at = cx.duration("faults.at", at_text)?;
+    if at >= duration {
+        return cx.err(
+            at_text.span(),
+            format!("`faults.at` ({at}) is not before the end of the run ({duration})"),
+        );
+    }
+    if kind == "join" {
+        if at == Nanos::ZERO {
+            return cx.err(
+                at_text.span(),
+                "`faults.at` must be after the start for kind = \"join\": a member present at \
+                 0s is in the cluster from the start",
+            );
+        }
+        let via = match &r.via {
+            Some(v) => {
+                let seed = cx.node("faults.via", names, v)?;
+                if seed == node {
+                    return cx.err(
+                        v.span(),
+                        format!(
+                            "`faults.via` names the joining member \"{}\" itself; a join goes \
+                             through a member already in the cluster",
+                            v.get_ref()
+                        ),
+                    );
+                }
+                Some(seed)
+            }
+            None => None,
+        };
+        let what = format!("kind = \"join\", out of the cluster from 0s to {at}");
+        let window = (node, Nanos::ZERO, at, f.span(), what);
+        return Ok((FaultSpec::Join { node, at, via }, window));
+    }
+    let linger = match &r.linger {
+        Some(v) => cx.duration("faults.linger", v)?,
+        None => DEFAULT_LINGER,
+    };
+    let rejoin_after = match &r.rejoin_after {
+        Some(v) => {
+            let d = cx.positive("faults.rejoin_after", v)?;
+            if d <= linger {
+                return cx.err(
+                    v.span(),
+                    format!(
+                        "`faults.rejoin_after` ({d}) must be longer than `faults.linger` \
+                         ({linger}): the member joins again after it has stopped"
+                    ),
+                );
+            }
+            Some(d)
+        }
+        None => None,
+    };
+    let end = rejoin_after.map_or(Nanos::MAX, |d| at + d);
+    let what = match rejoin_after {
+        Some(_) => format!("kind = \"leave\", out of the cluster from {at} to {end}"),
+        None => format!("kind = \"leave\", out of the cluster from {at} to the end"),
+    };
+    let spec = FaultSpec::Leave {
+        node,
+        at,
+        linger,
+        rejoin_after,
+    };
+    Ok((spec, (node, at, end, f.span(), what)))
+}
+
+/// A join's seed (`via`) must be in the cluster from the start: not a
+/// member that joins later itself.
+fn seeds_present(
+    cx: &Ctx,
+    raw: &[Spanned<RawFault>],
+    faults: &[FaultSpec],
+    names: &[String],
+) -> R<()> {
+    let late: Vec<NodeId> = faults
+        .iter()
+        .filter_map(|f| match f {
+            FaultSpec::Join { node, .. } => Some(*node),
+            _ => None,
+        })
+        .collect();
+    for (f, spec) in raw.iter().zip(faults) {
+        if let FaultSpec::Join { via: Some(v), .. } = spec {
+            if late.contains(v) {
+                let span = f.get_ref().via.as_ref().expect("via given").span();
+                return cx.err(
+                    span,
+                    format!(
+                        "`faults.via`: \"{}\" joins later itself (kind = \"join\"); a seed \
+                         must be in the cluster from the start",
+                        names[*v as usize]
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The most crash-restart cycles a churn fault may produce in one run, on

@@ -97,4 +97,9 @@ pub trait Agent {
 
     /// Called when a timer set by this incarnation fires.
     fn on_timer(&mut self, key: TimerKey, ctx: &mut Ctx<'_, Self::Msg>);
+
+    /// Called when the node is told to leave the cluster gracefully (a
+    /// `leave` fault); the engine stops it later. By default nothing
+    /// happens: the node just stops, as if it had crashed.
+    fn on_leave(&mut self, _ctx: &mut Ctx<'_, Self::Msg>) {}
 }

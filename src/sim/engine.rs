@@ -28,6 +28,9 @@ enum Event<M> {
     Restart {
         node: NodeId,
     },
+    Leave {
+        node: NodeId,
+    },
     Pause {
         node: NodeId,
         until: Nanos,
@@ -271,6 +274,20 @@ impl<A: Agent> Sim<A> {
         self.queue.push(at, Event::Restart { node });
     }
 
+    /// Keeps `node` down from the start: it is not started at time zero,
+    /// and runs only from a scheduled restart (a member that joins later).
+    /// Call before the run starts.
+    pub fn start_down(&mut self, node: NodeId) {
+        debug_assert!(!self.started, "start_down after the run started");
+        self.nodes[node as usize].up = false;
+    }
+
+    /// Tells `node`'s agent at true time `at` that it is to leave
+    /// ([`Agent::on_leave`]); stopping it is a separate, scheduled crash.
+    pub fn schedule_leave(&mut self, node: NodeId, at: Nanos) {
+        self.queue.push(at, Event::Leave { node });
+    }
+
     pub fn now(&self) -> Nanos {
         self.now
     }
@@ -322,7 +339,9 @@ impl<A: Agent> Sim<A> {
         if !self.started {
             self.started = true;
             for node in 0..self.nodes.len() as NodeId {
-                self.start_node(node);
+                if self.nodes[node as usize].up {
+                    self.start_node(node);
+                }
             }
         }
         loop {
@@ -380,6 +399,7 @@ impl<A: Agent> Sim<A> {
             } => self.fire_timer(node, key, epoch, gen),
             Event::Crash { node } => self.crash(node),
             Event::Restart { node } => self.restart(node),
+            Event::Leave { node } => self.leave(node),
             Event::Pause { node, until } => self.pause(node, until),
             Event::Resume { node } => self.resume(node),
         }
@@ -403,6 +423,18 @@ impl<A: Agent> Sim<A> {
         self.queue.push(until, Event::Resume { node });
     }
 
+    /// A paused node hears that it is to leave when it resumes.
+    fn leave(&mut self, node: NodeId) {
+        if !self.nodes[node as usize].up {
+            return;
+        }
+        if self.paused_until[node as usize].is_some() {
+            self.deferred[node as usize].push(Event::Leave { node });
+            return;
+        }
+        self.with_agent(node, |agent, ctx| agent.on_leave(ctx));
+    }
+
     fn resume(&mut self, node: NodeId) {
         match self.paused_until[node as usize] {
             Some(until) if until <= self.now => {}
@@ -424,7 +456,8 @@ impl<A: Agent> Sim<A> {
                     epoch,
                     gen,
                 } => self.fire_timer(node, key, epoch, gen),
-                _ => debug_assert!(false, "only deliveries and timers are deferred"),
+                Event::Leave { node } => self.leave(node),
+                _ => debug_assert!(false, "only deliveries, timers and leaves are deferred"),
             }
         }
     }

@@ -195,7 +195,7 @@ fn gossip_run(sc: &Scenario) -> (Vec<MembershipEvent>, Vec<TraceEvent>) {
         panic!("not gossip")
     };
     let n = sc.nodes.len();
-    let (mut sim, _) = build_cluster_sim(sc, sc.seeds[0], |id| GossipAgent::new(id, n, cfg));
+    let (mut sim, _, _) = build_cluster_sim(sc, sc.seeds[0], |id| GossipAgent::new(id, n, cfg));
     sim.enable_trace();
     sim.run_until(sc.duration);
     let trace = sim.trace().to_vec();
@@ -334,7 +334,7 @@ fn k_monitors_with_a_fixed_timeout_declare_exactly_timeout_after_the_last_arriva
     let ProtocolSettings::KMonitor(cfg) = sc.protocols[0].settings[0].clone() else {
         panic!("not k-monitor")
     };
-    let (mut sim, _) = build_cluster_sim(&sc, 1, |id| KMonitorAgent::new(id, 6, cfg.clone()));
+    let (mut sim, _, _) = build_cluster_sim(&sc, 1, |id| KMonitorAgent::new(id, 6, cfg.clone()));
     sim.enable_trace();
     sim.run_until(sc.duration);
     let trace = sim.trace().to_vec();
@@ -524,7 +524,7 @@ fn every_crash_of_a_crash_loop_is_scored_from_the_suspicion_that_follows_it() {
             panic!("not swim")
         };
         let cfg = settings.agent_config();
-        let (mut sim, outages) =
+        let (mut sim, outages, _) =
             build_cluster_sim(&sc, sc.seeds[0], |id| SwimAgent::new(cfg, id, n));
         sim.run_until(sc.duration);
         let events = true_time_events(sim.into_agents(), &sc.clocks);
@@ -558,6 +558,7 @@ fn every_crash_of_a_crash_loop_is_scored_from_the_suspicion_that_follows_it() {
             members: n,
             events: &events,
             outages: &outages,
+            absences: &[],
             warmup: Nanos::ZERO,
             end: sc.duration,
         });

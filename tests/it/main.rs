@@ -12,6 +12,7 @@ mod exact;
 mod faults;
 mod fuzz;
 mod html;
+mod join_leave;
 mod network;
 mod presets;
 mod props;

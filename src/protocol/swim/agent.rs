@@ -24,13 +24,46 @@ const PUSH_PULL: TimerKey = 4;
 /// Helper slot `i` waits on key `RELAY + i`.
 const RELAY: TimerKey = 5;
 
-/// Bits of a member's state byte: the verdict, and whether it is in the
-/// round-robin list.
+/// Bits of a member's state byte: the verdict, whether it is in the
+/// round-robin list, and whether this member has never heard of it (a
+/// member that has not joined yet, as far as this one knows).
 const VERDICT_MASK: u8 = 0b11;
 const ALIVE: u8 = 0;
 const SUSPECT: u8 = 1;
 const DEAD: u8 = 2;
+/// Left the cluster gracefully (memberlist `StateLeft`); with `UNKNOWN`,
+/// never heard of.
+const LEFT: u8 = 3;
 const LISTED: u8 = 0b100;
+const UNKNOWN: u8 = 0b1000;
+
+/// Dead or Left: not probed, not counted among the live members.
+fn is_out(code: u8) -> bool {
+    code == DEAD || code == LEFT
+}
+
+/// Who is in the cluster when the run starts, and through whom each
+/// member that joins later (or again) does so. Shared by every member.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Roster {
+    /// Members absent at the start: they join later.
+    absent: Vec<bool>,
+    /// Per member, the seed its joins go through; `None`: any member
+    /// present at the start, drawn at each attempt.
+    seeds: Vec<Option<NodeId>>,
+}
+
+impl Roster {
+    /// `absent[m]`: member `m` is not in the cluster at the start;
+    /// `seeds[m]`: the member its joins go through, if one is named.
+    pub fn new(absent: Vec<bool>, seeds: Vec<Option<NodeId>>) -> Self {
+        Roster { absent, seeds }
+    }
+
+    fn present_at_start(&self, m: NodeId) -> bool {
+        !self.absent.get(m as usize).copied().unwrap_or(false)
+    }
+}
 
 /// A restart count shifted this far leaves 2^20 refutations per life.
 const LIFE_SHIFT: u32 = 20;
@@ -78,6 +111,8 @@ pub struct SwimStats {
     /// Times this member told a member that held it Dead at an older
     /// incarnation that it is alive.
     pub reannouncements: u64,
+    /// Join exchanges sent to a seed (first attempts and retries).
+    pub join_attempts: u64,
 }
 
 /// One member running SWIM (with Lifeguard as configured).
@@ -115,7 +150,17 @@ pub struct SwimAgent {
     recently_dead: Vec<(NodeId, Nanos)>,
     relays: Vec<Relay>,
     scratch: Vec<NodeId>,
+    /// Announced its leave and is about to stop: it does not refute its
+    /// own departure.
+    leaving: bool,
+    /// Its join exchange has been answered (always true for a member that
+    /// did not start by joining).
+    joined: bool,
     // Kept across restarts.
+    roster: Option<std::sync::Arc<Roster>>,
+    /// The next start is a join: it starts knowing nobody and asks a seed
+    /// for the member list (absent at the start, or left gracefully).
+    joining: bool,
     seq: u32,
     events: Vec<MembershipEvent>,
     probes: Vec<(Nanos, NodeId)>,
@@ -155,6 +200,10 @@ impl SwimAgent {
             recently_dead: Vec::new(),
             relays: Vec::new(),
             scratch: Vec::new(),
+            leaving: false,
+            joined: true,
+            roster: None,
+            joining: false,
             seq: 0,
             events: Vec::new(),
             probes: Vec::new(),
@@ -169,6 +218,25 @@ impl SwimAgent {
             .collect()
     }
 
+    /// Member `me` of a cluster whose members are given by `roster`: a
+    /// member absent at the start is unknown to everyone until it joins,
+    /// and starts (at its join) by asking a seed for the member list.
+    pub fn with_roster(
+        cfg: SwimConfig,
+        me: NodeId,
+        n: usize,
+        roster: std::sync::Arc<Roster>,
+    ) -> Self {
+        let mut a = SwimAgent::new(cfg, me, n);
+        a.joining = !roster.present_at_start(me);
+        a.roster = Some(roster);
+        a
+    }
+
+    fn present_at_start(&self, m: NodeId) -> bool {
+        self.roster.as_ref().is_none_or(|r| r.present_at_start(m))
+    }
+
     pub fn config(&self) -> &SwimConfig {
         &self.cfg
     }
@@ -178,6 +246,7 @@ impl SwimAgent {
         match self.state.get(subject as usize).map(|s| s & VERDICT_MASK) {
             Some(SUSPECT) => Verdict::Suspect,
             Some(DEAD) => Verdict::Dead,
+            Some(LEFT) => Verdict::Left,
             _ => Verdict::Alive,
         }
     }
@@ -213,27 +282,40 @@ impl SwimAgent {
         self.state[m as usize] & VERDICT_MASK
     }
 
-    /// Changes the opinion of `m`, logging it when it changes.
+    /// This member has heard of `m` (always, unless `m` joins later).
+    fn known(&self, m: NodeId) -> bool {
+        self.state[m as usize] & UNKNOWN == 0
+    }
+
+    /// Changes the opinion of `m`, logging it when it changes; any
+    /// opinion makes `m` known.
     fn set_verdict(&mut self, ctx: &Ctx<'_, SwimMsg>, m: NodeId, code: u8) {
         let old = self.code(m);
+        self.state[m as usize] &= !UNKNOWN;
         if old == code {
             return;
         }
         let s = &mut self.state[m as usize];
         *s = (*s & !VERDICT_MASK) | code;
         if old == DEAD {
-            self.live += 1;
             self.recently_dead.retain(|d| d.0 != m);
-        } else if code == DEAD {
-            self.live -= 1;
-            if self.cfg.gossip_interval > Nanos::ZERO {
-                self.recently_dead.push((m, ctx.now()));
-            }
+        } else if code == DEAD && self.cfg.gossip_interval > Nanos::ZERO {
+            self.recently_dead.push((m, ctx.now()));
         }
+        match (is_out(old), is_out(code)) {
+            (true, false) => self.live += 1,
+            (false, true) => self.live -= 1,
+            _ => {}
+        }
+        self.log(ctx, m, code);
+    }
+
+    fn log(&mut self, ctx: &Ctx<'_, SwimMsg>, m: NodeId, code: u8) {
         let verdict = match code {
             ALIVE => Verdict::Alive,
             SUSPECT => Verdict::Suspect,
-            _ => Verdict::Dead,
+            DEAD => Verdict::Dead,
+            _ => Verdict::Left,
         };
         self.events.push(MembershipEvent {
             at: ctx.now(),
@@ -301,6 +383,11 @@ impl SwimAgent {
 
     fn on_tick(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
         ctx.set_timer(TICK, self.cfg.probe_interval);
+        if !self.joined {
+            // No answer to the join yet (lost, or the seed is down): ask
+            // again every period, as an agent retrying its join does.
+            self.send_join(ctx);
+        }
         if self.probe.stage == Stage::Idle {
             self.start_probe(ctx);
         } else {
@@ -433,7 +520,7 @@ impl SwimAgent {
             }
             let m = self.order[self.next_index];
             self.next_index += 1;
-            if self.code(m) != DEAD {
+            if !is_out(self.code(m)) {
                 return Some(m);
             }
         }
@@ -442,7 +529,7 @@ impl SwimAgent {
     fn reset_order(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
         let state = &mut self.state;
         self.order.retain(|&m| {
-            let keep = state[m as usize] & VERDICT_MASK != DEAD;
+            let keep = !is_out(state[m as usize] & VERDICT_MASK);
             if !keep {
                 state[m as usize] &= !LISTED;
             }
@@ -452,7 +539,7 @@ impl SwimAgent {
         self.next_index = 0;
     }
 
-    /// A member back from the dead joins the round-robin list at a random
+    /// A member back from the dead (or one that joins) enters the round-robin list at a random
     /// position (memberlist swaps it with a random member).
     fn relist(&mut self, ctx: &mut Ctx<'_, SwimMsg>, m: NodeId) {
         if self.cfg.selection != TargetSelection::RoundRobin || self.state[m as usize] & LISTED != 0
@@ -479,14 +566,14 @@ impl SwimAgent {
         for _ in 0..64 {
             let r = ctx.rng().below(others) as NodeId;
             let m = if r >= self.me { r + 1 } else { r };
-            if self.code(m) != DEAD {
+            if !is_out(self.code(m)) {
                 return Some(m);
             }
         }
         // Mostly dead: pick among the live ones directly.
         let j = ctx.rng().below(self.live as u64 - 1);
         (0..self.n as NodeId)
-            .filter(|&m| m != self.me && self.code(m) != DEAD)
+            .filter(|&m| m != self.me && !is_out(self.code(m)))
             .nth(j as usize)
     }
 
@@ -610,7 +697,7 @@ impl SwimAgent {
         // memberlist gossips to live and suspect members, and to the
         // recently dead, so a live member declared dead can refute.
         self.pick_random(ctx, k, &mut peers, |a, m| {
-            a.code(m) != DEAD || a.recently_dead.iter().any(|d| d.0 == m)
+            !is_out(a.code(m)) || a.recently_dead.iter().any(|d| d.0 == m)
         });
         for &p in &peers {
             let mut gossip = self.msg(Kind::Gossip, 0, p);
@@ -642,18 +729,20 @@ impl SwimAgent {
     fn on_alive(&mut self, ctx: &mut Ctx<'_, SwimMsg>, u: Update) {
         let s = u.subject;
         if s == self.me {
-            if u.incarnation > self.inc[s as usize] {
+            if u.incarnation > self.inc[s as usize] && !self.leaving {
                 self.refute(ctx, u.incarnation);
             }
             return;
         }
-        if u.incarnation <= self.inc[s as usize] {
+        // A member never heard of is taken in at any incarnation
+        // (memberlist `aliveNode` adds an unknown node).
+        if u.incarnation <= self.inc[s as usize] && self.known(s) {
             return;
         }
         self.drop_suspicion(ctx, s);
         self.enqueue(ctx, u);
         self.inc[s as usize] = u.incarnation;
-        if self.code(s) == DEAD {
+        if is_out(self.code(s)) {
             self.relist(ctx, s);
         }
         self.set_verdict(ctx, s, ALIVE);
@@ -675,7 +764,9 @@ impl SwimAgent {
             return;
         }
         if s == self.me {
-            self.refute(ctx, u.incarnation);
+            if !self.leaving {
+                self.refute(ctx, u.incarnation);
+            }
             return;
         }
         self.enqueue(ctx, u);
@@ -706,22 +797,29 @@ impl SwimAgent {
         Suspicion::new(s, from, k, min, max, ctx.now())
     }
 
+    /// A death, or a leave: memberlist's `dead` message, which its
+    /// subject sends about itself when it leaves, and which receivers then
+    /// record as Left instead of Dead. A member already Dead or Left (or
+    /// never heard of) stays as it is.
     fn on_dead(&mut self, ctx: &mut Ctx<'_, SwimMsg>, u: Update) {
         let s = u.subject;
         if u.incarnation < self.inc[s as usize] {
             return;
         }
         self.drop_suspicion(ctx, s);
-        if self.code(s) == DEAD {
+        if is_out(self.code(s)) {
             return;
         }
         if s == self.me {
-            self.refute(ctx, u.incarnation);
+            if !self.leaving {
+                self.refute(ctx, u.incarnation);
+            }
             return;
         }
         self.enqueue(ctx, u);
         self.inc[s as usize] = u.incarnation;
-        self.set_verdict(ctx, s, DEAD);
+        let code = if u.from == s { LEFT } else { DEAD };
+        self.set_verdict(ctx, s, code);
     }
 
     /// Someone believes this member suspect or dead at incarnation
@@ -762,8 +860,8 @@ impl SwimAgent {
     /// member within a round-robin pass, so no view stays stale for long.
     fn on_ping(&mut self, ctx: &mut Ctx<'_, SwimMsg>, from: NodeId, seq: u32) {
         let mut ack = self.msg(Kind::Ack, seq, from);
-        if self.code(from) == DEAD {
-            ack.updates.push(self.my_view(UpdateKind::Dead, from));
+        if from < self.n as NodeId && is_out(self.code(from)) && self.known(from) {
+            ack.updates.push(self.record(from));
         }
         self.send(ctx, from, ack);
     }
@@ -773,7 +871,7 @@ impl SwimAgent {
     /// directly, since it will not probe a member it holds Dead and may
     /// have missed the alive that went round.
     fn reannounce(&mut self, ctx: &mut Ctx<'_, SwimMsg>, from: NodeId) {
-        if from == self.me || from as usize >= self.n {
+        if from == self.me || from as usize >= self.n || self.leaving {
             return;
         }
         self.stats.reannouncements += 1;
@@ -787,20 +885,31 @@ impl SwimAgent {
         self.send(ctx, from, msg);
     }
 
-    /// This member's whole view: one record per member (itself included,
-    /// alive at its own incarnation), as memberlist's push-pull sends it.
+    /// This member's record of `m`: its verdict and incarnation, from
+    /// this member; a Left member's record is a dead that `m` itself sent
+    /// (memberlist's encoding of a leave).
+    fn record(&self, m: NodeId) -> Update {
+        let (kind, from) = match self.code(m) {
+            ALIVE => (UpdateKind::Alive, self.me),
+            SUSPECT => (UpdateKind::Suspect, self.me),
+            DEAD => (UpdateKind::Dead, self.me),
+            _ => (UpdateKind::Dead, m),
+        };
+        Update {
+            kind,
+            subject: m,
+            incarnation: self.inc[m as usize],
+            from,
+        }
+    }
+
+    /// This member's whole view: one record per member it knows (itself
+    /// included, alive at its own incarnation), as memberlist's push-pull
+    /// sends it.
     fn view(&self) -> std::sync::Arc<[Update]> {
         (0..self.n as NodeId)
-            .map(|m| Update {
-                kind: match self.code(m) {
-                    ALIVE => UpdateKind::Alive,
-                    SUSPECT => UpdateKind::Suspect,
-                    _ => UpdateKind::Dead,
-                },
-                subject: m,
-                incarnation: self.inc[m as usize],
-                from: self.me,
-            })
+            .filter(|&m| self.known(m))
+            .map(|m| self.record(m))
             .collect()
     }
 
@@ -819,6 +928,43 @@ impl SwimAgent {
             self.send(ctx, p, msg);
         }
         self.scratch = peer;
+    }
+
+    /// Asks a seed for its member list (memberlist `Join`: a push-pull
+    /// with a known member): the named seed, or a member present at the
+    /// start drawn from this member's stream.
+    fn send_join(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        let named = self
+            .roster
+            .as_ref()
+            .and_then(|r| r.seeds.get(self.me as usize).copied().flatten());
+        let seed = match named {
+            Some(s) => Some(s),
+            None => {
+                let candidates = (0..self.n as NodeId)
+                    .filter(|&m| m != self.me && self.present_at_start(m))
+                    .count();
+                if candidates == 0 {
+                    None
+                } else {
+                    let j = ctx.rng().below(candidates as u64) as usize;
+                    (0..self.n as NodeId)
+                        .filter(|&m| m != self.me && self.present_at_start(m))
+                        .nth(j)
+                }
+            }
+        };
+        let Some(seed) = seed else {
+            self.joined = true;
+            return;
+        };
+        self.stats.join_attempts += 1;
+        let seq = self.next_seq();
+        let msg = SwimMsg {
+            state: Some(self.view()),
+            ..self.msg(Kind::PushPull, seq, seed)
+        };
+        self.send(ctx, seed, msg);
     }
 
     fn on_push_pull_timer(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
@@ -842,10 +988,12 @@ impl SwimAgent {
             if s as usize >= self.n {
                 continue;
             }
+            let left = r.kind == UpdateKind::Dead && r.from == s;
             let local = self.verdict(s);
             let remote = match r.kind {
                 UpdateKind::Alive => Verdict::Alive,
                 UpdateKind::Suspect => Verdict::Suspect,
+                UpdateKind::Dead if left => Verdict::Left,
                 UpdateKind::Dead => Verdict::Dead,
             };
             if s != self.me && local == remote {
@@ -853,6 +1001,9 @@ impl SwimAgent {
             }
             if r.kind == UpdateKind::Alive {
                 self.on_alive(ctx, r);
+            } else if left {
+                // memberlist merges a Left record as the leave itself.
+                self.on_dead(ctx, r);
             } else {
                 let suspect = Update {
                     kind: UpdateKind::Suspect,
@@ -900,27 +1051,47 @@ impl SwimAgent {
 
     // ---- life -----------------------------------------------------------
 
-    fn reset(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
-        // A restarted member believes everyone alive again: log the
-        // opinions that change.
-        for m in 0..self.state.len() as NodeId {
-            if m != self.me {
-                self.set_verdict(ctx, m, ALIVE);
+    /// The state a member starts with. A member that (re)starts after a
+    /// crash believes every member present at the start of the run alive
+    /// and knows of no other; one that joins knows nobody but itself.
+    /// Logs every opinion that changes, and every member it does not
+    /// know (as Left): the scorer takes a starting member to hold every
+    /// member Alive.
+    fn reset(&mut self, ctx: &mut Ctx<'_, SwimMsg>, join: bool) {
+        let n = self.n;
+        let had_state = !self.state.is_empty();
+        let mut live = 1;
+        for m in 0..n as NodeId {
+            let fresh = if m == self.me {
+                ALIVE
+            } else if join || !self.present_at_start(m) {
+                LEFT | UNKNOWN
+            } else {
+                live += 1;
+                ALIVE | LISTED
+            };
+            let code = fresh & VERDICT_MASK;
+            let old = if had_state { self.code(m) } else { ALIVE };
+            if m != self.me && (old != code || code != ALIVE) {
+                self.log(ctx, m, code);
+            }
+            if had_state {
+                self.state[m as usize] = fresh;
+            } else {
+                self.state.push(fresh);
             }
         }
-        let n = self.n;
         self.inc.clear();
         self.inc.resize(n, 0);
-        self.state.clear();
-        self.state.resize(n, ALIVE | LISTED);
-        self.state[self.me as usize] = ALIVE;
-        self.live = n;
+        self.live = live;
         self.order.clear();
         if self.cfg.selection == TargetSelection::RoundRobin {
-            // Exactly n − 1 slots: a filtered extend would grow by doubling.
-            self.order.reserve_exact(n.saturating_sub(1));
+            // Exactly the listed members: a filtered extend would grow by
+            // doubling.
+            self.order.reserve_exact(live - 1);
+            let state = &self.state;
             self.order
-                .extend((0..n as NodeId).filter(|&m| m != self.me));
+                .extend((0..n as NodeId).filter(|&m| state[m as usize] & LISTED != 0));
         }
         self.next_index = self.order.len(); // shuffled at the first probe
         self.probe.stage = Stage::Idle;
@@ -931,6 +1102,8 @@ impl SwimAgent {
         self.suspicions.clear();
         self.recently_dead.clear();
         self.relays.clear();
+        self.leaving = false;
+        self.joined = true;
     }
 
     /// The first tick of a ticker of period `every`: at `every`, or at a
@@ -956,7 +1129,8 @@ impl Agent for SwimAgent {
     type Msg = SwimMsg;
 
     fn start(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
-        self.reset(ctx);
+        let join = std::mem::take(&mut self.joining);
+        self.reset(ctx, join);
         let first = self.first_tick(ctx, self.cfg.probe_interval);
         ctx.set_timer(TICK, first);
         if self.cfg.gossip_interval > Nanos::ZERO {
@@ -969,7 +1143,15 @@ impl Agent for SwimAgent {
         }
         let life = ctx.incarnation().min((1 << (32 - LIFE_SHIFT)) - 1);
         self.inc[self.me as usize] = life << LIFE_SHIFT;
-        if life > 0 {
+        if join {
+            // memberlist `Create` then `Join`: queue its own alive, and
+            // ask a seed for the member list; the seed takes it in and
+            // gossips its alive.
+            let alive = self.my_view(UpdateKind::Alive, self.me);
+            self.enqueue(ctx, alive);
+            self.joined = false;
+            self.send_join(ctx);
+        } else if life > 0 {
             // Back from a crash: tell the others, who may think us dead,
             // and rejoin through one of them as memberlist's `Join` does,
             // with a state exchange.
@@ -995,6 +1177,9 @@ impl Agent for SwimAgent {
         self.pool.give(std::mem::take(&mut msg.updates));
         if held_dead {
             self.reannounce(ctx, from);
+        }
+        if matches!(msg.kind, Kind::PushPull | Kind::PushPullReply) {
+            self.joined = true;
         }
         match msg.kind {
             Kind::Ping => self.on_ping(ctx, from, msg.seq),
@@ -1027,6 +1212,25 @@ impl Agent for SwimAgent {
             PUSH_PULL => self.on_push_pull_timer(ctx),
             k => self.on_relay_timer(ctx, (k - RELAY) as usize),
         }
+    }
+
+    /// memberlist `Leave`: broadcast a dead message about itself, which
+    /// receivers record as Left; it keeps running (and never refutes its
+    /// own leave) until the engine stops it, and its next start is a join.
+    fn on_leave(&mut self, ctx: &mut Ctx<'_, SwimMsg>) {
+        if self.leaving {
+            return;
+        }
+        self.leaving = true;
+        self.joining = true;
+        let me = self.me;
+        let bye = Update {
+            kind: UpdateKind::Dead,
+            subject: me,
+            incarnation: self.inc[me as usize],
+            from: me,
+        };
+        self.enqueue(ctx, bye);
     }
 }
 
