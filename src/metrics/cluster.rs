@@ -39,7 +39,7 @@
 //!   observer next changes back to Alive (not to Dead).
 //! - A **stale Dead retracted**: an observer that held a member Dead when
 //!   it restarted (or joined again) and later takes it back; counted after
-//!   the warm-up, blamed on nobody.
+//!   the warm-up with the longest time it took, blamed on nobody.
 //! - **Joins and leaves** are not failures. A member absent at the start
 //!   (it joins later) and a member from its graceful leave (the
 //!   announcement) until it joins again are *out*: not up, not counted
@@ -131,6 +131,8 @@ pub struct ClusterQos {
     /// Dead opinions held at a member's restart (or rejoin) and taken
     /// back later, after the warm-up.
     pub stale_dead_retracted: u64,
+    /// The longest time from a restart (or rejoin) to such a retraction.
+    pub stale_dead_retracted_longest: Nanos,
     /// Joins during the run (first joins and joins after a leave).
     pub joins: u32,
     /// Per join that got there: time until every live member held the
@@ -211,6 +213,9 @@ impl ClusterQos {
         self.tcp_bytes_sent += other.tcp_bytes_sent;
         self.member_seconds += other.member_seconds;
         self.stale_dead_retracted += other.stale_dead_retracted;
+        self.stale_dead_retracted_longest = self
+            .stale_dead_retracted_longest
+            .max(other.stale_dead_retracted_longest);
         self.joins += other.joins;
         self.join_all_alive.extend_from_slice(&other.join_all_alive);
         self.join_not_all_alive += other.join_not_all_alive;
@@ -581,7 +586,10 @@ impl Scorer {
             // Any change takes back a stale Dead: not blamed.
             let stale = std::mem::replace(&mut self.stale_since[i], NONE);
             if stale != NONE && t >= self.warmup {
-                self.qos.stale_dead_retracted += 1;
+                let q = &mut self.qos;
+                q.stale_dead_retracted += 1;
+                q.stale_dead_retracted_longest =
+                    q.stale_dead_retracted_longest.max(t - Nanos(stale));
             }
             self.judge_live(i, prev, v, t);
         } else {
@@ -923,9 +931,15 @@ mod tests {
         // member 0 took 1 s to learn of the restart and is not blamed.
         assert_eq!((q.false_dead, q.false_dead_time), (1, s(20).into()));
         assert_eq!(q.false_dead_longest, s(20));
-        // Taken back before the next crash, even late: not blamed.
+        // Member 0's retraction 1 s after the restart is reported.
+        assert_eq!(q.stale_dead_retracted, 1);
+        assert_eq!(q.stale_dead_retracted_longest, s(1));
+        // Taken back before the next crash, even late: not blamed, but
+        // reported.
         let q = stale_dead(&[ev(39, 1, 2, Alive), ev(43, 0, 2, Suspect)]);
         assert_eq!(q.false_dead, 0);
+        assert_eq!(q.stale_dead_retracted, 2);
+        assert_eq!(q.stale_dead_retracted_longest, s(19));
         assert_eq!(q.first_suspicion, vec![s(2), s(3)]);
         // Never crashed again: the stale Dead ends with the run.
         let q = score_cluster(ClusterInput {

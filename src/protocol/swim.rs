@@ -19,8 +19,11 @@
 //! hearing anyone"), and the buddy system (a ping to a suspected member
 //! carries the suspicion, so it refutes at once).
 //!
-//! Every member knows the full member list at the start; new members do
-//! not join. A member that restarts starts afresh with an incarnation
+//! Every member knows the members present at the start ([`Roster`]); a
+//! member absent at the start is unknown to all until it joins through a
+//! seed with a state exchange (memberlist's `Join`), and a member that
+//! leaves gracefully broadcasts a dead message about itself, which the
+//! others record as Left (memberlist's `Leave`). A member that restarts starts afresh with an incarnation
 //! number above any of its previous life (restart count · 2^20), spreads
 //! *alive*, and rejoins with a state exchange with a random member, as
 //! memberlist's join does. Push-pull anti-entropy repeats that exchange
@@ -34,10 +37,11 @@
 //! over TCP without a budget. The load metrics count the same bytes.
 //!
 //! What fdsim does differently from memberlist, deliberately: no TCP
-//! fallback ping, no leave; push-pull is one message each way, with the
-//! link's latency and loss (no connection set-up, no retransmission); the
-//! Dead-on-ack reply is fdsim's own; the member count in the formulas is
-//! the number of members not believed dead.
+//! fallback ping; a leaving member lingers a fixed time instead of
+//! waiting for its broadcast to go out; push-pull is one message each way,
+//! with the link's latency and loss (no connection set-up, no
+//! retransmission); the Dead-on-ack reply is fdsim's own; the member count
+//! in the formulas is the number of members not believed dead.
 
 mod agent;
 mod broadcast;

@@ -457,6 +457,52 @@ fn cluster_section(res: &ScenarioResult) -> String {
         }
     }
     s.push('\n');
+    let changes = sc
+        .faults
+        .iter()
+        .any(|f| matches!(f, FaultSpec::Join { .. } | FaultSpec::Leave { .. }));
+    if changes {
+        s.push_str(&join_leave_section(res));
+    }
+    s
+}
+
+/// Joins and leaves, when the scenario has any: not failures; how long
+/// until every live member agreed.
+fn join_leave_section(res: &ScenarioResult) -> String {
+    let sc = &res.scenario;
+    let mut s = String::from(
+        "Joins and leaves are not failures: a member out of the cluster (before it joins, or \
+         from its leave until it joins again) is not a crash, and no opinion about it counts \
+         as a detection or a mistake. *All Alive* is the time from a join until every live \
+         member holds the joiner Alive, *all Left* from a leave's announcement until every \
+         live member holds the leaver Left; joins and leaves that never got there are counted \
+         apart.\n\n\
+         | protocol | parameter | joins | all Alive (mean, max) | not all Alive | leaves \
+         | all Left (mean, max) | not all Left |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for (p, cfg) in sc.protocols.iter().enumerate() {
+        for (v, &value) in cfg.values.iter().enumerate() {
+            let q = ClusterQos::pool(res.seeds.iter().map(|s| &s.clusters[p][v].qos));
+            let _ = writeln!(
+                s,
+                "| {} | {} = {} | {} | {}, {} | {} | {} | {}, {} | {} |",
+                cfg.label,
+                cfg.swept.name,
+                cfg.swept.unit.format(value),
+                q.joins,
+                human(mean_time(&q.join_all_alive, &[])),
+                human(q.join_all_alive.last().copied()),
+                q.join_not_all_alive,
+                q.leaves,
+                human(mean_time(&q.leave_all_left, &[])),
+                human(q.leave_all_left.last().copied()),
+                q.leave_not_all_left,
+            );
+        }
+    }
+    s.push('\n');
     s
 }
 

@@ -326,6 +326,7 @@ pub struct ClusterRow {
     pub udp_bytes_per_member_s: Option<f64>,
     pub tcp_bytes_per_member_s: Option<f64>,
     pub stale_dead_retracted: u64,
+    pub stale_dead_retracted_ms_max: Option<f64>,
     pub joins: u32,
     pub join_all_alive_ms_mean: Option<f64>,
     pub join_all_alive_ms_max: Option<f64>,
@@ -397,6 +398,8 @@ pub fn cluster_rows(res: &ScenarioResult) -> Vec<ClusterRow> {
                 udp_bytes_per_member_s: q.udp_bytes_per_member_second(),
                 tcp_bytes_per_member_s: q.tcp_bytes_per_member_second(),
                 stale_dead_retracted: q.stale_dead_retracted,
+                stale_dead_retracted_ms_max: (q.stale_dead_retracted > 0)
+                    .then(|| q.stale_dead_retracted_longest.as_millis_f64()),
                 joins: q.joins,
                 join_all_alive_ms_mean: mean_ms(&q.join_all_alive, &[]),
                 join_all_alive_ms_max: ms(q.join_all_alive.last().copied()),

@@ -102,8 +102,61 @@ pub fn table(res: &ScenarioResult) -> String {
     out.push_str(&aligned(&rows, 2));
     if !sc.protocols.is_empty() {
         out.push_str(&cluster_table(res));
+        let changes = sc.faults.iter().any(|f| {
+            matches!(
+                f,
+                crate::fault::FaultSpec::Join { .. } | crate::fault::FaultSpec::Leave { .. }
+            )
+        });
+        if changes {
+            out.push_str(&join_leave_table(res));
+        }
     }
     out
+}
+
+/// Joins and graceful leaves of every protocol × value, pooled over
+/// seeds: how many, the mean and largest time until every live member
+/// held the member Alive (a join) or Left (a leave), and how many never
+/// got there (before the member changed again or the run ended).
+pub fn join_leave_table(res: &ScenarioResult) -> String {
+    let sc = &res.scenario;
+    let mut rows: Vec<Vec<String>> = vec![[
+        "protocol",
+        "parameter",
+        "joins",
+        "all Alive",
+        "max",
+        "not all Alive",
+        "leaves",
+        "all Left",
+        "max",
+        "not all Left",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for (p, cfg) in sc.protocols.iter().enumerate() {
+        for (v, &value) in cfg.values.iter().enumerate() {
+            let q = ClusterQos::pool(res.seeds.iter().map(|s| &s.clusters[p][v].qos));
+            rows.push(vec![
+                cfg.label.clone(),
+                format!("{}={}", cfg.swept.name, cfg.swept.unit.format(value)),
+                q.joins.to_string(),
+                human(mean_time(&q.join_all_alive, &[])),
+                human(q.join_all_alive.last().copied()),
+                q.join_not_all_alive.to_string(),
+                q.leaves.to_string(),
+                human(mean_time(&q.leave_all_left, &[])),
+                human(q.leave_all_left.last().copied()),
+                q.leave_not_all_left.to_string(),
+            ]);
+        }
+    }
+    format!(
+        "\njoins and leaves (not failures; mean time until every live member holds the member \
+         Alive, or Left):\n{}",
+        aligned(&rows, 2)
+    )
 }
 
 /// The cluster figures of every protocol × value, pooled over seeds: mean

@@ -105,9 +105,7 @@ fn settled(
 ) -> Option<Nanos> {
     let last = events
         .iter()
-        .filter(|e| e.observer == observer && e.subject == subject)
-        .filter(|e| e.at >= from && e.at < to)
-        .next_back()?;
+        .rfind(|e| e.observer == observer && e.subject == subject && e.at >= from && e.at < to)?;
     (last.verdict == v).then_some(last.at)
 }
 
@@ -444,4 +442,28 @@ fn a_scenario_with_joins_and_leaves_is_byte_identical_across_jobs() {
     let text = String::from_utf8(one.0).unwrap();
     assert!(text.contains(",joins,"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_documented_join_and_leave_examples_validate() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenarios.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    let mut checked = 0;
+    for block in doc
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+    {
+        if !(block.contains("kind = \"join\"") || block.contains("kind = \"leave\"")) {
+            continue;
+        }
+        let text = format!(
+            "duration = \"1h\"\n[nodes]\nn = 32\n[network]\n\
+             latency = {{ dist = \"constant\", value = \"1ms\" }}\n[[protocols]]\nkind = \"swim\"\n{block}"
+        );
+        Scenario::parse(Path::new("docs/scenarios.md"), &text)
+            .unwrap_or_else(|e| panic!("{e}\n{block}"));
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
 }
