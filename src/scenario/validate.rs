@@ -1984,12 +1984,18 @@ fn faults(
         for b in &windows[..i] {
             if a.0 == b.0 && a.1 < b.2 && b.1 < a.2 {
                 let line = cx.text[..b.3.start].matches('\n').count() + 1;
+                let membership =
+                    |d: &str| d.starts_with("kind = \"join\"") || d.starts_with("kind = \"leave\"");
+                let rule = if membership(&a.4) || membership(&b.4) {
+                    "a node cannot crash, leave or join while it is down or out of the cluster"
+                } else {
+                    "a node cannot crash while it is down"
+                };
                 return cx.err(
                     a.3.clone(),
                     format!(
                         "this fault ({}) can overlap an earlier fault on node \"{}\", the \
-                         [[faults]] entry on line {line} ({}); a node cannot crash, leave or join \
-                         while it is down or out of the cluster",
+                         [[faults]] entry on line {line} ({}); {rule}",
                         a.4, names[a.0 as usize], b.4
                     ),
                 );

@@ -377,7 +377,8 @@ fn join_and_leave_faults_are_refused_with_precise_errors() {
              [[faults]]\nkind = \"join\"\nnode = \"m3\"\nat = \"1m\"\n",
             "j.toml:12:1: this fault (kind = \"join\", out of the cluster from 0s to 1m) can \
              overlap an earlier fault on node \"m3\", the [[faults]] entry on line 8 \
-             (kind = \"crash\", down from 30s to the end)",
+             (kind = \"crash\", down from 30s to the end); a node cannot crash, leave or join \
+             while it is down or out of the cluster",
         ),
         (
             "[[faults]]\nkind = \"leave\"\nnode = \"m3\"\nat = \"1m\"\nrejoin_after = \"1m\"\n\
