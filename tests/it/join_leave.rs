@@ -127,7 +127,7 @@ fn median(v: &mut [Nanos]) -> Nanos {
 /// member the epidemic misses (each is missed with probability about
 /// e^−8 in a run) still learns of the joiner at its next push-pull, within
 /// `push_pull_interval` = 30 s. So: the median over seeds within 1 s (five
-/// gossip rounds; measured: 0.40 s, the slowest of 24 seeds 0.83 s), every
+/// gossip rounds; measured: 0.38 s, the slowest of 24 seeds 0.83 s), every
 /// seed within 30 s + 2 s. The joiner itself knows
 /// every member once the seed's answer comes: within two periods, even
 /// with one exchange lost.
@@ -191,7 +191,7 @@ fn a_joiner_is_alive_in_every_live_view_within_the_gossip_and_push_pull_bound() 
 /// that missed it suspects the stopped leaver at worst 2n − 1 = 63
 /// periods later and, with nobody confirming, would wait the maximum
 /// suspicion timeout 6 · 4 · log10(32) s = 36 s before declaring it Dead:
-/// the push-pull comes first. So: median within 1 s (measured: 0.43 s,
+/// the push-pull comes first. So: median within 1 s (measured: 0.42 s,
 /// the slowest of 24 seeds 0.63 s), every seed within 32 s, and every
 /// member holds it Left (none Dead) when it rejoins.
 #[test]
