@@ -8,7 +8,9 @@
 //!    per component, and sans-I/O [`sim::Agent`]s. [`net`] holds nodes and
 //!    links on a petgraph graph with latency distributions, loss and
 //!    partitions. [`fault`] turns declared faults into a crash/restart
-//!    timeline. [`protocol`] holds the agents (push heartbeats today).
+//!    timeline, and joins and graceful leaves into absences from the
+//!    cluster. [`protocol`] holds the agents: push and pull heartbeats, and
+//!    the membership protocols (gossip, k-monitor, SWIM with Lifeguard).
 //!    [`replay`] reads a recorded heartbeat trace in place of the network.
 //!    Every logarithm, exponential and power on the way comes from
 //!    [`math`] (a pure-Rust libm), so output is the same on every platform.
