@@ -271,6 +271,8 @@ fn fault_field(sc: &Scenario, i: usize, f: &FaultSpec, key: &str) -> String {
         FaultSpec::Pauses { .. } => "pauses",
         FaultSpec::Slow { .. } => "slow",
         FaultSpec::Churn { .. } => "churn",
+        FaultSpec::Join { .. } => "join",
+        FaultSpec::Leave { .. } => "leave",
     };
     format!(
         "`{key}` of [[faults]] #{} ({kind} on \"{}\")",

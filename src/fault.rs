@@ -465,7 +465,9 @@ impl Gen {
                 length,
                 rng,
             },
-            FaultSpec::Slow { .. } => Gen::Done,
+            // Slow members change no timeline; joins and leaves are the
+            // membership protocols' own (see `absences`).
+            FaultSpec::Slow { .. } | FaultSpec::Join { .. } | FaultSpec::Leave { .. } => Gen::Done,
         }
     }
 
