@@ -135,6 +135,8 @@ pub enum Unit {
     Pairwise { variant: usize },
     /// `protocols[p]` at its `v`-th value.
     Protocol { p: usize, v: usize },
+    /// The `[downing]` observation simulation and its strategies' replay.
+    Downing,
 }
 
 /// The cost of every simulation of one seed of `sc`, in the order
@@ -152,7 +154,21 @@ pub fn unit_costs(sc: &Scenario) -> Vec<(Unit, Cost)> {
             out.push((Unit::Protocol { p, v }, protocol(sc, p, v)));
         }
     }
+    if sc.downing.is_some() {
+        out.push((Unit::Downing, downing(sc)));
+    }
     out
+}
+
+/// The `[downing]` unit: it simulates its `observers` k-monitor entry at
+/// its first value once more (every member watching every other), then
+/// replays each strategy over the recorded opinions, which costs little
+/// beside the simulation.
+pub fn downing(sc: &Scenario) -> Cost {
+    match &sc.downing {
+        Some(d) => protocol(sc, d.observers, 0),
+        None => Cost::default(),
+    }
 }
 
 /// The estimate of a whole scenario run.

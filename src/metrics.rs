@@ -5,6 +5,7 @@
 pub mod attribution;
 pub mod cluster;
 pub mod curve;
+pub mod decisions;
 pub mod interval;
 pub mod qos;
 pub mod summary;

@@ -2,6 +2,7 @@
 //! plot, the Markdown report, its HTML rendering and the index of all
 //! scenarios.
 
+pub mod decisions;
 pub mod durations;
 pub mod files;
 pub mod html;
@@ -33,7 +34,8 @@ pub struct ReportOptions {
 /// `NAME/{runs.csv, metrics.csv, curve.csv, tradeoff.svg, report.md,
 /// report.html, summary.txt}` (and `clusters.csv` for a scenario with
 /// protocols, `mistake-durations.svg` for one asking for it in
-/// `[report]`) and the top-level `index.md` and `index.html`, which list
+/// `[report]`, `decisions.csv` and `decisions.svg` for one with
+/// `[downing]`) and the top-level `index.md` and `index.html`, which list
 /// every scenario folder present, this run's and the kept ones.
 pub fn write_all(out: &Path, results: Vec<ScenarioResult>) -> io::Result<()> {
     write_report(out, results, ReportOptions::default())
@@ -82,6 +84,13 @@ pub fn write_scenario(
     write_atomic(&dir.join("curve.csv"), &to_csv(&curve_rows(res, &points))?)?;
     if !res.scenario.protocols.is_empty() {
         write_atomic(&dir.join("clusters.csv"), &to_csv(&cluster_rows(res))?)?;
+    }
+    if res.scenario.downing.is_some() {
+        let rows = decisions::decision_rows(res);
+        write_atomic(&dir.join("decisions.csv"), &to_csv(&rows)?)?;
+        if let Some(svg) = decisions::decisions_svg(res) {
+            write_atomic(&dir.join("decisions.svg"), svg.as_bytes())?;
+        }
     }
     let svg = plot::tradeoff_svg(res, &points, opts.plot_size);
     write_atomic(&dir.join("tradeoff.svg"), svg.as_bytes())?;

@@ -4,9 +4,11 @@
 //! deterministic order.
 
 pub mod cluster;
+pub mod downing;
 
 use crate::detector::Env;
 use crate::fault::{self, FaultSpec, FaultTimeline, LazyOutages, Outage};
+use crate::metrics::decisions::DecisionRun;
 use crate::metrics::{
     score_detector_attributed, Cause, DetectorScorer, FaultWindows, LiveWindows, PairSetting,
     RunQos, ScoreInput,
@@ -38,6 +40,9 @@ pub struct SeedResult {
     pub variant_stats: Vec<NetStats>,
     /// `clusters[p][v]`: protocol `p` at its `v`-th swept value.
     pub clusters: Vec<Vec<ClusterRun>>,
+    /// `decisions[s][v]`: `[downing]` strategy `s` at its `v`-th value
+    /// (empty without `[downing]`).
+    pub decisions: Vec<Vec<DecisionRun>>,
 }
 
 /// The outcome of every seed of one scenario, in seed order.
@@ -364,7 +369,16 @@ pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
                 .collect()
         })
         .collect();
-    assemble(sc, seed, pairwise, clusters)
+    let decisions = downing_runs(sc, seed);
+    assemble(sc, seed, pairwise, clusters, decisions)
+}
+
+/// The `[downing]` strategies of one seed, if the scenario has them.
+fn downing_runs(sc: &Scenario, seed: u64) -> Vec<Vec<DecisionRun>> {
+    match sc.downing {
+        Some(_) => downing::run_downing(sc, seed),
+        None => Vec::new(),
+    }
 }
 
 /// The pairwise results of every `[sweep]` variant of one seed, in
@@ -388,6 +402,7 @@ fn assemble(
     seed: u64,
     pairwise: Option<(Vec<Vec<RunQos>>, Vec<NetStats>)>,
     clusters: Vec<Vec<ClusterRun>>,
+    decisions: Vec<Vec<DecisionRun>>,
 ) -> SeedResult {
     let (mut qos, variant_stats) = pairwise.unwrap_or_else(|| {
         let empty = sc
@@ -406,6 +421,7 @@ fn assemble(
         stats,
         variant_stats,
         clusters,
+        decisions,
     }
 }
 
@@ -701,13 +717,15 @@ pub enum Unit {
         p: usize,
         v: usize,
     },
+    /// The `[downing]` strategies of scenario `sc`, seed `seed`.
+    Downing { sc: usize, seed: u64 },
 }
 
 impl Unit {
     /// The scenario this unit belongs to.
     pub fn scenario(&self) -> usize {
         match *self {
-            Unit::Pairwise { sc, .. } | Unit::Cluster { sc, .. } => sc,
+            Unit::Pairwise { sc, .. } | Unit::Cluster { sc, .. } | Unit::Downing { sc, .. } => sc,
         }
     }
 
@@ -735,6 +753,7 @@ impl Unit {
                     v + 1
                 )
             }
+            Unit::Downing { sc, seed } => format!("{}/seed-{seed}/downing", scenarios[sc].name),
         }
     }
 }
@@ -745,6 +764,7 @@ impl Unit {
 pub enum Outcome {
     Pairwise(Vec<Vec<RunQos>>, NetStats),
     Cluster(Box<ClusterRun>),
+    Downing(Vec<Vec<DecisionRun>>),
 }
 
 /// Every simulation of every scenario × seed, in result order.
@@ -766,6 +786,9 @@ pub fn units(scenarios: &[Scenario]) -> Vec<Unit> {
                     out.push(Unit::Cluster { sc: i, seed, p, v });
                 }
             }
+            if sc.downing.is_some() {
+                out.push(Unit::Downing { sc: i, seed });
+            }
         }
     }
     out
@@ -781,6 +804,7 @@ pub fn run_unit(scenarios: &[Scenario], unit: Unit) -> Outcome {
         Unit::Cluster { sc, seed, p, v } => {
             Outcome::Cluster(Box::new(cluster::run_protocol(&scenarios[sc], seed, p, v)))
         }
+        Unit::Downing { sc, seed } => Outcome::Downing(downing::run_downing(&scenarios[sc], seed)),
     }
 }
 
@@ -858,7 +882,15 @@ pub fn assemble_all(scenarios: Vec<Scenario>, outcomes: Vec<Outcome>) -> Vec<Sce
                         .collect()
                 })
                 .collect();
-            seeds.push(assemble(&sc, seed, pairwise, clusters));
+            let decisions = if sc.downing.is_some() {
+                match outcomes.next() {
+                    Some(Outcome::Downing(d)) => d,
+                    _ => unreachable!("units come back in the order they were listed"),
+                }
+            } else {
+                Vec::new()
+            };
+            seeds.push(assemble(&sc, seed, pairwise, clusters, decisions));
         }
         out.push(ScenarioResult {
             scenario: sc,

@@ -6,6 +6,7 @@
 //! typed [`Scenario`]. Both steps report errors the same way, with file,
 //! line, column and a caret ([`ScenarioError`]).
 
+pub mod downing;
 pub mod error;
 pub mod protocol;
 pub mod raw;
@@ -73,6 +74,9 @@ pub struct Scenario {
     /// `[[protocols]]`: membership protocols, each simulated on its own
     /// once per swept value and seed.
     pub protocols: Vec<ProtocolConfig>,
+    /// `[downing]`: downing strategies compared on partitions and crashes
+    /// (`docs/partitions.md`).
+    pub downing: Option<downing::Downing>,
     /// Things validation accepted but that are probably not meant, such
     /// as a preset tuned for another heartbeat interval; the command line
     /// prints them on stderr.

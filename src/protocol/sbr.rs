@@ -292,7 +292,8 @@ impl Stability {
 
     /// The view changed at `now`; `any_unreachable` is its state after.
     pub fn changed(&mut self, now: Nanos, any_unreachable: bool) {
-        let quiet = now.0.saturating_sub(self.last_change.0) >= 2 * self.stable_after.0;
+        let quiet =
+            now.0.saturating_sub(self.last_change.0) >= self.stable_after.0.saturating_mul(2);
         self.last_change = now;
         if !any_unreachable {
             self.first_unreachable = None;
@@ -312,11 +313,19 @@ impl Stability {
         let Some(first) = self.first_unreachable.filter(|_| any_unreachable) else {
             return Due::Wait;
         };
-        if now.0 >= self.last_change.0 + self.stable_after.0 {
+        if now.0 >= self.last_change.0.saturating_add(self.stable_after.0) {
             return Due::Decide;
         }
         match self.unstable.margin(self.stable_after) {
-            Some(m) if now.0 >= first.0 + self.stable_after.0 + m.0 => Due::DownAll,
+            Some(m)
+                if now.0
+                    >= first
+                        .0
+                        .saturating_add(self.stable_after.0)
+                        .saturating_add(m.0) =>
+            {
+                Due::DownAll
+            }
             _ => Due::Wait,
         }
     }
@@ -325,11 +334,13 @@ impl Stability {
     /// further change of the view, if any.
     pub fn next_due(&self) -> Option<Nanos> {
         let first = self.first_unreachable?;
-        let decide = self.last_change.0 + self.stable_after.0;
-        let all = self
-            .unstable
-            .margin(self.stable_after)
-            .map(|m| first.0 + self.stable_after.0 + m.0);
+        let decide = self.last_change.0.saturating_add(self.stable_after.0);
+        let all = self.unstable.margin(self.stable_after).map(|m| {
+            first
+                .0
+                .saturating_add(self.stable_after.0)
+                .saturating_add(m.0)
+        });
         Some(Nanos(all.map_or(decide, |a| a.min(decide))))
     }
 }

@@ -600,6 +600,7 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
     if !sc.protocols.is_empty() {
         s.push_str(&cluster_section(res));
     }
+    s.push_str(&super::decisions::decisions_markdown(res));
     s.push_str(&budget_section(res, points));
     s.push_str(
         "\n## Files\n\n- `curve.csv`: the table above, one row per detector × value.\n\
@@ -610,6 +611,12 @@ pub fn scenario_report(res: &ScenarioResult, points: &[CurvePoint]) -> String {
     if !sc.protocols.is_empty() {
         s.push_str(
             "- `clusters.csv`: the membership-protocol table, one row per protocol × value.\n",
+        );
+    }
+    if sc.downing.is_some() {
+        s.push_str(
+            "- `decisions.csv`: one row per downing strategy × patience × seed × fault event.\n\
+             - `decisions.svg`: time to down a crashed member against split brains.\n",
         );
     }
     s.push_str("\nColumn definitions: `docs/output.md`; metric definitions: `docs/metrics.md`.\n");

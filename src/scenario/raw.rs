@@ -47,6 +47,8 @@ pub struct RawScenario {
     pub report: Option<Spanned<RawReport>>,
     /// A second swept field (the first is each detector's own sweep).
     pub sweep: Option<Spanned<RawSweep>>,
+    /// Partition or crash: multi-observer detection and downing decisions.
+    pub downing: Option<Spanned<RawDowning>>,
 }
 
 /// `[report]`: `mistake_longer_than = ["1s", "10s", "1m"]`,
@@ -65,6 +67,46 @@ pub struct RawReport {
 pub struct RawSweep {
     pub field: Text,
     pub values: Spanned<Vec<Spanned<toml::Value>>>,
+}
+
+/// `[downing]`: see `docs/partitions.md`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDowning {
+    /// The `name` of an all-to-all k-monitor `[[protocols]]` entry.
+    pub observers: Text,
+    pub monitored_by: Option<Spanned<i64>>,
+    pub rapid: Option<Spanned<RawRapid>>,
+    pub lease: Option<Text>,
+    pub settle: Option<Text>,
+    pub rejoin_after: Option<Text>,
+    pub strategies: Spanned<Vec<Spanned<RawStrategy>>>,
+}
+
+/// `rapid = { k = 10, h = 9, l = 4 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRapid {
+    pub k: Spanned<i64>,
+    pub h: Spanned<i64>,
+    pub l: Spanned<i64>,
+}
+
+/// One `[[downing.strategies]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStrategy {
+    pub strategy: Text,
+    pub name: Option<Text>,
+    pub detection: Option<Text>,
+    /// A duration or a list of them (swept).
+    pub stable_after: Option<Spanned<toml::Value>>,
+    /// down-after's delay: a duration or a list (swept).
+    pub delay: Option<Spanned<toml::Value>>,
+    /// `true`/`false` or a duration.
+    pub down_all_when_unstable: Option<Spanned<toml::Value>>,
+    pub quorum: Option<Spanned<i64>>,
+    pub down_if_alone: Option<Spanned<bool>>,
 }
 
 /// `[replay] file = "data/trace.csv"`.

@@ -1,5 +1,6 @@
 //! From raw structs to a typed [`Scenario`], checking every field.
 
+mod downing;
 mod protocols;
 
 use super::raw::*;
@@ -318,6 +319,25 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
     };
     let taken: Vec<&str> = detectors.iter().map(|d| d.label.as_str()).collect();
     let protocols = protocols::protocols(&cx, &raw.protocols, &nodes, duration, &taken)?;
+    let downing = match &raw.downing {
+        Some(d) => Some(downing::downing(&cx, d, &nodes, &protocols)?),
+        None => None,
+    };
+    if downing.is_some() {
+        // The decision layer's ground truth knows crashes, pauses and cuts,
+        // not members that join or leave on purpose.
+        if let Some(f) = raw
+            .faults
+            .iter()
+            .find(|f| matches!(f.get_ref().kind.get_ref().as_str(), "join" | "leave"))
+        {
+            return cx.err(
+                f.get_ref().kind.span(),
+                "join and leave faults cannot be combined with [downing] in this version: \
+                 its ground truth scores crashes, pauses and network cuts only",
+            );
+        }
+    }
     let mut seeds = seeds;
     let replay = match &raw.replay {
         Some(r) => {
@@ -356,6 +376,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
         protocols,
         report: report(&cx, raw.report.as_ref())?,
         sweep: None,
+        downing,
         warnings: cx.warnings.take(),
     })
 }

@@ -22,6 +22,7 @@ pub fn unit_cost(scenarios: &[Scenario], unit: Unit) -> u64 {
             crate::cost::pairwise(scenarios[sc].variant(variant)).cpu_seconds
         }
         Unit::Cluster { sc, p, v, .. } => crate::cost::protocol(&scenarios[sc], p, v).cpu_seconds,
+        Unit::Downing { sc, .. } => crate::cost::downing(&scenarios[sc]).cpu_seconds,
     };
     nanos(secs)
 }
@@ -76,6 +77,7 @@ impl Plan {
                 let key = match u {
                     Unit::Pairwise { sc, variant, .. } => (sc, usize::MAX, variant),
                     Unit::Cluster { sc, p, v, .. } => (sc, p, v),
+                    Unit::Downing { sc, .. } => (sc, usize::MAX - 1, 0),
                 };
                 *known.entry(key).or_insert_with(|| unit_cost(scenarios, u))
             })

@@ -19,6 +19,12 @@ pub fn actual_events(sc: &Scenario, seed: u64, unit: Unit) -> u64 {
             run::run_seed(&only, seed).stats.events
         }
         Unit::Protocol { p, v } => run::cluster::run_protocol(sc, seed, p, v).stats.events,
+        Unit::Downing => {
+            let d = sc.downing.as_ref().expect("a [downing] unit");
+            run::cluster::run_protocol(sc, seed, d.observers, 0)
+                .stats
+                .events
+        }
     }
 }
 
@@ -292,6 +298,7 @@ fn cost_calibration() {
                 Unit::Pairwise { variant: 0 } => "pairwise".to_string(),
                 Unit::Pairwise { variant } => format!("pair-v{variant}"),
                 Unit::Protocol { p, v } => format!("p{p}v{v}"),
+                Unit::Downing => "downing".to_string(),
             };
             println!(
                 "{:<32} {:<8} {:>9.2e} {:>9.2e} {:>5.2} {:>7.2} {:>7.2} {:>5.2}",

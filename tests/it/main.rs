@@ -14,6 +14,7 @@ mod fuzz;
 mod html;
 mod join_leave;
 mod network;
+mod partition;
 mod presets;
 mod props;
 mod pull;
