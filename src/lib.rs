@@ -19,6 +19,10 @@
 //! 3. **Run** — [`run`] simulates each scenario once per seed (in parallel,
 //!    deterministically) and scores every detector of [`detector`] on the
 //!    recorded arrival stream with [`metrics`], for every swept value.
+//!    With `[downing]`, the members' views of who is unreachable (Akka's
+//!    or Rapid's multi-observer rule) and their split-brain decisions are
+//!    replayed over the observers' opinions ([`run::downing`]) and scored
+//!    against the ground truth ([`metrics::decisions`]).
 //! 4. **Report** — [`report`] writes CSV and readable tables.
 //! 5. **Scale out** — [`shard`] splits a run's independent units across
 //!    machines (`--shard K/N`: Slurm arrays, Kubernetes Indexed Jobs, CI
