@@ -356,8 +356,13 @@ pub fn decisions_svg(res: &ScenarioResult) -> Option<String> {
         HEIGHT - 16.0,
         (y0 + y1) / 2.0
     );
+    // Dashes tell apart lines that fall on one another (two strategies
+    // deciding alike).
+    const DASHES: [&str; 4] = ["", "8 4", "2 3", "10 3 2 3"];
+    let mut legend_row = 0.0;
     for (line, label) in labels.iter().enumerate() {
         let colour = COLOURS[line % COLOURS.len()];
+        let dash = DASHES[line % DASHES.len()];
         let mine: Vec<&(usize, f64, f64, Nanos)> = pts.iter().filter(|p| p.0 == line).collect();
         if mine.is_empty() {
             continue;
@@ -368,7 +373,8 @@ pub fn decisions_svg(res: &ScenarioResult) -> Option<String> {
             .collect();
         let _ = writeln!(
             svg,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" \
+             stroke-dasharray=\"{dash}\"/>",
             path.join(" ")
         );
         for p in mine {
@@ -390,10 +396,12 @@ pub fn decisions_svg(res: &ScenarioResult) -> Option<String> {
                 esc(&patience)
             );
         }
-        let ly = TOP + 10.0 + 22.0 * line as f64;
+        let ly = TOP + 10.0 + 22.0 * legend_row;
+        legend_row += 1.0;
         let _ = writeln!(
             svg,
-            "<line x1=\"{:.1}\" y1=\"{ly:.1}\" x2=\"{:.1}\" y2=\"{ly:.1}\" stroke=\"{colour}\" stroke-width=\"3\"/>\
+            "<line x1=\"{:.1}\" y1=\"{ly:.1}\" x2=\"{:.1}\" y2=\"{ly:.1}\" stroke=\"{colour}\" stroke-width=\"3\" \
+             stroke-dasharray=\"{dash}\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
             x1 + 16.0,
             x1 + 36.0,
