@@ -256,7 +256,7 @@ const BOTTOM: f64 = 60.0;
 /// `[0, hi]`.
 fn linear_ticks(hi: f64) -> Vec<f64> {
     let raw = hi.max(1e-9) / 5.0;
-    let mag = 10f64.powi(crate::math::log10(raw).floor() as i32);
+    let mag = crate::math::powf(10.0, crate::math::log10(raw).floor());
     let step = [1.0, 2.0, 5.0, 10.0]
         .into_iter()
         .map(|m| m * mag)
