@@ -221,6 +221,19 @@ impl Estimate {
     /// `sum/den + offset` nanoseconds; `den` must be positive.
     pub fn ratio(sum: i128, den: i128, offset: i128) -> Estimate {
         debug_assert!(den > 0);
+        if let (Ok(s), Ok(d)) = (i64::try_from(sum), i64::try_from(den)) {
+            // The same quotient, remainder and fraction with hardware
+            // 64-bit division (the 128-bit one is a software routine).
+            let (q, r) = (s.div_euclid(d), s.rem_euclid(d));
+            let whole = i128::from(q).wrapping_add(offset);
+            return Estimate {
+                whole,
+                num: i128::from(r),
+                den,
+                whole64: whole.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+                frac: r as f64 / d as f64,
+            };
+        }
         let whole = sum.div_euclid(den).wrapping_add(offset);
         let num = sum.rem_euclid(den);
         Estimate {

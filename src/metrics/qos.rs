@@ -347,7 +347,13 @@ impl Scorer<'_> {
     }
 
     /// Index one past the last threshold of `lo..hi` at or below `level`.
+    /// A level below the lowest threshold (the common case just after an
+    /// arrival) is answered without a search.
+    #[inline]
     fn reached(&self, lo: usize, hi: usize, level: f64) -> usize {
+        if lo == hi || level < self.thresholds[lo] {
+            return lo;
+        }
         lo + self.thresholds[lo..hi].partition_point(|&x| x <= level)
     }
 
@@ -375,8 +381,15 @@ impl Scorer<'_> {
         }
         self.pending.clear();
         for seg in segs.iter_mut() {
+            if seg.suspecting == seg.hi {
+                continue; // every threshold already suspects
+            }
             let det = seg.det.get();
-            let reached = self.reached(seg.lo, seg.hi, det.suspicion(last));
+            let level = det.suspicion(last);
+            if level < self.thresholds[seg.suspecting] {
+                continue; // the next threshold is not reached: no crossing
+            }
+            let reached = self.reached(seg.lo, seg.hi, level);
             let mut floor = from;
             for i in seg.suspecting..reached.max(seg.suspecting) {
                 let c = det.crossing(self.thresholds[i]).unwrap_or(last);
