@@ -1,5 +1,6 @@
 //! Engine benchmarks: the event queue in steady state, one full 24-hour
-//! pairwise run, and the cost of a normal draw. See `benches/README.md` for what each measures
+//! pairwise run, one virtual hour of the SimPy-equivalent pair, and the
+//! cost of a normal draw. See `benches/README.md` for what each measures
 //! and the figures last recorded.
 
 use criterion::{
@@ -133,5 +134,33 @@ fn normal_draws(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, queue_hold, pairwise_run, normal_draws);
+/// The SimPy-equivalent pair (`benches/data/simpy-pair.toml`: 100 ms
+/// heartbeats, lognormal delay, 1 % loss, a crash loop, four fixed
+/// timeouts) for one virtual hour, scored while it simulates. Throughput
+/// is in virtual hours; `benches/compare-simpy.sh` puts it beside SimPy.
+fn simpy_pair_hour(c: &mut Criterion) {
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/data/simpy-pair.toml"
+    ));
+    let text = std::fs::read_to_string(path).expect("bench scenario is readable");
+    let mut scenario = Scenario::parse(path, &text).expect("bench scenario is valid");
+    scenario.duration = Nanos::from_secs(3600);
+    let mut group = c.benchmark_group("simpy_pair");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("1h", |b| {
+        b.iter(|| black_box(fdsim::run::stream_pairwise(black_box(&scenario), 1, |_| {})))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    queue_hold,
+    pairwise_run,
+    simpy_pair_hour,
+    normal_draws
+);
 criterion_main!(benches);
