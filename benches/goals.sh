@@ -13,6 +13,14 @@ trap 'rm -rf "$out"' EXIT
 echo "date: $(date -u +%FT%TZ); load: $(uptime | sed 's/.*load average: //')"
 echo "== 1. SimPy-equivalent pair (goal: >= 500x SimPy, <= 120 ns per arrival)"
 bash benches/compare-simpy.sh | grep -v '^load'
+echo "   the same pair for 240 virtual hours through fdsim run (report included), both binaries:"
+sed 's/^duration = "24h"/duration = "240h"/' benches/data/simpy-pair.toml > "$out/pair240.toml"
+for round in 1 2; do
+  for bin in ${BEFORE:-} ./target/release/fdsim; do
+    /usr/bin/time -f "$bin: %e s wall, %U s user, %M KiB peak" \
+      "$bin" run "$out/pair240.toml" --out "$out/p" >/dev/null
+  done
+done 2>&1 | grep wall
 echo "== 2. nine detectors x 32 values x 10 seeds x 24 h (goal: < 2 s wall)"
 for round in 1 2; do
   for bin in ${BEFORE:-} ./target/release/fdsim; do
