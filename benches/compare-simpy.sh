@@ -14,6 +14,6 @@ py=$(python3 benches/simpy/pair.py --hours "$hours")
 echo "$py"
 fd=$(./target/release/examples/bench_pair benches/data/simpy-pair.toml --hours "$fd_hours" --reps 3)
 echo "$fd"
-s_py=$(echo "$py" | sed -n 's/.*, \([0-9.]*\) s per virtual hour.*/\1/p' | head -1)
-s_fd=$(echo "$fd" | sed -n 's/.*, \([0-9.]*\) s per virtual hour.*/\1/p' | head -1)
-python3 -c "print(f'fdsim is {float(\"$s_py\") / float(\"$s_fd\"):.0f}x SimPy per virtual hour (goal: 500x)')"
+s_py=$(echo "$py" | sed -n 's/.*, \([0-9.]*\) CPU s per virtual hour.*/\1/p' | head -1)
+s_fd=$(echo "$fd" | sed -n 's/.*, \([0-9.]*\) CPU s per virtual hour.*/\1/p' | head -1)
+python3 -c "print(f'fdsim is {float(\"$s_py\") / float(\"$s_fd\"):.0f}x SimPy in CPU time per virtual hour (goal: 500x)')"

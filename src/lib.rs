@@ -18,7 +18,10 @@
 //!    [`scenario::Scenario`], with precise errors.
 //! 3. **Run** — [`run`] simulates each scenario once per seed (in parallel,
 //!    deterministically) and scores every detector of [`detector`] on the
-//!    recorded arrival stream with [`metrics`], for every swept value.
+//!    arrival stream with [`metrics`], for every swept value, while the
+//!    simulation runs: arrivals are scored stretch by stretch and
+//!    dropped, faults drawn as the run reaches them, so a pairwise run's
+//!    memory does not grow with its horizon.
 //!    With `[downing]`, the members' views of who is unreachable (Akka's
 //!    or Rapid's multi-observer rule) and their split-brain decisions are
 //!    replayed over the observers' opinions ([`run::downing`]) and scored

@@ -1,5 +1,5 @@
 //! Running scenarios: one simulation per seed, every detector scored on
-//! the recorded arrival stream; one more simulation per membership
+//! the arrival stream while it runs ([`stream_pairwise`]); one more simulation per membership
 //! protocol, swept value and seed ([`cluster`]); all in parallel with a
 //! deterministic order.
 
