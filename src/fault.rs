@@ -805,6 +805,112 @@ mod tests {
         assert!(first_overlap(&got).is_none());
     }
 
+    /// The events an up-front schedule pushes, in the order the engine
+    /// pops them: by time, then push order (outages crash then restart,
+    /// then pauses).
+    fn eager(specs: &[FaultSpec], seed: u64, end: Nanos, names: &[String]) -> Vec<FaultEvent> {
+        let mut pushed = Vec::new();
+        for o in outages(specs, seed, end, names) {
+            pushed.push(FaultEvent {
+                at: o.crash,
+                node: o.node,
+                action: FaultAction::Crash,
+            });
+            if let Some(r) = o.restart {
+                pushed.push(FaultEvent {
+                    at: r,
+                    node: o.node,
+                    action: FaultAction::Restart,
+                });
+            }
+        }
+        for p in pauses(specs, seed, end, names) {
+            let until = p.start + p.length;
+            pushed.push(FaultEvent {
+                at: p.start,
+                node: p.node,
+                action: FaultAction::Pause { until },
+            });
+        }
+        pushed.sort_by_key(|e| e.at); // stable: push order within an instant
+        pushed
+    }
+
+    #[test]
+    fn the_lazy_timeline_is_the_up_front_schedule_in_pop_order() {
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let secs = Nanos::from_secs;
+        let specs = vec![
+            // Ties across nodes and kinds at 60 s and 80 s.
+            FaultSpec::Crash {
+                node: 1,
+                at: secs(60),
+                restart_after: Some(secs(20)),
+            },
+            FaultSpec::Crash {
+                node: 0,
+                at: secs(80),
+                restart_after: None,
+            },
+            FaultSpec::Pause {
+                node: 2,
+                at: secs(60),
+                length: Latency::Constant { value: secs(1) },
+            },
+            FaultSpec::Pause {
+                node: 0,
+                at: secs(60),
+                length: Latency::Constant { value: secs(2) },
+            },
+            FaultSpec::CrashLoop {
+                node: 2,
+                first: secs(100),
+                every: secs(50),
+                down: secs(10),
+                jitter: secs(30),
+            },
+            FaultSpec::Churn {
+                node: 1,
+                first: secs(200),
+                mttf: Latency::Uniform {
+                    min: secs(1),
+                    max: secs(40),
+                },
+                mttr: Latency::Uniform {
+                    min: secs(1),
+                    max: secs(9),
+                },
+            },
+            FaultSpec::Pauses {
+                node: 1,
+                first: secs(0),
+                every: secs(15),
+                length: Latency::Uniform {
+                    min: secs(0),
+                    max: secs(3),
+                },
+            },
+            FaultSpec::Slow {
+                node: 0,
+                start: secs(5),
+                end: secs(9),
+                factor: 2.0,
+            },
+        ];
+        for seed in 1..=20 {
+            let end = secs(3_000);
+            let lazy: Vec<FaultEvent> = FaultTimeline::new(&specs, seed, end, &names).collect();
+            assert_eq!(lazy, eager(&specs, seed, end, &names), "seed {seed}");
+            assert!(lazy.len() > 100);
+            let truth: Vec<Outage> = LazyOutages::of_node(&specs, 1, seed, end, &names).collect();
+            let want: Vec<Outage> = outages(&specs, seed, end, &names)
+                .into_iter()
+                .filter(|o| o.node == 1)
+                .collect();
+            assert_eq!(truth, want, "seed {seed}");
+        }
+    }
+
     #[test]
     fn overlapping_crashes_of_one_node_are_found() {
         let o = [
