@@ -306,16 +306,38 @@ fn cut_periods(sc: &Scenario, p: &crate::net::Partition) -> f64 {
     }
 }
 
-/// Adds the fault timeline's terms: every crash, restart and pause is
-/// drawn before the run and queued at once (two events for a crash and
-/// its restart, two for a pause and its end), so their records and queue
-/// entries are held from the start. `pending` is the bytes of one queue
-/// entry of the simulation.
-fn add_faults(c: &mut Cost, sc: &Scenario, pending: f64, ns_per_event: f64) {
+/// How a simulation holds its fault timeline.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Timeline {
+    /// Drawn before the run and queued at once (cluster runs): every
+    /// crash, restart and pause is held from the start.
+    UpFront,
+    /// Drawn one fault period ahead as the run reaches it (pairwise runs):
+    /// held in constant memory.
+    Lazy,
+}
+
+/// Adds the fault timeline's terms: two events for a crash and its
+/// restart, two for a pause and its end; with an up-front timeline their
+/// records and queue entries are held from the start. `pending` is the
+/// bytes of one queue entry of the simulation.
+fn add_faults(
+    c: &mut Cost,
+    sc: &Scenario,
+    (pending, timeline): (f64, Timeline),
+    ns_per_event: f64,
+) {
+    let held = |n: f64| {
+        if timeline == Timeline::Lazy {
+            n.min(1.0)
+        } else {
+            n
+        }
+    };
     for (i, f) in sc.faults.iter().enumerate() {
         let (n, key) = crashes(f, sc.duration);
         if n > 0.0 {
-            let bytes = n * (VEC_SLACK * size_of::<Outage>() as f64 + 2.0 * pending);
+            let bytes = held(n) * (VEC_SLACK * size_of::<Outage>() as f64 + 2.0 * pending);
             c.add(
                 fault_field(sc, i, f, key),
                 format!("{} crashes", count(n)),
@@ -338,7 +360,7 @@ fn add_faults(c: &mut Cost, sc: &Scenario, pending: f64, ns_per_event: f64) {
                 fault_field(sc, i, f, key),
                 format!("{} pauses", count(n)),
                 2.0 * n,
-                n * (VEC_SLACK * record + 2.0 * pending),
+                held(n) * (VEC_SLACK * record + 2.0 * pending),
                 2.0 * n * ns_per_event,
             );
         }
@@ -371,6 +393,7 @@ pub fn pairwise(sc: &Scenario) -> Cost {
         None => sc.duration.0 as f64 / sc.interval.0.max(1) as f64,
     };
     let arrivals = pairs * arrivals_per_pair;
+    let logged = pairs * arrivals_per_pair.min(crate::run::stretch_beats(pairs as usize) as f64);
     if sc.replay.is_none() {
         // Push: each target's timer and one delivery per monitor; pull:
         // each monitor's timer, a ping and a pong per pair.
@@ -385,14 +408,17 @@ pub fn pairwise(sc: &Scenario) -> Cost {
             "`duration` over the `[heartbeat] interval`",
             format!("{} heartbeats per pair", count(arrivals_per_pair)),
             events,
-            // Every arrival is logged until scoring.
-            arrivals * VEC_SLACK * size_of::<Logged>() as f64 + in_flight * pending,
+            // Arrivals are logged for one stretch of the run, then scored
+            // and dropped (`run::stream_pairwise`).
+            logged * VEC_SLACK * size_of::<Logged>() as f64 + in_flight * pending,
             events * PAIRWISE_NS_PER_EVENT,
         );
-        add_faults(&mut c, sc, pending, PAIRWISE_NS_PER_EVENT);
+        add_faults(&mut c, sc, (pending, Timeline::Lazy), PAIRWISE_NS_PER_EVENT);
         for (i, p) in sc.partitions.iter().enumerate() {
-            // Each monitored pair the partition cuts lists its cut periods
-            // as fault windows for attribution.
+            // Attribution asks each partition whether a pair was cut at an
+            // instant, in constant time and memory; the cut periods cost
+            // CPU as the run crosses them, and a pair keeps the windows a
+            // mistake can still reach (a few).
             let n = cut_periods(sc, p);
             let window = size_of::<(Cause, Nanos, Nanos)>() as f64;
             let field = if p.flap.is_some() {
@@ -404,8 +430,10 @@ pub fn pairwise(sc: &Scenario) -> Cost {
                 field,
                 format!("{} cut periods", count(n)),
                 0.0,
-                n * pairs * VEC_SLACK * window,
-                n * pairs * 20.0,
+                pairs * VEC_SLACK * window,
+                // A period the run never asks about costs nothing: at most
+                // one question per heartbeat.
+                n.min(arrivals_per_pair) * pairs * 20.0,
             );
         }
     }
@@ -426,9 +454,23 @@ pub fn pairwise(sc: &Scenario) -> Cost {
         "the [[detectors]] values",
         format!("{} detector values", count(values)),
         0.0,
-        windows * 16.0 + values * target_crashes * pairs * 16.0,
+        windows * 16.0,
         arrivals * values * SCORE_NS_PER_ARRIVAL,
     );
+    // Each result keeps a figure per crash of a target, under the fault
+    // that makes the crashes.
+    for (i, f) in sc.faults.iter().enumerate() {
+        let (n, key) = crashes(f, sc.duration);
+        if n > 0.0 && sc.targets.contains(&f.node()) {
+            c.add(
+                fault_field(sc, i, f, key),
+                format!("{} crashes scored by every detector value", count(n)),
+                0.0,
+                values * n * pairs * 16.0,
+                0.0,
+            );
+        }
+    }
     c.kept_bytes = values * (target_crashes * pairs * size_of::<Nanos>() as f64 + 256.0);
     c
 }
@@ -510,7 +552,12 @@ pub fn protocol(sc: &Scenario, p: usize, v: usize) -> Cost {
                 changes * log * 2.0 * VEC_SLACK,
                 0.0,
             );
-            add_faults(&mut c, sc, pending, KMONITOR_NS_PER_EVENT);
+            add_faults(
+                &mut c,
+                sc,
+                (pending, Timeline::UpFront),
+                KMONITOR_NS_PER_EVENT,
+            );
         }
         ProtocolSettings::Gossip(cfg) => {
             let rounds = secs / cfg.interval.0.max(1) as f64;
@@ -548,7 +595,12 @@ pub fn protocol(sc: &Scenario, p: usize, v: usize) -> Cost {
                 changes * log * 2.0 * VEC_SLACK,
                 0.0,
             );
-            add_faults(&mut c, sc, pending, GOSSIP_NS_PER_EVENT);
+            add_faults(
+                &mut c,
+                sc,
+                (pending, Timeline::UpFront),
+                GOSSIP_NS_PER_EVENT,
+            );
         }
         ProtocolSettings::Swim(s) => {
             let periods = secs / s.period.0.max(1) as f64;
@@ -588,7 +640,7 @@ pub fn protocol(sc: &Scenario, p: usize, v: usize) -> Cost {
                 changes * log * 2.0 * VEC_SLACK,
                 0.0,
             );
-            add_faults(&mut c, sc, pending, SWIM_NS_PER_EVENT);
+            add_faults(&mut c, sc, (pending, Timeline::UpFront), SWIM_NS_PER_EVENT);
         }
     }
     c.kept_bytes = member_crashes * 3.0 * 2.0 * size_of::<Nanos>() as f64 + 512.0;

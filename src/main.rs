@@ -777,6 +777,18 @@ fn guard(scenarios: &[Scenario], jobs: usize, limits: cost::Limits) -> Result<()
     }
 }
 
+/// The guard of `trace` and `record`, which simulate one seed (`trace` up
+/// to `until`): the estimate of that simulation against the default
+/// limits.
+fn guard_one_seed(sc: &Scenario, until: Option<fdsim::sim::Nanos>) -> Result<(), ExitCode> {
+    let mut one = sc.clone();
+    one.seeds.truncate(1);
+    if let Some(t) = until {
+        one.duration = one.duration.min(t);
+    }
+    guard(std::slice::from_ref(&one), 1, cost::Limits::defaults())
+}
+
 /// `--seeds` and `--seed`: how many seeds, and the first.
 type Seeding = (Option<u64>, Option<u64>);
 
@@ -1279,6 +1291,9 @@ fn cmd_trace(
         Ok(sc) => sc,
         Err(code) => return code,
     };
+    if let Err(code) = guard_one_seed(&sc, Some(to)) {
+        return code;
+    }
     let rows = trace::find_detector(&sc, detector.as_deref())
         .and_then(|cfg| {
             let spec = &cfg.kind.swept;
@@ -1319,6 +1334,9 @@ fn cmd_record(path: &Path, seed: Option<u64>, out: Option<&Path>) -> ExitCode {
         Ok(sc) => sc,
         Err(code) => return code,
     };
+    if let Err(code) = guard_one_seed(&sc, None) {
+        return code;
+    }
     let seed = seed.unwrap_or(sc.seeds.first().copied().unwrap_or(1));
     let written = fdsim::replay::record(&sc, seed).and_then(|bytes| match out {
         Some(file) => report::write_atomic(file, &bytes),

@@ -508,8 +508,13 @@ struct LivePair {
 /// arrivals per pass to keep the loops tight, few enough that the logs
 /// stay small (about 2^16 arrivals in all, at most 4,096 per pair).
 fn stretch(sc: &Scenario, pairs: usize) -> Nanos {
-    let beats = (65_536 / pairs.max(1)).clamp(16, 4_096) as u64;
-    Nanos(sc.interval.0.max(1).saturating_mul(beats))
+    Nanos(sc.interval.0.max(1).saturating_mul(stretch_beats(pairs)))
+}
+
+/// Heartbeat intervals in one stretch of a run with `pairs` monitored
+/// pairs (what [`crate::cost`] bounds the arrival log by).
+pub fn stretch_beats(pairs: usize) -> u64 {
+    (65_536 / pairs.max(1)).clamp(16, 4_096) as u64
 }
 
 /// Simulates one seed and scores every detector at every swept value on

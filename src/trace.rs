@@ -224,8 +224,13 @@ pub fn trace(sc: &Scenario, opts: &TraceOptions) -> Result<Vec<TraceRow>, String
     values.dedup();
 
     // Events at or after `to` cannot change rows before it (see `Pair`),
-    // so the simulation stops there.
-    let crate::run::Heartbeats { log, outages, .. } = heartbeats(sc, opts.seed, opts.to);
+    // so the simulation stops there, and its faults are drawn only up to
+    // there: each fault's draws come in time order from its own stream, so
+    // those before `to` are the whole run's (a minute of a 500-year
+    // scenario queues a minute of crashes, not 500 years of them).
+    let mut until = sc.clone();
+    until.duration = sc.duration.min(opts.to);
+    let crate::run::Heartbeats { log, outages, .. } = heartbeats(&until, opts.seed, opts.to);
     let env = Env {
         interval: sc.interval,
     };
