@@ -286,16 +286,19 @@ pub fn decisions_svg(res: &ScenarioResult) -> Option<String> {
             labels.push(p.label.clone());
         }
     }
+    // Without a crash to down (cuts and pauses only), the x axis is the
+    // patience itself: how long a strategy waits against what it costs.
+    let by_patience = !pools.iter().any(|p| p.mean_down_s().is_some());
     let pts: Vec<(usize, f64, f64, Nanos)> = pools
         .iter()
         .filter_map(|p| {
             let line = labels.iter().position(|l| *l == p.label)?;
-            Some((
-                line,
-                p.mean_down_s()?,
-                p.bad_share().unwrap_or(0.0),
-                p.patience,
-            ))
+            let x = if by_patience {
+                p.patience.0 as f64 / 1e9
+            } else {
+                p.mean_down_s()?
+            };
+            Some((line, x, p.bad_share().unwrap_or(0.0), p.patience))
         })
         .collect();
     if pts.is_empty() {
@@ -320,9 +323,10 @@ pub fn decisions_svg(res: &ScenarioResult) -> Option<String> {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" \
          viewBox=\"0 0 {WIDTH} {HEIGHT}\" font-family=\"sans-serif\" font-size=\"13\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{}\" y=\"28\" font-size=\"18\" text-anchor=\"middle\">{}: time to down vs split brain</text>",
+         <text x=\"{}\" y=\"28\" font-size=\"18\" text-anchor=\"middle\">{}: {} vs split brain</text>",
         (x0 + x1) / 2.0,
-        esc(&res.scenario.name)
+        esc(&res.scenario.name),
+        if by_patience { "patience" } else { "time to down" }
     );
     for &t in &x_ticks {
         let x = sx(t);
@@ -348,12 +352,17 @@ pub fn decisions_svg(res: &ScenarioResult) -> Option<String> {
     let _ = writeln!(
         svg,
         "<rect x=\"{x0}\" y=\"{y1}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n\
-         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">mean time to down a crashed member, s</text>\n\
+         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\n\
          <text transform=\"translate(20 {:.1}) rotate(-90)\" text-anchor=\"middle\">share of cuts and pauses ending in split brain or a wrongful downing</text>",
         x1 - x0,
         y0 - y1,
         (x0 + x1) / 2.0,
         HEIGHT - 16.0,
+        if by_patience {
+            "patience (stable-after, or down-after's delay), s: no crash to down here"
+        } else {
+            "mean time to down a crashed member, s"
+        },
         (y0 + y1) / 2.0
     );
     // Dashes tell apart lines that fall on one another (two strategies
@@ -379,15 +388,19 @@ pub fn decisions_svg(res: &ScenarioResult) -> Option<String> {
         );
         for p in mine {
             let patience = crate::report::human(Some(p.3));
+            let downed = if by_patience {
+                String::new()
+            } else {
+                format!("crashed members downed after {:.2} s on average; ", p.1)
+            };
             let _ = writeln!(
                 svg,
-                "<g><title>{}, patience {}: crashed members downed after {:.2} s on average; \
+                "<g><title>{}, patience {}: {downed}\
                  {:.1} % of cuts and pauses ended in split brain or a wrongful downing</title>\
                  <circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4.5\" fill=\"{colour}\"/>\
                  <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"{colour}\">{}</text></g>",
                 esc(label),
                 esc(&patience),
-                p.1,
                 100.0 * p.2,
                 sx(p.1),
                 sy(p.2),

@@ -222,8 +222,7 @@ fn run_to(name: &str, jobs: &str) -> Vec<u8> {
         for file in ["decisions.csv", "report.md"] {
             bytes.extend(std::fs::read(out.join(name).join(file)).unwrap());
         }
-        // Only a scenario with crashes has a plot.
-        bytes.extend(std::fs::read(out.join(name).join("decisions.svg")).unwrap_or_default());
+        bytes.extend(std::fs::read(out.join(name).join("decisions.svg")).unwrap());
     }
     std::fs::remove_dir_all(&out).unwrap();
     bytes
