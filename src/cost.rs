@@ -280,16 +280,7 @@ fn typical(l: &Latency) -> f64 {
 }
 
 fn fault_field(sc: &Scenario, i: usize, f: &FaultSpec, key: &str) -> String {
-    let kind = match f {
-        FaultSpec::Crash { .. } => "crash",
-        FaultSpec::CrashLoop { .. } => "crash-loop",
-        FaultSpec::Pause { .. } => "pause",
-        FaultSpec::Pauses { .. } => "pauses",
-        FaultSpec::Slow { .. } => "slow",
-        FaultSpec::Churn { .. } => "churn",
-        FaultSpec::Join { .. } => "join",
-        FaultSpec::Leave { .. } => "leave",
-    };
+    let kind = f.kind();
     format!(
         "`{key}` of [[faults]] #{} ({kind} on \"{}\")",
         i + 1,

@@ -95,7 +95,8 @@ impl FaultSpec {
         }
     }
 
-    fn kind(&self) -> &'static str {
+    /// The fault's `kind` as a scenario file writes it.
+    pub fn kind(&self) -> &'static str {
         match self {
             FaultSpec::Crash { .. } => "crash",
             FaultSpec::CrashLoop { .. } => "crash-loop",

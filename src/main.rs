@@ -238,6 +238,14 @@ those `fdsim run` scores. Columns: docs/output.md. Durations as in scenario file
         /// Write the CSV to this file (atomically) instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Refuse a scenario whose estimated peak memory exceeds this
+        /// (512MiB, 8GiB; default: half of this machine's memory).
+        #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+        max_memory: Option<f64>,
+        /// Refuse a scenario whose estimated engine events exceed this
+        /// (default: 1e11, a few hours of CPU).
+        #[arg(long, value_name = "N", value_parser = events_arg)]
+        max_events: Option<f64>,
     },
     /// Write the heartbeat arrivals of one seed as a trace that [replay] reads back.
     #[command(
@@ -259,6 +267,14 @@ the same nodes, clocks, heartbeat interval, duration, warm-up and detectors scor
         /// Write the trace to this file (atomically) instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Refuse a scenario whose estimated peak memory exceeds this
+        /// (512MiB, 8GiB; default: half of this machine's memory).
+        #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+        max_memory: Option<f64>,
+        /// Refuse a scenario whose estimated engine events exceed this
+        /// (default: 1e11, a few hours of CPU).
+        #[arg(long, value_name = "N", value_parser = events_arg)]
+        max_events: Option<f64>,
     },
     /// List the detectors, or show one with its parameters, defaults and source.
     #[command(
@@ -559,7 +575,13 @@ fn main() -> ExitCode {
             seeds,
             seed,
         } => cmd_validate(&paths, shards.map(|n| (n, (seeds, seed)))),
-        Command::Record { path, seed, out } => cmd_record(&path, seed, out.as_deref()),
+        Command::Record {
+            path,
+            seed,
+            out,
+            max_memory,
+            max_events,
+        } => cmd_record(&path, seed, out.as_deref(), limits(max_memory, max_events)),
         Command::Detectors { name, presets } => cmd_detectors(name.as_deref(), presets),
         Command::Trace {
             path,
@@ -570,12 +592,14 @@ fn main() -> ExitCode {
             to,
             samples_per_interval,
             out,
+            max_memory,
+            max_events,
         } => cmd_trace(
             &path,
             (seed, detector, &values),
             (from, to),
             samples_per_interval,
-            out.as_deref(),
+            (out.as_deref(), limits(max_memory, max_events)),
         ),
         Command::Baseline {
             paths,
@@ -778,15 +802,18 @@ fn guard(scenarios: &[Scenario], jobs: usize, limits: cost::Limits) -> Result<()
 }
 
 /// The guard of `trace` and `record`, which simulate one seed (`trace` up
-/// to `until`): the estimate of that simulation against the default
-/// limits.
-fn guard_one_seed(sc: &Scenario, until: Option<fdsim::sim::Nanos>) -> Result<(), ExitCode> {
+/// to `until`): the estimate of that simulation against `limits`.
+fn guard_one_seed(
+    sc: &Scenario,
+    until: Option<fdsim::sim::Nanos>,
+    limits: cost::Limits,
+) -> Result<(), ExitCode> {
     let mut one = sc.clone();
     one.seeds.truncate(1);
     if let Some(t) = until {
         one.duration = one.duration.min(t);
     }
-    guard(std::slice::from_ref(&one), 1, cost::Limits::defaults())
+    guard(std::slice::from_ref(&one), 1, limits)
 }
 
 /// `--seeds` and `--seed`: how many seeds, and the first.
@@ -1284,14 +1311,14 @@ fn cmd_trace(
     (seed, detector, values): (Option<u64>, Option<String>, &[String]),
     (from, to): (fdsim::sim::Nanos, fdsim::sim::Nanos),
     samples_per_interval: u32,
-    out: Option<&Path>,
+    (out, limits): (Option<&Path>, cost::Limits),
 ) -> ExitCode {
     use fdsim::trace;
     let sc = match load_one(path) {
         Ok(sc) => sc,
         Err(code) => return code,
     };
-    if let Err(code) = guard_one_seed(&sc, Some(to)) {
+    if let Err(code) = guard_one_seed(&sc, Some(to), limits) {
         return code;
     }
     let rows = trace::find_detector(&sc, detector.as_deref())
@@ -1329,12 +1356,17 @@ fn cmd_trace(
     ExitCode::SUCCESS
 }
 
-fn cmd_record(path: &Path, seed: Option<u64>, out: Option<&Path>) -> ExitCode {
+fn cmd_record(
+    path: &Path,
+    seed: Option<u64>,
+    out: Option<&Path>,
+    limits: cost::Limits,
+) -> ExitCode {
     let sc = match load_one(path) {
         Ok(sc) => sc,
         Err(code) => return code,
     };
-    if let Err(code) = guard_one_seed(&sc, None) {
+    if let Err(code) = guard_one_seed(&sc, None, limits) {
         return code;
     }
     let seed = seed.unwrap_or(sc.seeds.first().copied().unwrap_or(1));

@@ -387,3 +387,36 @@ fn cost_calibration() {
         );
     }
 }
+
+/// `trace` and `record` take the same limits as `run`.
+#[test]
+fn trace_and_record_hold_to_the_limits_they_are_given() {
+    let path = temp_scenario(
+        "small-limits",
+        &format!("name = \"small\"\nduration = \"1m\"\n{PAIR}"),
+    );
+    let file = path.to_str().unwrap();
+    for cmd in [
+        vec!["record", file, "--max-memory", "1KiB"],
+        vec![
+            "trace",
+            file,
+            "--from",
+            "0s",
+            "--to",
+            "10s",
+            "--max-events",
+            "10",
+        ],
+    ] {
+        let o = fdsim(&cmd);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{cmd:?}: {err}");
+        assert!(
+            err.contains("(small)") && err.contains("more than --max-"),
+            "{cmd:?}: {err}"
+        );
+    }
+    let o = fdsim(&["record", file, "--max-memory", "1GiB"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
