@@ -896,6 +896,11 @@ fn cmd_run(
     if let Err(code) = guard(&scenarios, jobs, limits) {
         return code;
     }
+    // The report pools seeds on rayon's global pool: `--jobs` threads too
+    // (an error would mean it was built already, with its default size).
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build_global();
     if let Err(e) = prepare_out(out) {
         eprintln!("error: {e}");
         return ExitCode::from(EXIT_BAD_INPUT);
@@ -929,16 +934,20 @@ fn finish_run(
     results: Vec<run::ScenarioResult>,
     opts: report::ReportOptions,
 ) -> ExitCode {
-    for res in &results {
-        outln!("{}", report::table(res));
-    }
     let count = results.len();
-    if let Err(e) = report::write_all_in(tx, results, opts) {
-        eprintln!(
-            "error: cannot write the report under {}: {e}",
-            out.display()
-        );
-        return ExitCode::from(EXIT_FAILURE);
+    match report::write_all_in(tx, results, opts) {
+        Ok(tables) => {
+            for table in tables {
+                outln!("{table}");
+            }
+        }
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the report under {}: {e}",
+                out.display()
+            );
+            return ExitCode::from(EXIT_FAILURE);
+        }
     }
     eprintln!(
         "wrote {count} scenario report(s) under {}; open {}",

@@ -47,35 +47,40 @@ pub fn write_report(
     results: Vec<ScenarioResult>,
     opts: ReportOptions,
 ) -> io::Result<()> {
-    write_all_in(Transaction::begin(out)?, results, opts)
+    write_all_in(Transaction::begin(out)?, results, opts).map(drop)
 }
 
 /// [`write_report`] into a transaction already begun: `fdsim run` takes
 /// the report's lock before simulating, so that a second run on the same
 /// folder fails before spending its simulation.
+///
+/// Returns each scenario's readable table (its `summary.txt`), for the
+/// caller to print without pooling the seeds a second time.
 pub fn write_all_in(
     tx: Transaction,
     results: Vec<ScenarioResult>,
     opts: ReportOptions,
-) -> io::Result<()> {
+) -> io::Result<Vec<String>> {
     let dir = tx.dir();
+    let mut tables = Vec::with_capacity(results.len());
     for res in results {
-        write_scenario(dir, &res, opts)?;
+        tables.push(write_scenario(dir, &res, opts)?.1);
     }
     // The kept folders first: the index and the navigation cover them.
     tx.keep_previous()?;
     html::write_pages(dir)?;
-    tx.commit()
+    tx.commit()?;
+    Ok(tables)
 }
 
 /// Writes one scenario's outputs (all but `report.html`, which needs the
 /// other scenarios: [`html::write_pages`]) under `out/NAME/` and returns
-/// its curve.
+/// its curve and its readable table.
 pub fn write_scenario(
     out: &Path,
     res: &ScenarioResult,
     opts: ReportOptions,
-) -> io::Result<Vec<CurvePoint>> {
+) -> io::Result<(Vec<CurvePoint>, String)> {
     let dir = out.join(&res.scenario.name);
     let points = curve_points(res);
     let runs = to_csv(&run_rows(res))?;
@@ -103,6 +108,7 @@ pub fn write_scenario(
         &dir.join("report.md"),
         markdown::scenario_report(res, &points).as_bytes(),
     )?;
-    write_atomic(&dir.join("summary.txt"), table(res).as_bytes())?;
-    Ok(points)
+    let text = table::table_of(res, &points);
+    write_atomic(&dir.join("summary.txt"), text.as_bytes())?;
+    Ok((points, text))
 }

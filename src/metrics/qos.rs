@@ -59,7 +59,7 @@ pub struct RunQos {
     pub mistake_time: TotalNanos,
     /// The duration of every mistake that ended inside the run (at a trust
     /// transition, or cut short by a crash: from then on suspecting is
-    /// right), in the order the mistakes began.
+    /// right), sorted (shortest first), so that pooling runs merges them.
     pub mistake_durations: Vec<Nanos>,
     /// Mistakes still open when the run ended (right-censored): for each,
     /// the time from its start to the end, which its duration exceeds or
@@ -484,6 +484,9 @@ impl Scorer<'_> {
                 Phase::Down { crash } => tr.judge_crash(crash, Some(end)),
             }
             debug_assert_eq!(tr.qos.causes.total(), tr.qos.mistakes);
+            // Sorted here, on the worker that ran the seed, rather than
+            // when the report pools seeds on one thread.
+            tr.qos.mistake_durations.sort_unstable();
         }
         self.tracks.into_iter().map(|t| t.qos).collect()
     }
@@ -855,6 +858,8 @@ impl RunQos {
         self.mistakes += other.mistakes;
         self.mistake_time += other.mistake_time;
         (self.mistake_durations).extend_from_slice(&other.mistake_durations);
+        // Two sorted runs: the stable sort merges them in linear time.
+        self.mistake_durations.sort();
         (self.mistake_censored).extend_from_slice(&other.mistake_censored);
         self.up_time += other.up_time;
         self.suspect_time += other.suspect_time;

@@ -65,7 +65,82 @@ pub fn percentile_time(detected: &[Nanos], censored: &[Nanos], p: f64) -> Option
     if censored.is_empty() {
         percentile(detected, p)
     } else {
-        KaplanMeier::new(detected, censored).quantile(p / 100.0)
+        // What `KaplanMeier::new(..).quantile(p / 100.0)` answers, walking
+        // the steps only up to the quantile and keeping none: the mistake
+        // durations of a sweep run to millions.
+        let target = quantile_level(p / 100.0);
+        StepWalk::new(detected, censored)
+            .find(|st| st.survival <= target)
+            .map(|st| st.t)
+    }
+}
+
+/// The level of S at or below which the p-quantile (0 < p ≤ 1) is reached:
+/// `1 − p`, with a relative tolerance for the rounding of the product.
+fn quantile_level(p: f64) -> f64 {
+    (1.0 - p) * (1.0 + 1e-12)
+}
+
+/// The steps of the Kaplan–Meier estimate, one distinct detection time
+/// at a time, from sorted detection and censoring times.
+struct StepWalk<'a> {
+    detections: &'a [Nanos],
+    censored: &'a [Nanos],
+    i: usize,
+    j: usize,
+    at_risk: u64,
+    /// S after the last step.
+    s: f64,
+    greenwood: f64,
+}
+
+impl<'a> StepWalk<'a> {
+    fn new(detections: &'a [Nanos], censored: &'a [Nanos]) -> StepWalk<'a> {
+        debug_assert!(detections.windows(2).all(|w| w[0] <= w[1]));
+        debug_assert!(censored.windows(2).all(|w| w[0] <= w[1]));
+        StepWalk {
+            detections,
+            censored,
+            i: 0,
+            j: 0,
+            at_risk: (detections.len() + censored.len()) as u64,
+            s: 1.0,
+            greenwood: 0.0,
+        }
+    }
+}
+
+impl Iterator for StepWalk<'_> {
+    type Item = Step;
+
+    fn next(&mut self) -> Option<Step> {
+        let t = *self.detections.get(self.i)?;
+        // Censorings before t leave the risk set first.
+        while self.j < self.censored.len() && self.censored[self.j] < t {
+            self.at_risk -= 1;
+            self.j += 1;
+        }
+        let d = self.detections[self.i..]
+            .iter()
+            .take_while(|&&x| x == t)
+            .count() as u64;
+        let r = self.at_risk as f64;
+        self.s *= 1.0 - d as f64 / r;
+        self.greenwood += if self.at_risk > d {
+            d as f64 / (r * (r - d as f64))
+        } else {
+            0.0
+        };
+        let step = Step {
+            t,
+            at_risk: self.at_risk,
+            events: d,
+            survival: self.s,
+            greenwood: self.greenwood,
+        };
+        self.at_risk -= d;
+        self.i += d as usize;
+        Some(step)
     }
 }
 
@@ -109,37 +184,9 @@ pub struct MeanEstimate {
 impl KaplanMeier {
     /// The estimate from sorted detection times and sorted censoring times.
     pub fn new(detections: &[Nanos], censored: &[Nanos]) -> KaplanMeier {
-        debug_assert!(detections.windows(2).all(|w| w[0] <= w[1]));
-        debug_assert!(censored.windows(2).all(|w| w[0] <= w[1]));
-        let mut at_risk = (detections.len() + censored.len()) as u64;
-        let (mut i, mut j) = (0, 0);
-        let (mut s, mut gw) = (1.0, 0.0);
-        let mut steps = Vec::new();
-        while i < detections.len() {
-            let t = detections[i];
-            // Censorings before t leave the risk set first.
-            while j < censored.len() && censored[j] < t {
-                at_risk -= 1;
-                j += 1;
-            }
-            let d = detections[i..].iter().take_while(|&&x| x == t).count() as u64;
-            let r = at_risk as f64;
-            s *= 1.0 - d as f64 / r;
-            gw += if at_risk > d {
-                d as f64 / (r * (r - d as f64))
-            } else {
-                0.0
-            };
-            steps.push(Step {
-                t,
-                at_risk,
-                events: d,
-                survival: s,
-                greenwood: gw,
-            });
-            at_risk -= d;
-            i += d as usize;
-        }
+        let mut walk = StepWalk::new(detections, censored);
+        let steps: Vec<Step> = walk.by_ref().collect();
+        let s = walk.s;
         let last_event = detections.last().copied().unwrap_or(Nanos::ZERO);
         let last_censor = censored.last().copied().unwrap_or(Nanos::ZERO);
         let tau = last_event.max(last_censor);
@@ -186,7 +233,7 @@ impl KaplanMeier {
     /// The first detection time at which `level(step k)` is at or below
     /// `1 − p`, with a relative tolerance for the rounding of the product.
     fn first_at_or_below(&self, p: f64, level: impl Fn(usize) -> f64) -> Option<Nanos> {
-        let target = (1.0 - p) * (1.0 + 1e-12);
+        let target = quantile_level(p);
         (0..self.steps.len())
             .find(|&k| level(k) <= target)
             .map(|k| self.steps[k].t)

@@ -7,6 +7,7 @@ use crate::metrics::survival::{mean_time, percentile_time};
 use crate::metrics::{Cause, RunQos, Summary};
 use crate::run::{cost_per_pair_second, ScenarioResult};
 use crate::sim::time::Nanos;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// One row of `runs.csv` (and of `metrics.csv`, the same rows under the
@@ -109,14 +110,23 @@ pub fn run_rows(res: &ScenarioResult) -> Vec<RunRow> {
 
 /// The trade-off curve of a scenario: one point per series (detector or
 /// protocol) × value, in declaration order, with the Pareto front marked.
+///
+/// Points are pooled in parallel (rayon's pool: millions of mistake
+/// durations per point in a wide sweep), and come back in order.
 pub fn curve_points(res: &ScenarioResult) -> Vec<CurvePoint> {
-    let mut points = Vec::new();
+    let mut cells = Vec::new();
     for (d, cfg) in res.scenario.series().into_iter().enumerate() {
         for (v, &value) in cfg.values.iter().enumerate() {
-            let runs = res.seeds.iter().map(|s| &s.qos[d][v]);
-            points.push(CurvePoint::new(d, v, value, runs));
+            cells.push((d, v, value));
         }
     }
+    let mut points: Vec<CurvePoint> = cells
+        .into_par_iter()
+        .map(|(d, v, value)| {
+            let runs = res.seeds.iter().map(|s| &s.qos[d][v]);
+            CurvePoint::new(d, v, value, runs)
+        })
+        .collect();
     mark_pareto(&mut points);
     points
 }
@@ -212,7 +222,7 @@ fn longer(
 pub fn curve_rows(res: &ScenarioResult, points: &[CurvePoint]) -> Vec<CurveRow> {
     let sc = &res.scenario;
     points
-        .iter()
+        .par_iter()
         .map(|p| {
             let cfg = sc.series_at(p.detector);
             let unit = cfg.unit;

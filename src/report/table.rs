@@ -1,6 +1,8 @@
 //! The readable summary table printed by `fdsim run`.
 
+use super::rows::curve_points;
 use crate::metrics::cluster::ClusterQos;
+use crate::metrics::curve::CurvePoint;
 use crate::metrics::survival::{mean_time, restricted};
 use crate::metrics::Summary;
 use crate::run::ScenarioResult;
@@ -57,6 +59,12 @@ pub fn mean_detection(s: &Summary) -> String {
 /// protocol) × value, pooled over seeds; then, if the scenario runs
 /// membership protocols, their cluster table ([`cluster_table`]).
 pub fn table(res: &ScenarioResult) -> String {
+    table_of(res, &curve_points(res))
+}
+
+/// [`table`] from the scenario's curve ([`curve_points`]), whose points
+/// hold the summaries pooled over seeds, in the table's order.
+pub fn table_of(res: &ScenarioResult, points: &[CurvePoint]) -> String {
     let sc = &res.scenario;
     let mut rows: Vec<Vec<String>> = vec![vec![
         "detector".into(),
@@ -69,9 +77,10 @@ pub fn table(res: &ScenarioResult) -> String {
         "undetected".into(),
         "censored".into(),
     ]];
-    for (d, cfg) in sc.series().into_iter().enumerate() {
-        for (v, &value) in cfg.values.iter().enumerate() {
-            let s = Summary::pool(res.seeds.iter().map(|seed| &seed.qos[d][v]));
+    let mut pooled = points.iter().map(|p| &p.summary);
+    for cfg in sc.series() {
+        for &value in cfg.values {
+            let s = pooled.next().expect("one curve point per series and value");
             rows.push(vec![
                 cfg.label.to_string(),
                 format!("{}={}", cfg.param, cfg.unit.format(value)),
