@@ -84,7 +84,7 @@ pub fn table_of(res: &ScenarioResult, points: &[CurvePoint]) -> String {
             rows.push(vec![
                 cfg.label.to_string(),
                 format!("{}={}", cfg.param, cfg.unit.format(value)),
-                mean_detection(&s),
+                mean_detection(s),
                 human(s.detection_percentile(99.0)),
                 rate(s.mistakes_per_hour()),
                 unavailability(s.query_accuracy()),
