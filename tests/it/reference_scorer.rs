@@ -33,8 +33,8 @@ pub struct Scored {
     pub censored: Vec<u64>,
     pub mistakes: u64,
     pub mistake_time: u128,
-    /// The length of each mistake that ended (trust, or a crash), in
-    /// order of start.
+    /// The length of each mistake that ended (trust, or a crash), sorted
+    /// (shortest first), as [`RunQos`] keeps them.
     pub mistake_durations: Vec<u64>,
     /// The length up to the end of the run of each mistake still open
     /// then.
@@ -263,6 +263,8 @@ fn judge(out: &Output, life: &Life, warmup: u64, end: u64) -> Scored {
             }
         }
     }
+    // RunQos keeps them sorted, so that pooling seeds merges sorted runs.
+    s.mistake_durations.sort_unstable();
     s
 }
 
