@@ -1,7 +1,7 @@
 //! The event queue: events ordered by (time, insertion sequence).
 //!
 //! Payloads live in a slab, and the order is kept on 16-byte keys in two
-//! structures merged at every pop by the same rule: a binary heap, and a
+//! structures merged at every pop by the same rule: a 4-ary heap, and a
 //! few FIFO *lanes*, each holding events pushed with one fixed delay
 //! ([`EventQueue::push_after`]). Events pushed `d` after a time that never
 //! goes backwards come due in the order they were pushed, so a lane is
@@ -12,8 +12,7 @@
 //! tie-break rule that makes runs reproducible.
 
 use super::time::Nanos;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// Lanes a queue keeps; a delay that finds none free goes to the heap.
 const LANES: usize = 8;
@@ -40,9 +39,151 @@ impl Key {
         (self.order & mask) as usize
     }
 
+    /// The key as one number: comparing ranks compares (time, order).
+    #[inline]
+    fn rank(self) -> u128 {
+        (u128::from(self.time) << 64) | u128::from(self.order)
+    }
+
+    #[inline]
+    fn from_rank(rank: u128) -> Key {
+        Key {
+            time: (rank >> 64) as u64,
+            order: rank as u64,
+        }
+    }
+
     /// Due first: the earlier time, then the earlier push.
     fn before(self, other: Key) -> bool {
-        (self.time, self.order) < (other.time, other.order)
+        self.rank() < other.rank()
+    }
+}
+
+/// A min-heap of ranks with four children per node: half the depth of a
+/// binary heap, the four children of a node side by side in one 64-byte
+/// line, and the smallest child found with comparisons of whole 128-bit
+/// numbers, which compile to selects rather than branches.
+///
+/// A pop leaves its slot at the root empty until the next operation: a
+/// simulation nearly always schedules an event right after handling one,
+/// and that push then fills the root and sifts down once, where a pop and
+/// a push would each walk the heap. Any other next operation removes the
+/// root first; a peek in between reads the root's children.
+#[derive(Debug, Default)]
+struct Heap {
+    v: Vec<u128>,
+    /// `v[0]` has been popped and waits for the next push to fill it.
+    hole: bool,
+}
+
+impl Heap {
+    fn with_capacity(cap: usize) -> Heap {
+        Heap {
+            v: Vec::with_capacity(cap),
+            hole: false,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.v.len() - usize::from(self.hole)
+    }
+
+    fn peek(&self) -> Option<u128> {
+        if self.hole {
+            // The smallest child of the popped root is the next minimum.
+            self.v.get(1..5.min(self.v.len()))?.iter().min().copied()
+        } else {
+            self.v.first().copied()
+        }
+    }
+
+    fn push(&mut self, rank: u128) {
+        if self.hole {
+            self.hole = false;
+            self.sift_down(0, rank);
+            return;
+        }
+        self.v.push(rank);
+        let last = self.v.len() - 1;
+        self.sift_up(last, rank);
+    }
+
+    /// Puts `rank` at hole `i` or above it, moving larger parents down.
+    #[inline]
+    fn sift_up(&mut self, mut i: usize, rank: u128) {
+        while i > 0 {
+            let parent = (i - 1) / 4;
+            let p = self.v[parent];
+            if p <= rank {
+                break;
+            }
+            self.v[i] = p;
+            i = parent;
+        }
+        self.v[i] = rank;
+    }
+
+    /// Puts `rank` at hole `i` or below it, moving smaller children up.
+    #[inline]
+    fn sift_down(&mut self, mut i: usize, rank: u128) {
+        let n = self.v.len();
+        loop {
+            let first = 4 * i + 1;
+            let (m, k) = if first + 3 < n {
+                let c = &self.v[first..first + 4];
+                let (a, ia) = if c[1] < c[0] { (c[1], 1) } else { (c[0], 0) };
+                let (b, ib) = if c[3] < c[2] { (c[3], 3) } else { (c[2], 2) };
+                let (m, im) = if b < a { (b, ib) } else { (a, ia) };
+                (m, first + im)
+            } else {
+                match (first..n).min_by_key(|&k| self.v[k]) {
+                    Some(k) => (self.v[k], k),
+                    None => break,
+                }
+            };
+            if rank <= m {
+                break;
+            }
+            self.v[i] = m;
+            i = k;
+        }
+        self.v[i] = rank;
+    }
+
+    /// Removes the root left empty by the last pop.
+    fn settle(&mut self) {
+        if std::mem::take(&mut self.hole) {
+            let last = self.v.pop().expect("a popped root is in the heap");
+            if !self.v.is_empty() {
+                self.sift_down(0, last);
+            }
+        }
+    }
+
+    fn pop(&mut self) -> Option<u128> {
+        self.settle();
+        let top = *self.v.first()?;
+        self.hole = true;
+        Some(top)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u128> + '_ {
+        self.v.iter().skip(usize::from(self.hole)).copied()
+    }
+
+    /// A heap of `ranks`, any order.
+    fn from_vec(mut ranks: Vec<u128>) -> Heap {
+        // A sorted array is a heap.
+        ranks.sort_unstable();
+        Heap {
+            v: ranks,
+            hole: false,
+        }
+    }
+
+    fn into_vec(mut self) -> Vec<u128> {
+        self.settle();
+        self.v
     }
 }
 
@@ -62,24 +203,11 @@ enum Source {
     Lane(usize),
 }
 
-impl Ord for Key {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap and we want the earliest first.
-        (other.time, other.order).cmp(&(self.time, self.order))
-    }
-}
-
-impl PartialOrd for Key {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 /// A priority queue of events of type `E`, earliest first, ties broken by
 /// insertion order.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Key>,
+    heap: Heap,
     lanes: Vec<Lane>,
     slab: Vec<Option<E>>,
     free: Vec<usize>,
@@ -102,7 +230,7 @@ impl<E> EventQueue<E> {
 
     pub fn with_capacity(cap: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(cap),
+            heap: Heap::with_capacity(cap),
             lanes: Vec::new(),
             slab: Vec::with_capacity(cap),
             free: Vec::with_capacity(cap),
@@ -116,7 +244,7 @@ impl<E> EventQueue<E> {
     /// which happens at most once per 2^32 events in practice).
     pub fn push(&mut self, time: Nanos, event: E) -> u64 {
         let key = self.store(time, event);
-        self.heap.push(key);
+        self.heap.push(key.rank());
         key.order >> self.slot_bits
     }
 
@@ -134,7 +262,7 @@ impl<E> EventQueue<E> {
                 lane.last_now = now.0;
                 lane.keys.push_back(key);
             }
-            None => self.heap.push(key),
+            None => self.heap.push(key.rank()),
         }
         key.order >> self.slot_bits
     }
@@ -206,12 +334,15 @@ impl<E> EventQueue<E> {
         }
         // Sequence numbers are unique and sit in the high bits: sorting the
         // old orders sorts by insertion, and a key's rank is its new number.
-        let mut orders: Vec<u64> = self.heap.iter().map(|k| k.order).collect();
+        let mut orders: Vec<u64> = self.heap.iter().map(|r| Key::from_rank(r).order).collect();
         for lane in &self.lanes {
             orders.extend(lane.keys.iter().map(|k| k.order));
         }
         orders.sort_unstable();
-        let mut keys = std::mem::take(&mut self.heap).into_vec();
+        let mut keys: Vec<Key> = (std::mem::take(&mut self.heap).into_vec())
+            .into_iter()
+            .map(Key::from_rank)
+            .collect();
         let lane_keys = self.lanes.iter_mut().flat_map(|l| l.keys.iter_mut());
         for key in keys.iter_mut().chain(lane_keys) {
             let seq = orders.binary_search(&key.order).expect("a pending key") as u64;
@@ -223,12 +354,12 @@ impl<E> EventQueue<E> {
             "the event queue cannot number 2^{} pending events",
             64 - self.slot_bits
         );
-        self.heap = BinaryHeap::from(keys);
+        self.heap = Heap::from_vec(keys.into_iter().map(Key::rank).collect());
     }
 
     /// The earliest key and where it is.
     fn earliest(&self) -> Option<(Key, Source)> {
-        let mut best = self.heap.peek().map(|&k| (k, Source::Heap));
+        let mut best = self.heap.peek().map(|r| (Key::from_rank(r), Source::Heap));
         for (i, lane) in self.lanes.iter().enumerate() {
             if let Some(&k) = lane.keys.front() {
                 if best.is_none_or(|(b, _)| k.before(b)) {
