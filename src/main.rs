@@ -1378,6 +1378,10 @@ fn cmd_record(
     if let Err(code) = guard_one_seed(&sc, None, limits) {
         return code;
     }
+    if let Err(r) = cost::check_record(&sc, limits) {
+        eprintln!("error: {r}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     let seed = seed.unwrap_or(sc.seeds.first().copied().unwrap_or(1));
     let written = fdsim::replay::record(&sc, seed).and_then(|bytes| match out {
         Some(file) => report::write_atomic(file, &bytes),

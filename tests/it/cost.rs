@@ -420,3 +420,32 @@ fn trace_and_record_hold_to_the_limits_they_are_given() {
     let o = fdsim(&["record", file, "--max-memory", "1GiB"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// `fdsim record` keeps every arrival until it writes the trace, so a
+/// long pair that `fdsim run` streams in a few MiB is refused by record
+/// under the same limit, up front, naming `duration`.
+#[test]
+fn record_is_held_to_the_arrivals_it_keeps() {
+    let path = temp_scenario(
+        "record-long",
+        &format!("name = \"long\"\nduration = \"1000h\"\n{PAIR}"),
+    );
+    let file = path.to_str().unwrap();
+    let o = fdsim(&["record", file, "--max-memory", "1GiB"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("(long)")
+            && err.contains("every heartbeat arrival")
+            && err.contains("`duration`")
+            && err.contains("more than --max-memory 1.0 GiB"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+    // 36 M arrivals at ~400 bytes: about 13 GiB.
+    let cost = fdsim::cost::record_bytes(&fdsim::scenario::Scenario::load(&path).unwrap());
+    assert!(
+        (12.0..15.0).contains(&(cost / (1u64 << 30) as f64)),
+        "{cost}"
+    );
+}
