@@ -850,7 +850,16 @@ impl<'t> DetectorScorer<'t> {
 }
 
 impl RunQos {
-    /// Adds another pair's (or run's) QoS into this one.
+    /// Sorts the mistake durations after [`RunQos::merge`]s: the stable
+    /// sort merges the merged runs' sorted stretches, O(n log runs).
+    pub fn settle(&mut self) {
+        self.mistake_durations.sort();
+    }
+
+    /// Adds another pair's (or run's) QoS into this one. The mistake
+    /// durations are appended: once every pair is in, [`RunQos::settle`]
+    /// sorts them again (sorting after each merge would cost the square of
+    /// the number of pairs).
     pub fn merge(&mut self, other: &RunQos) {
         self.detections.extend_from_slice(&other.detections);
         self.undetected += other.undetected;
@@ -858,8 +867,6 @@ impl RunQos {
         self.mistakes += other.mistakes;
         self.mistake_time += other.mistake_time;
         (self.mistake_durations).extend_from_slice(&other.mistake_durations);
-        // Two sorted runs: the stable sort merges them in linear time.
-        self.mistake_durations.sort();
         (self.mistake_censored).extend_from_slice(&other.mistake_censored);
         self.up_time += other.up_time;
         self.suspect_time += other.suspect_time;
