@@ -65,6 +65,16 @@ pub trait Detector: Send {
     /// nothing more arrives, or `None` if it never does.
     fn crossing(&self, level: f64) -> Option<Nanos>;
 
+    /// Exactly `self.suspicion(now) < level`. The scorer asks it before
+    /// every arrival and at it, nearly always about a level far from the
+    /// suspicion; a detector whose suspicion is costly may answer such a
+    /// question from a cheaper quantity first, provided the answer is the
+    /// same (property-tested for the detectors that do).
+    #[inline]
+    fn below(&self, now: Nanos, level: f64) -> bool {
+        self.suspicion(now) < level
+    }
+
     /// Threshold-dependent detectors only (see
     /// [`DetectorKind::threshold_dependent`]): records an arrival, told
     /// whether the detector was suspecting at its threshold just before it

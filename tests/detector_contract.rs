@@ -222,6 +222,23 @@ fn check_monotone(
     prop_assert!(!prev.is_nan(), "{}: NaN suspicion at {:?}", name, last);
     for &t in &times {
         let now = det.suspicion(Nanos(t));
+        // `below` is exactly `suspicion < level`, at the levels swept and
+        // at the suspicion itself and the next number above it.
+        let exact = [now, f64::from_bits(now.to_bits().wrapping_add(1))];
+        for &x in levels
+            .iter()
+            .chain(exact.iter().filter(|x| x.is_finite() && **x > 0.0))
+        {
+            prop_assert_eq!(
+                det.below(Nanos(t), x),
+                now < x,
+                "{}: below({}, {}) disagrees with suspicion {}",
+                name,
+                t,
+                x,
+                now
+            );
+        }
         prop_assert!(
             now >= prev,
             "{}: suspicion fell from {} to {} at {} (last arrival {:?})",

@@ -312,6 +312,25 @@ impl Detector for Phi {
         }
     }
 
+    /// φ < level exactly when the standardised silence y is below the
+    /// level's quantile, which the crossing remembers per level: a silence
+    /// well below it (by far more than the rounding of either side) is
+    /// answered without evaluating φ's tail.
+    fn below(&self, now: Nanos, level: f64) -> bool {
+        if let Some(last) = self.last {
+            if level >= FAST_BELOW_FROM {
+                let y = (now.saturating_sub(last).0 as f64 - self.mean) / self.std;
+                let q = self
+                    .quantiles
+                    .get(level, |l| upper_tail_quantile(-l * LN_10));
+                if y < q - QUANTILE_MARGIN * (1.0 + q.abs()) {
+                    return true;
+                }
+            }
+        }
+        self.suspicion(now) < level
+    }
+
     fn crossing(&self, level: f64) -> Option<Nanos> {
         let Some(last) = self.last else {
             return Some(Nanos::ZERO);
@@ -341,6 +360,18 @@ impl Detector for Phi {
         first_reaching(last, guess, |c| self.suspicion(c) >= level)
     }
 }
+
+/// How far below a level's quantile (relative to 1 + |quantile|) a
+/// standardised silence must be for [`Detector::below`] to answer without
+/// evaluating φ: the quantiles are exact to a few ulps and φ's evaluation
+/// to about 1e-15 relative, a billion times inside this margin.
+pub(crate) const QUANTILE_MARGIN: f64 = 1e-6;
+
+/// The smallest level [`Detector::below`] answers from the quantile: φ is
+/// computed to about 1e-16 in absolute terms (Akka's formula subtracts
+/// from 1 below the mean), so only levels well above that are compared in
+/// y; smaller ones, which no sweep uses, evaluate φ.
+pub(crate) const FAST_BELOW_FROM: f64 = 1e-6;
 
 /// Slots of a [`QuantileMemo`] (a power of two).
 const MEMO_SLOTS: usize = 32;

@@ -56,7 +56,8 @@
 //! underflows and φ jumps to +∞, which the search finds as well.
 
 use super::phi::{
-    duration_spec, first_reaching, window_spec, IntervalWindow, PhiConfig, QuantileMemo, THRESHOLD,
+    duration_spec, first_reaching, window_spec, IntervalWindow, PhiConfig, QuantileMemo,
+    FAST_BELOW_FROM, QUANTILE_MARGIN, THRESHOLD,
 };
 use super::registry::{ms, DetectorKind};
 use super::{Arrival, Detector};
@@ -232,6 +233,22 @@ impl Detector for PhiAkka {
             Some(last) => akka_phi(now.saturating_sub(last).0 as f64, self.mean, self.std),
             None => f64::INFINITY,
         }
+    }
+
+    /// As φ's: the logistic φ is below `level` exactly when the
+    /// standardised silence is below the level's (remembered) root, so a
+    /// silence well below it is answered without `exp` and `log10`.
+    fn below(&self, now: Nanos, level: f64) -> bool {
+        if let Some(last) = self.last {
+            if level >= FAST_BELOW_FROM {
+                let y = (now.saturating_sub(last).0 as f64 - self.mean) / self.std;
+                let q = self.quantiles.get(level, logistic_quantile);
+                if y < q - QUANTILE_MARGIN * (1.0 + q.abs()) {
+                    return true;
+                }
+            }
+        }
+        self.suspicion(now) < level
     }
 
     fn crossing(&self, level: f64) -> Option<Nanos> {

@@ -385,10 +385,10 @@ impl Scorer<'_> {
                 continue; // every threshold already suspects
             }
             let det = seg.det.get();
-            let level = det.suspicion(last);
-            if level < self.thresholds[seg.suspecting] {
+            if det.below(last, self.thresholds[seg.suspecting]) {
                 continue; // the next threshold is not reached: no crossing
             }
+            let level = det.suspicion(last);
             let reached = self.reached(seg.lo, seg.hi, level);
             let mut floor = from;
             for i in seg.suspecting..reached.max(seg.suspecting) {
@@ -462,7 +462,14 @@ impl Scorer<'_> {
     /// `t`), once all arrivals of that instant have been applied.
     fn evaluate(&mut self, segs: &mut [Segment<'_>], at: Nanos, t: Nanos, w: &impl Windows) {
         for seg in segs.iter_mut() {
-            let now = self.reached(seg.lo, seg.hi, seg.det.get().suspicion(at));
+            let det = seg.det.get();
+            // Right after an arrival suspicion is nearly always below every
+            // threshold, which `below` may tell without computing it.
+            let now = if seg.lo == seg.hi || det.below(at, self.thresholds[seg.lo]) {
+                seg.lo
+            } else {
+                self.reached(seg.lo, seg.hi, det.suspicion(at))
+            };
             if now < seg.suspecting {
                 for tr in &mut self.tracks[now..seg.suspecting] {
                     tr.trust_at(t, self.phase, self.warmup, w);
