@@ -8,6 +8,7 @@
 //! the figure an operator needs is "mistakes per hour lasting longer than
 //! D", read off the plot at x = D.
 
+use super::markdown::rate;
 use super::table::human;
 use crate::math;
 use crate::metrics::curve::CurvePoint;
@@ -15,19 +16,6 @@ use crate::metrics::Summary;
 use crate::run::ScenarioResult;
 use crate::sim::time::Nanos;
 use std::fmt::Write;
-
-/// A rate per hour, compact.
-fn rate(v: f64) -> String {
-    if v == 0.0 {
-        "0".into()
-    } else if v >= 100.0 {
-        format!("{v:.0}")
-    } else if v >= 0.01 {
-        format!("{v:.3}")
-    } else {
-        format!("{v:.2e}")
-    }
-}
 
 /// The "Mistake durations" section of `report.md`, or nothing if no
 /// setting made a mistake with a recorded duration.

@@ -510,7 +510,8 @@ fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or("-".into(), f)
 }
 
-fn rate(v: f64) -> String {
+/// A rate per hour, compact.
+pub(super) fn rate(v: f64) -> String {
     if v == 0.0 {
         "0".into()
     } else if v >= 100.0 {
