@@ -100,7 +100,9 @@ pub trait Detector: Send {
         false
     }
 
-    /// This detector as `Any`, for [`Detector::same_state`] to downcast.
+    /// This detector as `Any`, for [`Detector::same_state`] to downcast
+    /// (and for the scorer to recognise the built-in detectors, which it
+    /// compiles a loop for each).
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }

@@ -502,7 +502,7 @@ struct LivePair {
     /// Indices into the watched links of the links this pair crosses.
     links: Vec<usize>,
     /// One scorer per detector of the scenario, in order.
-    scorers: Vec<DetectorScorer<'static>>,
+    scorers: Vec<DetectorScorer<'static, LiveWindows>>,
 }
 
 /// How much virtual time is simulated between two scoring passes: enough
@@ -689,9 +689,7 @@ fn score_logged(sim: &mut Sim<HeartbeatAgent>, pair: &mut LivePair) {
         return;
     };
     for scorer in scorers.iter_mut() {
-        for logged in log.iter() {
-            scorer.push(logged, &*windows);
-        }
+        scorer.push_all(log, &*windows);
     }
     log.clear();
     let horizon = (scorers.iter().map(|s| s.horizon(&*windows)))

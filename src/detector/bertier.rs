@@ -160,6 +160,10 @@ impl Bertier {
 }
 
 impl Detector for Bertier {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn heartbeat(&mut self, arrival: &Arrival) {
         match self.fresh.hear(arrival) {
             Heard::Stale => return,

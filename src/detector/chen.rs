@@ -128,6 +128,10 @@ impl Chen {
 }
 
 impl Detector for Chen {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn heartbeat(&mut self, arrival: &Arrival) {
         match self.fresh.hear(arrival) {
             Heard::Stale => return,

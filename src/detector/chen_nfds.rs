@@ -87,6 +87,10 @@ impl ChenNfds {
 }
 
 impl Detector for ChenNfds {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn heartbeat(&mut self, arrival: &Arrival) {
         match self.fresh.hear(arrival) {
             Heard::Restart | Heard::Newer => self.due = Some(arrival.sent + self.eta),

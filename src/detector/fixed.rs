@@ -44,6 +44,10 @@ impl Fixed {
 }
 
 impl Detector for Fixed {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn heartbeat(&mut self, arrival: &Arrival) {
         self.last = Some(arrival.at);
     }

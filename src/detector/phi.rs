@@ -295,6 +295,10 @@ impl Phi {
 }
 
 impl Detector for Phi {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn heartbeat(&mut self, arrival: &Arrival) {
         match self.last {
             None => self.window.seed(self.cfg.first_heartbeat_estimate),

@@ -127,6 +127,10 @@ impl PhiExp {
 }
 
 impl Detector for PhiExp {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn heartbeat(&mut self, arrival: &Arrival) {
         match self.last {
             None => self.record(self.initial_value),

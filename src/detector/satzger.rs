@@ -139,6 +139,10 @@ impl Satzger {
 }
 
 impl Detector for Satzger {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn heartbeat(&mut self, arrival: &Arrival) {
         if let Some(last) = self.last {
             let sample = arrival.at.saturating_sub(last).0;

@@ -100,6 +100,10 @@ impl TwoWindow {
 }
 
 impl Detector for TwoWindow {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn heartbeat(&mut self, arrival: &Arrival) {
         match self.fresh.hear(arrival) {
             Heard::Stale => return,

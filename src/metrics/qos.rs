@@ -235,8 +235,8 @@ impl Track {
 /// Detectors whose state does not depend on the threshold have one segment
 /// for all values; threshold-dependent ones start with one and split when
 /// an arrival finds some of its thresholds suspecting and others not.
-struct Segment<'d> {
-    det: Det<'d>,
+struct Segment<'d, D: ?Sized> {
+    det: Det<'d, D>,
     lo: usize,
     hi: usize,
     /// Thresholds `lo..suspecting` currently suspect: always a prefix,
@@ -244,23 +244,54 @@ struct Segment<'d> {
     suspecting: usize,
 }
 
-enum Det<'d> {
-    Borrowed(&'d mut dyn Detector),
-    Owned(Box<dyn Detector>),
+enum Det<'d, D: ?Sized> {
+    Borrowed(&'d mut D),
+    Owned(Box<D>),
 }
 
-impl Det<'_> {
-    fn get(&self) -> &dyn Detector {
+impl<D: ?Sized> Det<'_, D> {
+    #[inline]
+    fn get(&self) -> &D {
         match self {
-            Det::Borrowed(d) => &**d,
-            Det::Owned(d) => d.as_ref(),
+            Det::Borrowed(d) => d,
+            Det::Owned(d) => d,
         }
     }
-    fn get_mut(&mut self) -> &mut dyn Detector {
+    #[inline]
+    fn get_mut(&mut self) -> &mut D {
         match self {
-            Det::Borrowed(d) => &mut **d,
-            Det::Owned(d) => d.as_mut(),
+            Det::Borrowed(d) => d,
+            Det::Owned(d) => d,
         }
+    }
+}
+
+/// What the scorer needs of a detector instance beyond [`Detector`]: a
+/// copy of itself to split a segment with, and a view as `dyn Detector`
+/// for [`Detector::same_state`]. The scorer is compiled once per built-in
+/// detector type (so the three detector calls per arrival are direct and
+/// inlined) and once for `dyn Detector` (detectors added by users).
+trait Instance: Detector {
+    fn split(&self) -> Option<Box<Self>>;
+    fn as_detector(&self) -> &dyn Detector;
+}
+
+impl<'a> Instance for dyn Detector + 'a {
+    fn split(&self) -> Option<Box<Self>> {
+        // A clone is `'static`, which outlives `'a`.
+        self.boxed_clone().map(|d| d as Box<dyn Detector + 'a>)
+    }
+    fn as_detector(&self) -> &dyn Detector {
+        self
+    }
+}
+
+impl<T: Detector + Clone + 'static> Instance for T {
+    fn split(&self) -> Option<Box<Self>> {
+        Some(Box::new(self.clone()))
+    }
+    fn as_detector(&self) -> &dyn Detector {
+        self
     }
 }
 
@@ -364,9 +395,9 @@ impl Scorer<'_> {
     /// `until` is never observed (the next arrival is in by then), and a
     /// slow clock repeats them, so the reading at `until` may already be
     /// observed before it.
-    fn gap(
+    fn gap<D: ?Sized + Instance>(
         &mut self,
-        segs: &mut [Segment<'_>],
+        segs: &mut [Segment<'_, D>],
         clock: Clock,
         from: Nanos,
         until: Nanos,
@@ -413,9 +444,9 @@ impl Scorer<'_> {
     /// the output (see [`Scorer::evaluate`]); `judged` splits
     /// threshold-dependent segments first, on the instance's own view of
     /// the instant, as the detector itself would see it.
-    fn update(
+    fn update<D: ?Sized + Instance>(
         &mut self,
-        segs: &mut Vec<Segment<'_>>,
+        segs: &mut Vec<Segment<'_, D>>,
         logged: &Logged,
         judged: bool,
         w: &impl Windows,
@@ -431,7 +462,7 @@ impl Scorer<'_> {
                     let copy = segs[k]
                         .det
                         .get()
-                        .boxed_clone()
+                        .split()
                         .expect("threshold-dependent detectors can be cloned");
                     // The output prefix `lo..suspecting` is split with the
                     // range; outputs change only in `evaluate`.
@@ -460,7 +491,13 @@ impl Scorer<'_> {
 
     /// Evaluates every threshold's output at local instant `at` (true time
     /// `t`), once all arrivals of that instant have been applied.
-    fn evaluate(&mut self, segs: &mut [Segment<'_>], at: Nanos, t: Nanos, w: &impl Windows) {
+    fn evaluate<D: ?Sized + Instance>(
+        &mut self,
+        segs: &mut [Segment<'_, D>],
+        at: Nanos,
+        t: Nanos,
+        w: &impl Windows,
+    ) {
         for seg in segs.iter_mut() {
             let det = seg.det.get();
             // Right after an arrival suspicion is nearly always below every
@@ -503,11 +540,11 @@ impl Scorer<'_> {
 /// again (a window that has slid past the interval on which they
 /// disagreed). Called right after an arrival, when each segment's suspect
 /// prefix is exactly the thresholds at or below its current suspicion.
-fn merge_equal(segs: &mut Vec<Segment<'_>>) {
+fn merge_equal<D: ?Sized + Instance>(segs: &mut Vec<Segment<'_, D>>) {
     let mut k = segs.len();
     while k > 1 {
         k -= 1;
-        if segs[k - 1].det.get().same_state(segs[k].det.get()) {
+        if (segs[k - 1].det.get()).same_state(segs[k].det.get().as_detector()) {
             let upper = segs.remove(k);
             let lower = &mut segs[k - 1];
             if lower.suspecting == lower.hi {
@@ -526,9 +563,9 @@ const MERGE_EVERY: usize = 64;
 /// track per threshold and the arrivals of the current instant's time,
 /// whatever the length of the run. The arrivals must come in the
 /// monitor's log order; the first at or after the end stops the scoring.
-struct Live<'d, 't> {
+struct Live<'d, 't, D: ?Sized> {
     s: Scorer<'t>,
-    segs: Vec<Segment<'d>>,
+    segs: Vec<Segment<'d, D>>,
     judged: bool,
     clock: Clock,
     end: Nanos,
@@ -551,13 +588,13 @@ struct Setting<'t> {
     truth: Box<dyn Iterator<Item = Outage> + 't>,
 }
 
-impl<'d, 't> Live<'d, 't> {
+impl<'d, 't, D: ?Sized + Instance> Live<'d, 't, D> {
     fn new(
-        segs: Vec<Segment<'d>>,
+        segs: Vec<Segment<'d, D>>,
         thresholds: Vec<f64>,
         judged: bool,
         setting: Setting<'t>,
-    ) -> Live<'d, 't> {
+    ) -> Live<'d, 't, D> {
         debug_assert!(thresholds.windows(2).all(|w| w[0] <= w[1]));
         let n = thresholds.len();
         Live {
@@ -641,7 +678,7 @@ impl<'d, 't> Live<'d, 't> {
 }
 
 fn run_scorer(
-    segs: Vec<Segment<'_>>,
+    segs: Vec<Segment<'_, dyn Detector + '_>>,
     thresholds: &[f64],
     input: ScoreInput<'_>,
     judged: bool,
@@ -737,9 +774,7 @@ pub fn score_detector_attributed(
     let outages = input.outages;
     let truth = || boxed_outages(outages);
     let mut live = DetectorScorer::new(kind, params, env, thresholds, setting, truth);
-    for logged in input.arrivals {
-        live.push(logged, windows);
-    }
+    live.push_all(input.arrivals, windows);
     live.finish(windows)
 }
 
@@ -759,21 +794,96 @@ pub struct PairSetting {
     pub end: Nanos,
 }
 
+/// One [`Live`] scorer behind a type-erased face, so that a
+/// [`DetectorScorer`] can hold scorers compiled for different detector
+/// types; arrivals come in batches, so the indirect call is made once per
+/// batch rather than once per arrival and detector.
+trait Part<'t, W> {
+    fn push_all(&mut self, arrivals: &[Logged], w: &W);
+    fn horizon(&self, w: &W) -> Nanos;
+    fn carry(&mut self, mask: u8, end: Nanos);
+    fn finish(self: Box<Self>, w: &W) -> Vec<RunQos>;
+}
+
+impl<'t, W: Windows, D: ?Sized + Instance> Part<'t, W> for Live<'static, 't, D> {
+    fn push_all(&mut self, arrivals: &[Logged], w: &W) {
+        for logged in arrivals {
+            self.push(logged, w);
+        }
+    }
+    fn horizon(&self, w: &W) -> Nanos {
+        Live::horizon(self, w)
+    }
+    fn carry(&mut self, mask: u8, end: Nanos) {
+        Live::carry(self, mask, end)
+    }
+    fn finish(self: Box<Self>, w: &W) -> Vec<RunQos> {
+        Live::finish(*self, w)
+    }
+}
+
+/// A [`Live`] scorer for `det`, compiled for its concrete type when it is
+/// one of the built-in detectors (recognised through
+/// [`Detector::as_any`]), for `dyn Detector` otherwise.
+fn part<'t, W: Windows + 't>(
+    det: Box<dyn Detector>,
+    values: Vec<f64>,
+    judged: bool,
+    setting: Setting<'t>,
+) -> Box<dyn Part<'t, W> + 't> {
+    fn typed<'t, W: Windows + 't, D: Instance + 'static>(
+        det: D,
+        values: Vec<f64>,
+        judged: bool,
+        setting: Setting<'t>,
+    ) -> Box<dyn Part<'t, W> + 't> {
+        let seg = Segment {
+            det: Det::Owned(Box::new(det)),
+            lo: 0,
+            hi: values.len(),
+            suspecting: values.len(),
+        };
+        Box::new(Live::new(vec![seg], values, judged, setting))
+    }
+    use crate::detector::{
+        bertier::Bertier, chen::Chen, chen_nfds::ChenNfds, fixed::Fixed, phi::Phi,
+        phi_akka::PhiAkka, phi_exp::PhiExp, satzger::Satzger, two_window::TwoWindow,
+    };
+    macro_rules! built_in {
+        ($($t:ty),*) => {
+            if let Some(any) = det.as_any() {
+                $(if let Some(d) = any.downcast_ref::<$t>() {
+                    return typed(d.clone(), values, judged, setting);
+                })*
+            }
+        };
+    }
+    built_in!(Fixed, ChenNfds, Chen, Bertier, TwoWindow, Phi, PhiAkka, PhiExp, Satzger);
+    let seg = Segment {
+        det: Det::Owned(det),
+        lo: 0,
+        hi: values.len(),
+        suspecting: values.len(),
+    };
+    Box::new(Live::new(vec![seg], values, judged, setting))
+}
+
 /// One detector kind at every swept value on one monitored pair, scored
 /// while the run goes on: arrivals are pushed as the monitor receives
 /// them ([`DetectorScorer::push`]) and forgotten at once, so the memory
 /// it holds does not grow with the length of the run. Gives exactly what
 /// [`score_detector_attributed`] gives on the whole logged stream (which
-/// is implemented with it).
-pub struct DetectorScorer<'t> {
+/// is implemented with it). `W` is the kind of fault windows mistakes are
+/// labelled with.
+pub struct DetectorScorer<'t, W> {
     /// One scorer for all values, or one per value for threshold-dependent
     /// detectors that cannot be cloned; values in ascending order.
-    parts: Vec<Live<'static, 't>>,
+    parts: Vec<Box<dyn Part<'t, W> + 't>>,
     /// `order[k]`: the caller's index of the `k`-th smallest value.
     order: Vec<usize>,
 }
 
-impl<'t> DetectorScorer<'t> {
+impl<'t, W: Windows + 't> DetectorScorer<'t, W> {
     /// A scorer of `kind` at `thresholds` (any order) whose ground truth
     /// is the target's outages, in time order, from `truth` (called once
     /// per internal scorer).
@@ -784,24 +894,18 @@ impl<'t> DetectorScorer<'t> {
         thresholds: &[f64],
         setting: PairSetting,
         mut truth: impl FnMut() -> Box<dyn Iterator<Item = Outage> + 't>,
-    ) -> DetectorScorer<'t> {
+    ) -> DetectorScorer<'t, W> {
         let mut order: Vec<usize> = (0..thresholds.len()).collect();
         order.sort_by(|&a, &b| thresholds[a].total_cmp(&thresholds[b]));
         let sorted: Vec<f64> = order.iter().map(|&i| thresholds[i]).collect();
         let mut part = |det: Box<dyn Detector>, values: Vec<f64>, judged: bool| {
-            let seg = Segment {
-                det: Det::Owned(det),
-                lo: 0,
-                hi: values.len(),
-                suspecting: values.len(),
-            };
             let s = Setting {
                 clock: setting.clock,
                 warmup: setting.warmup,
                 end: setting.end,
                 truth: truth(),
             };
-            Live::new(vec![seg], values, judged, s)
+            part(det, values, judged, s)
         };
         let parts = if !kind.threshold_dependent {
             vec![part((kind.build)(params, f64::NAN, env), sorted, false)]
@@ -823,15 +927,20 @@ impl<'t> DetectorScorer<'t> {
     }
 
     /// One arrival, in the monitor's log order.
-    pub fn push(&mut self, logged: &Logged, windows: &impl Windows) {
+    pub fn push(&mut self, logged: &Logged, windows: &W) {
+        self.push_all(std::slice::from_ref(logged), windows);
+    }
+
+    /// Arrivals, in the monitor's log order.
+    pub fn push_all(&mut self, arrivals: &[Logged], windows: &W) {
         for p in &mut self.parts {
-            p.push(logged, windows);
+            p.push_all(arrivals, windows);
         }
     }
 
     /// The earliest true time a fault window must reach past to still
     /// matter to this scorer ([`Live::horizon`]).
-    pub fn horizon(&self, windows: &impl Windows) -> Nanos {
+    pub fn horizon(&self, windows: &W) -> Nanos {
         (self.parts.iter().map(|p| p.horizon(windows)))
             .min()
             .unwrap_or(Nanos::ZERO)
@@ -846,7 +955,7 @@ impl<'t> DetectorScorer<'t> {
     }
 
     /// The QoS at each value, in the order the values were given.
-    pub fn finish(self, windows: &impl Windows) -> Vec<RunQos> {
+    pub fn finish(self, windows: &W) -> Vec<RunQos> {
         let scored = self.parts.into_iter().flat_map(|p| p.finish(windows));
         let mut out = vec![RunQos::default(); self.order.len()];
         for (qos, &i) in scored.zip(&self.order) {
