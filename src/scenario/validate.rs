@@ -214,7 +214,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
                 return Err(ScenarioError::at(
                     path,
                     text,
-                    None,
+                    Some(top_level(text)),
                     format!(
                         "the file name {stem:?} cannot name the output folder (only letters, \
                          digits, '-', '_' and '.', not starting with '.', and not index.md or \
@@ -293,7 +293,7 @@ pub(super) fn validate(path: &Path, text: &str, raw: RawScenario) -> R<Scenario>
             return Err(ScenarioError::at(
                 path,
                 text,
-                None,
+                Some(top_level(text)),
                 "missing table `[network]` (or `[replay]`, to take the heartbeats from a \
                  recorded trace)"
                     .into(),
@@ -2884,6 +2884,22 @@ fn set_path(doc: &mut toml::Table, keys: &[&str], value: toml::Value) {
     at.insert(last.to_string(), value);
 }
 
+/// Where an error about the file as a whole points: its first line that
+/// is neither blank nor a comment (the top-level table's first key), or
+/// the start of the file.
+fn top_level(text: &str) -> std::ops::Range<usize> {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if !t.is_empty() && !t.starts_with('#') {
+            let start = at + (line.len() - line.trim_start().len());
+            return start..at + line.trim_end().len();
+        }
+        at += line.len();
+    }
+    0..0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2897,5 +2913,24 @@ mod tests {
         );
         let close = [1.0, 1.0004, 1.0008];
         assert_eq!(readable(&close, |x| x), vec![1.0, 1.0004, 1.0008]);
+    }
+
+    /// A table missing from the file as a whole is reported at its first
+    /// key (the fuzz test found it reported with no position at all).
+    #[test]
+    fn a_missing_network_table_points_at_the_top_level() {
+        let text =
+            "# comment\n\n  name = \"x\"\nduration = \"1m\"\n\n[heartbeat]\ninterval = \"1s\"\n\n\
+                    [[detectors]]\nkind = \"fixed\"\ntimeout = \"2s\"\n";
+        let Err(ScenarioError::Invalid(d)) = Scenario::parse(Path::new("x.toml"), text) else {
+            panic!("a scenario without [network] is rejected");
+        };
+        assert!(
+            d.message.contains("missing table `[network]`"),
+            "{}",
+            d.message
+        );
+        assert_eq!((d.line, d.column), (Some(3), Some(3)));
+        assert_eq!(top_level("# only\n\n"), 0..0);
     }
 }
