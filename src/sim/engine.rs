@@ -345,18 +345,17 @@ impl<A: Agent> Sim<A> {
             }
         }
         loop {
-            let queued = self.queue.peek_time();
-            if let Some(f) = self.next_fault.filter(|&f| queued.is_none_or(|q| f <= q)) {
-                if f >= end {
+            // A fault due before `end` comes before every queued event at
+            // or after its time, so the queue is popped only below it: one
+            // look at the queue per event, and none at the fault timeline.
+            let fault = self.next_fault.filter(|&f| f < end);
+            let Some((t, event)) = self.queue.pop_before(fault.unwrap_or(end)) else {
+                if fault.is_none() {
                     break;
                 }
                 self.fire_fault();
                 continue;
-            }
-            if queued.is_none_or(|t| t >= end) {
-                break;
-            }
-            let (t, event) = self.queue.pop().expect("peeked");
+            };
             debug_assert!(t >= self.now, "virtual time went backwards");
             self.now = t;
             self.stats.events += 1;
