@@ -79,6 +79,7 @@ impl Link {
     /// (from the distribution in force at `now`), whether it is lost and,
     /// if `may_duplicate` and not lost, whether it is duplicated and the
     /// copy's delay.
+    #[inline]
     fn carry(&mut self, now: Nanos, may_duplicate: bool) -> Transmit {
         let Link {
             model,
@@ -97,6 +98,7 @@ impl Link {
 /// distribution in force at `now`), whether it is lost and, if
 /// `may_duplicate` and not lost, whether it is duplicated and the copy's
 /// delay.
+#[inline]
 fn draw(
     model: &LinkModel,
     rng: &mut Stream,
@@ -284,6 +286,7 @@ impl Network {
     }
 
     /// True when some active partition drops `from -> to` at `t`.
+    #[inline]
     pub fn is_cut(&self, from: NodeId, to: NodeId, t: Nanos) -> bool {
         self.partitions.iter().any(|p| p.cuts(from, to, t))
     }
@@ -301,6 +304,7 @@ impl Network {
     /// before duplication existed. Between nodes without a direct link the
     /// message follows its route, if [`Network::compute_routes`] found
     /// one; partitions apply to its two ends only, never to the relays.
+    #[inline]
     pub fn transmit(&mut self, from: NodeId, to: NodeId, now: Nanos) -> Transmit {
         if self.is_cut(from, to, now) {
             return Transmit::Cut;

@@ -37,6 +37,7 @@ impl Latency {
     /// `Normal` (which redraws while negative) take one standard normal,
     /// and normals come in Box–Muller pairs, so two draws for the first of
     /// a pair and none for the second (see [`Stream::standard_normal`]).
+    #[inline]
     pub fn sample(&self, rng: &mut Stream) -> Nanos {
         match *self {
             Latency::Constant { value } => value,

@@ -87,6 +87,7 @@ impl Loss {
     /// Draws: independent, one (none if the probability is 0 or 1);
     /// Gilbert–Elliott, one for the step and one for the loss (again none
     /// for a probability of 0 or 1).
+    #[inline]
     pub(crate) fn lose(&self, bad: &mut bool, rng: &mut Stream) -> bool {
         match self {
             Loss::Independent(p) => rng.bernoulli(*p),

@@ -200,6 +200,7 @@ impl HeartbeatAgent {
 
     /// One period: a heartbeat to every monitor (push) or a ping to every
     /// target (pull), then the timer for the next.
+    #[inline]
     fn beat(&mut self, ctx: &mut Ctx<'_, Message>) {
         let (seq, now) = (self.next_seq, ctx.now());
         let msg = match self.style {
@@ -221,6 +222,7 @@ impl HeartbeatAgent {
         ctx.set_timer(SEND_TIMER, self.interval + extra);
     }
 
+    #[inline]
     fn record(&mut self, from: NodeId, arrival: Arrival) {
         self.log[from as usize].push(Logged {
             arrival,

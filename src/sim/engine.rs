@@ -470,6 +470,7 @@ impl<A: Agent> Sim<A> {
             .count() as u64
     }
 
+    #[inline]
     fn deliver(&mut self, from: NodeId, to: NodeId, sent: Nanos, msg: A::Msg) {
         self.in_flight_pending -= 1;
         if self.net.is_cut(from, to, self.now) {
@@ -494,6 +495,7 @@ impl<A: Agent> Sim<A> {
     }
 
     /// Hands a message that has arrived to its (up, running) node.
+    #[inline]
     fn receive(&mut self, from: NodeId, to: NodeId, sent: Nanos, msg: A::Msg) {
         self.stats.delivered += 1;
         if let Some(trace) = &mut self.trace {
@@ -507,6 +509,7 @@ impl<A: Agent> Sim<A> {
         self.with_agent(to, |agent, ctx| agent.on_message(from, msg, ctx));
     }
 
+    #[inline]
     fn fire_timer(&mut self, node: NodeId, key: TimerKey, epoch: u32, gen: u32) {
         let n = &self.nodes[node as usize];
         if !n.up || n.epoch != epoch || n.timer_gen[key as usize] != gen {
@@ -568,6 +571,7 @@ impl<A: Agent> Sim<A> {
     }
 
     /// Runs one agent callback and applies the effects it produced.
+    #[inline]
     fn with_agent(&mut self, node: NodeId, f: impl FnOnce(&mut A, &mut Ctx<'_, A::Msg>)) {
         let mut effects = std::mem::take(&mut self.effects);
         effects.clear();
@@ -581,6 +585,7 @@ impl<A: Agent> Sim<A> {
         self.effects = effects;
     }
 
+    #[inline]
     fn apply(&mut self, node: NodeId, effect: Effect<A::Msg>) {
         match effect {
             Effect::Send { to, msg } => self.send(node, to, msg),
@@ -620,6 +625,7 @@ impl<A: Agent> Sim<A> {
         }
     }
 
+    #[inline]
     fn send(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
         self.stats.sent += 1;
         if let Some((size, stream)) = self.wire_bytes {

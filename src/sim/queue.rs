@@ -88,6 +88,7 @@ impl Heap {
         self.v.len() - usize::from(self.hole)
     }
 
+    #[inline]
     fn peek(&self) -> Option<u128> {
         if self.hole {
             // The smallest child of the popped root is the next minimum.
@@ -97,6 +98,7 @@ impl Heap {
         }
     }
 
+    #[inline]
     fn push(&mut self, rank: u128) {
         if self.hole {
             self.hole = false;
@@ -151,6 +153,7 @@ impl Heap {
     }
 
     /// Removes the root left empty by the last pop.
+    #[inline]
     fn settle(&mut self) {
         if std::mem::take(&mut self.hole) {
             let last = self.v.pop().expect("a popped root is in the heap");
@@ -160,6 +163,7 @@ impl Heap {
         }
     }
 
+    #[inline]
     fn pop(&mut self) -> Option<u128> {
         self.settle();
         let top = *self.v.first()?;
@@ -242,6 +246,7 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time`. Returns the insertion sequence number
     /// (it restarts from the number of pending events after a renumbering,
     /// which happens at most once per 2^32 events in practice).
+    #[inline]
     pub fn push(&mut self, time: Nanos, event: E) -> u64 {
         let key = self.store(time, event);
         self.heap.push(key.rank());
@@ -253,6 +258,7 @@ impl<E> EventQueue<E> {
     /// Events with the same delay share a FIFO lane when one is free (the
     /// order is the same as through [`EventQueue::push`]; only the cost
     /// differs). Returns the insertion sequence number.
+    #[inline]
     pub fn push_after(&mut self, now: Nanos, delay: Nanos, event: E) -> u64 {
         let key = self.store(now + delay, event);
         match self.lane_for(now.0, delay.0) {
@@ -269,6 +275,7 @@ impl<E> EventQueue<E> {
 
     /// The lane of `delay`, or a free one to take it, or none; a push at
     /// `now` must not precede the lane's last one.
+    #[inline]
     fn lane_for(&mut self, now: u64, delay: u64) -> Option<usize> {
         if let Some(i) = self.lanes.iter().position(|l| l.delay == delay) {
             return (self.lanes[i].last_now <= now).then_some(i);
@@ -288,6 +295,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Puts `event` in the slab and makes its key.
+    #[inline]
     fn store(&mut self, time: Nanos, event: E) -> Key {
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -358,6 +366,7 @@ impl<E> EventQueue<E> {
     }
 
     /// The earliest key and where it is.
+    #[inline(always)]
     fn earliest(&self) -> Option<(Key, Source)> {
         let mut best = self.heap.peek().map(|r| (Key::from_rank(r), Source::Heap));
         for (i, lane) in self.lanes.iter().enumerate() {
@@ -377,11 +386,13 @@ impl<E> EventQueue<E> {
     }
 
     /// Removes and returns the earliest event if it is due before `end`.
+    #[inline(always)]
     pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
         let (key, source) = self.earliest()?;
         (key.time < end.0).then(|| self.take(key, source))
     }
 
+    #[inline(always)]
     fn take(&mut self, key: Key, source: Source) -> (Nanos, E) {
         match source {
             Source::Heap => {
