@@ -42,14 +42,70 @@ enum Event<M> {
 
 struct Node<A> {
     agent: A,
-    up: bool,
     incarnation: u32,
-    /// Bumped at every crash so timers of a dead incarnation never fire.
-    epoch: u32,
-    /// Generation per timer key; a popped timer fires only if it matches.
-    timer_gen: Vec<u32>,
     clock: Clock,
     rng: Stream,
+}
+
+/// Timer keys whose generations a [`Gate`] holds inline.
+const INLINE_KEYS: usize = 8;
+
+/// Whether a node is up, and what a popped timer of it must match to
+/// fire. Kept for every node in one dense array apart from the agents
+/// (64 bytes a node): with thousands of nodes, recognising a stale timer
+/// (replaced, cancelled, or of a dead incarnation) or a delivery to a
+/// node that is down then reads a warm line instead of a cold agent.
+#[derive(Clone, Debug, Default)]
+struct Gate {
+    up: bool,
+    /// Bumped at every crash so timers of a dead incarnation never fire.
+    epoch: u32,
+    /// Generation per timer key (keys below [`INLINE_KEYS`]); a popped
+    /// timer fires only if it matches.
+    gen: [u32; INLINE_KEYS],
+    /// Generations of the keys from [`INLINE_KEYS`] on, grown on demand.
+    more: Vec<u32>,
+}
+
+impl Gate {
+    #[inline]
+    fn gen(&self, key: TimerKey) -> u32 {
+        let k = key as usize;
+        match k.checked_sub(INLINE_KEYS) {
+            None => self.gen[k],
+            Some(j) => self.more.get(j).copied().unwrap_or(0),
+        }
+    }
+
+    /// A new generation for `key` (a timer set or cancelled), returned.
+    #[inline]
+    fn bump(&mut self, key: TimerKey) -> u32 {
+        let k = key as usize;
+        let g = match k.checked_sub(INLINE_KEYS) {
+            None => &mut self.gen[k],
+            Some(j) => {
+                if self.more.len() <= j {
+                    self.more.resize(j + 1, 0);
+                }
+                &mut self.more[j]
+            }
+        };
+        *g = g.wrapping_add(1);
+        *g
+    }
+
+    /// Cancels the pending timer of `key`, if any.
+    #[inline]
+    fn cancel(&mut self, key: TimerKey) {
+        let k = key as usize;
+        let g = match k.checked_sub(INLINE_KEYS) {
+            None => Some(&mut self.gen[k]),
+            Some(j) => self.more.get_mut(j),
+        };
+        if let Some(g) = g {
+            *g = g.wrapping_add(1);
+        }
+    }
 }
 
 /// Message accounting kept by the engine.
@@ -137,6 +193,8 @@ pub struct Sim<A: Agent> {
     now: Nanos,
     queue: EventQueue<Event<A::Msg>>,
     nodes: Vec<Node<A>>,
+    /// Per node: up or down, and its timers' generations.
+    gates: Vec<Gate>,
     net: Network,
     stats: NetStats,
     effects: Vec<Effect<A::Msg>>,
@@ -184,10 +242,7 @@ impl<A: Agent> Sim<A> {
             .enumerate()
             .map(|(i, (agent, clock))| Node {
                 agent,
-                up: true,
                 incarnation: 0,
-                epoch: 0,
-                timer_gen: Vec::new(),
                 clock,
                 rng: Stream::new(seed, &format!("node:{}", net.name(i as NodeId))),
             })
@@ -196,6 +251,13 @@ impl<A: Agent> Sim<A> {
             now: Nanos::ZERO,
             queue: EventQueue::with_capacity(1024),
             nodes,
+            gates: vec![
+                Gate {
+                    up: true,
+                    ..Gate::default()
+                };
+                n
+            ],
             net,
             stats: NetStats::default(),
             effects: Vec::with_capacity(16),
@@ -279,7 +341,7 @@ impl<A: Agent> Sim<A> {
     /// Call before the run starts.
     pub fn start_down(&mut self, node: NodeId) {
         debug_assert!(!self.started, "start_down after the run started");
-        self.nodes[node as usize].up = false;
+        self.gates[node as usize].up = false;
     }
 
     /// Tells `node`'s agent at true time `at` that it is to leave
@@ -339,7 +401,7 @@ impl<A: Agent> Sim<A> {
         if !self.started {
             self.started = true;
             for node in 0..self.nodes.len() as NodeId {
-                if self.nodes[node as usize].up {
+                if self.gates[node as usize].up {
                     self.start_node(node);
                 }
             }
@@ -405,7 +467,7 @@ impl<A: Agent> Sim<A> {
     }
 
     fn pause(&mut self, node: NodeId, until: Nanos) {
-        if !self.nodes[node as usize].up {
+        if !self.gates[node as usize].up {
             return;
         }
         let slot = &mut self.paused_until[node as usize];
@@ -424,7 +486,7 @@ impl<A: Agent> Sim<A> {
 
     /// A paused node hears that it is to leave when it resumes.
     fn leave(&mut self, node: NodeId) {
-        if !self.nodes[node as usize].up {
+        if !self.gates[node as usize].up {
             return;
         }
         if self.paused_until[node as usize].is_some() {
@@ -477,7 +539,7 @@ impl<A: Agent> Sim<A> {
             self.stats.cut += 1;
             return;
         }
-        if !self.nodes[to as usize].up {
+        if !self.gates[to as usize].up {
             self.stats.dropped_down += 1;
             return;
         }
@@ -511,8 +573,8 @@ impl<A: Agent> Sim<A> {
 
     #[inline]
     fn fire_timer(&mut self, node: NodeId, key: TimerKey, epoch: u32, gen: u32) {
-        let n = &self.nodes[node as usize];
-        if !n.up || n.epoch != epoch || n.timer_gen[key as usize] != gen {
+        let g = &self.gates[node as usize];
+        if !g.up || g.epoch != epoch || g.gen(key) != gen {
             return;
         }
         if self.paused_until[node as usize].is_some() {
@@ -536,12 +598,12 @@ impl<A: Agent> Sim<A> {
     }
 
     fn crash(&mut self, node: NodeId) {
-        let n = &mut self.nodes[node as usize];
-        if !n.up {
+        let g = &mut self.gates[node as usize];
+        if !g.up {
             return;
         }
-        n.up = false;
-        n.epoch += 1;
+        g.up = false;
+        g.epoch += 1;
         self.paused_until[node as usize] = None;
         for event in std::mem::take(&mut self.deferred[node as usize]) {
             if matches!(event, Event::Deliver { .. }) {
@@ -554,12 +616,12 @@ impl<A: Agent> Sim<A> {
     }
 
     fn restart(&mut self, node: NodeId) {
-        let n = &mut self.nodes[node as usize];
-        if n.up {
+        let g = &mut self.gates[node as usize];
+        if g.up {
             return;
         }
-        n.up = true;
-        n.incarnation += 1;
+        g.up = true;
+        self.nodes[node as usize].incarnation += 1;
         if let Some(trace) = &mut self.trace {
             trace.push(TraceEvent::Restarted { node, at: self.now });
         }
@@ -590,12 +652,9 @@ impl<A: Agent> Sim<A> {
         match effect {
             Effect::Send { to, msg } => self.send(node, to, msg),
             Effect::SetTimer { key, after } => {
-                let n = &mut self.nodes[node as usize];
-                let k = key as usize;
-                if n.timer_gen.len() <= k {
-                    n.timer_gen.resize(k + 1, 0);
-                }
-                n.timer_gen[k] = n.timer_gen[k].wrapping_add(1);
+                let g = &mut self.gates[node as usize];
+                let gen = g.bump(key);
+                let epoch = g.epoch;
                 let factor = self.slow[node as usize]
                     .iter()
                     .find(|(s, e, _)| *s <= self.now && self.now < *e)
@@ -605,23 +664,18 @@ impl<A: Agent> Sim<A> {
                 } else {
                     Nanos((after.0 as f64 * factor).round() as u64)
                 };
-                let delay = n.clock.true_span(span);
+                let delay = self.nodes[node as usize].clock.true_span(span);
                 let event = Event::Timer {
                     node,
                     key,
-                    epoch: n.epoch,
-                    gen: n.timer_gen[k],
+                    epoch,
+                    gen,
                 };
                 // Timers set with one delay come due in the order they were
                 // set: the queue keeps them in a lane, not the heap.
                 self.queue.push_after(self.now, delay, event);
             }
-            Effect::CancelTimer { key } => {
-                let n = &mut self.nodes[node as usize];
-                if let Some(g) = n.timer_gen.get_mut(key as usize) {
-                    *g = g.wrapping_add(1);
-                }
-            }
+            Effect::CancelTimer { key } => self.gates[node as usize].cancel(key),
         }
     }
 
