@@ -831,14 +831,14 @@ fn part<'t, W: Windows + 't>(
     judged: bool,
     setting: Setting<'t>,
 ) -> Box<dyn Part<'t, W> + 't> {
-    fn typed<'t, W: Windows + 't, D: Instance + 'static>(
-        det: D,
+    fn boxed<'t, W: Windows + 't, D: ?Sized + Instance + 'static>(
+        det: Box<D>,
         values: Vec<f64>,
         judged: bool,
         setting: Setting<'t>,
     ) -> Box<dyn Part<'t, W> + 't> {
         let seg = Segment {
-            det: Det::Owned(Box::new(det)),
+            det: Det::Owned(det),
             lo: 0,
             hi: values.len(),
             suspecting: values.len(),
@@ -853,19 +853,13 @@ fn part<'t, W: Windows + 't>(
         ($($t:ty),*) => {
             if let Some(any) = det.as_any() {
                 $(if let Some(d) = any.downcast_ref::<$t>() {
-                    return typed(d.clone(), values, judged, setting);
+                    return boxed(Box::new(d.clone()), values, judged, setting);
                 })*
             }
         };
     }
     built_in!(Fixed, ChenNfds, Chen, Bertier, TwoWindow, Phi, PhiAkka, PhiExp, Satzger);
-    let seg = Segment {
-        det: Det::Owned(det),
-        lo: 0,
-        hi: values.len(),
-        suspecting: values.len(),
-    };
-    Box::new(Live::new(vec![seg], values, judged, setting))
+    boxed(det, values, judged, setting)
 }
 
 /// One detector kind at every swept value on one monitored pair, scored
