@@ -52,9 +52,15 @@ const SWIM_NS_PER_EVENT: f64 = 700.0;
 /// CPU per event of gossip, plus per member entry merged from a digest.
 const GOSSIP_NS_PER_EVENT: f64 = 250.0;
 const GOSSIP_NS_PER_ENTRY: f64 = 4.0;
-/// Heap bytes of one member's SWIM state per other member it knows
-/// (membership entry, probe order, suspicion bookkeeping).
-const SWIM_BYTES_PER_MEMBER_PAIR: f64 = 40.0;
+/// Heap bytes of one record a SWIM member stores where its view differs
+/// from the shared one (member, incarnation, state: 12), and of one
+/// record of a view that has turned private (8).
+const SWIM_DIFF_BYTES: f64 = 12.0;
+const SWIM_PRIVATE_BYTES: f64 = 8.0;
+/// Heap bytes per (observer, subject) pair of the cluster scorer
+/// (`metrics::cluster`: opinion, accuracy, false suspicion, and when each
+/// pair's Dead and staleness began).
+const CLUSTER_SCORER_BYTES_PER_PAIR: f64 = 19.0;
 /// Heap bytes of one member's state beyond its per-member tables.
 const MEMBER_BASE_BYTES: f64 = 2048.0;
 /// Heap bytes of a detector beyond its window.
@@ -615,11 +621,32 @@ pub fn protocol(sc: &Scenario, p: usize, v: usize) -> Cost {
                 .max(spiked * rounds)
                 .min(rounds);
             let events = n * (periods * 4.5 + active * (1.0 + f64::from(s.gossip_nodes)));
+            // A member stores the records where its view differs from the
+            // shared one: about one per member that crashed or paused;
+            // any member, with faults of other kinds (partitions, slow
+            // members, clock drift) or latency spikes. Past n/8 + 32 the
+            // view turns into a private array (both held while it does).
+            let others = sc
+                .faults
+                .iter()
+                .any(|f| crashes(f, sc.duration).0 == 0.0 && pauses(f, sc.duration) == 0.0);
+            let subjects = if others || spiked > 0.0 {
+                n
+            } else {
+                (member_crashes + pauses_total(sc)).min(n)
+            };
+            let private_at = n / 8.0 + 32.0;
+            let view = if subjects > private_at {
+                n * SWIM_PRIVATE_BYTES + private_at * SWIM_DIFF_BYTES * VEC_SLACK
+            } else {
+                subjects * SWIM_DIFF_BYTES * VEC_SLACK
+            };
             c.add(
                 format!("[nodes] of a [[protocols]] \"{label}\" cluster"),
                 format!("{} members", count(n)),
                 events,
-                n * (n * SWIM_BYTES_PER_MEMBER_PAIR + MEMBER_BASE_BYTES) + n * 8.0 * pending,
+                n * (view + MEMBER_BASE_BYTES + n * CLUSTER_SCORER_BYTES_PER_PAIR)
+                    + n * 8.0 * pending,
                 events * SWIM_NS_PER_EVENT,
             );
             // Every member hears of every crash and restart.

@@ -48,12 +48,14 @@ mod broadcast;
 mod config;
 pub mod lifeguard;
 mod msg;
+mod view;
 mod wire;
 
 pub use agent::{Roster, SwimAgent, SwimStats};
 pub use broadcast::BroadcastQueue;
 pub use config::{preset, SwimConfig, TargetSelection, MAX_UDP_PAYLOAD, PRESETS};
 pub use msg::{Kind, Piggyback, PiggybackPool, SwimMsg, Update, UpdateKind};
+pub use view::Snapshot;
 pub use wire::{WireModel, NAME_LENGTH, UDP_BUFFER_SIZE};
 
 use crate::net::{LinkModel, Network};

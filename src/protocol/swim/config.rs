@@ -7,12 +7,13 @@ use crate::sim::Nanos;
 /// How a member picks the member it probes in each protocol period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetSelection {
-    /// Round-robin over a shuffled list of the other members, reshuffled
-    /// at the end of every pass (SWIM §4.3; memberlist `probe` and
-    /// `resetNodes`). Members this one believes dead are skipped and
-    /// dropped from the list at the next reshuffle; a member that comes
-    /// back is inserted at a random position. Every live member is probed
-    /// within 2n − 1 periods of any instant.
+    /// Round-robin over the other members in an order drawn afresh for
+    /// every pass (SWIM §4.3; memberlist `probe` and `resetNodes`), a
+    /// pseudo-random permutation keyed by one draw per pass instead of a
+    /// shuffled list per member. Members this one believes dead are
+    /// skipped; a member that comes back is probed when its place in the
+    /// pass comes (memberlist inserts it at a random position). Every
+    /// live member is probed within 2n − 1 periods of any instant.
     RoundRobin,
     /// A uniformly random other member not believed dead, independently
     /// every period: the protocol analysed in SWIM §3.1, whose expected

@@ -3,9 +3,11 @@
 //! buffer comes from the sending member's [`PiggybackPool`] and returns to
 //! the receiving member's, so a message is a few words to move and, once
 //! the pools have warmed up, sending one allocates nothing; and the
-//! push-pull state exchange, which carries a member's whole view (shared,
-//! allocated once per exchange).
+//! push-pull state exchange, which carries a member's whole view (as
+//! what differs from the view members share, allocated once per
+//! exchange).
 
+use super::view::Snapshot;
 use crate::sim::NodeId;
 use std::sync::Arc;
 
@@ -143,9 +145,10 @@ pub struct SwimMsg {
     /// The member to ping (`PingReq`), or the member pinged (`Ping`).
     pub target: NodeId,
     pub updates: Piggyback,
-    /// `PushPull` and `PushPullReply`: one record per member, its
-    /// incarnation and the sender's verdict (`from` is the sender).
-    pub state: Option<Arc<[Update]>>,
+    /// `PushPull` and `PushPullReply`: the sender's view, one record per
+    /// member it knows (its incarnation and the sender's verdict), held
+    /// as the records where it differs from the view members share.
+    pub state: Option<Arc<Snapshot>>,
     /// Its size on the wire, set by the sender when it sends it (by its
     /// [`super::WireModel`]); 0 until then.
     pub bytes: u32,

@@ -164,11 +164,11 @@ impl WireModel {
     /// UserStateLen, Join) and one `pushNodeState` (Name, Addr, Port,
     /// Meta, Incarnation, State, Vsn) per member.
     fn push_pull(&self, msg: &SwimMsg) -> u32 {
-        let records = msg.state.as_deref().unwrap_or(&[]);
+        let state = msg.state.as_deref();
         let header = 1
             + 1
             + key("Nodes")
-            + uint(records.len() as u64)
+            + uint(state.map_or(0, |s| s.len()) as u64)
             + key("UserStateLen")
             + 1
             + key("Join")
@@ -187,9 +187,8 @@ impl WireModel {
             + 1
             + key("Vsn")
             + VSN;
-        records.iter().fold(header, |sum, r| {
-            sum.saturating_add(fixed + uint(r.incarnation.into()))
-        })
+        let records = state.map_or(0, |s| s.sum_incarnations(|inc| fixed + uint(inc.into())));
+        header.saturating_add(records)
     }
 
     /// Bytes left for updates on `msg` (with what it carries already
@@ -242,6 +241,7 @@ impl WireModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::swim::Snapshot;
 
     fn upd(kind: UpdateKind, incarnation: u32) -> Update {
         Update {
@@ -313,9 +313,8 @@ mod tests {
     #[test]
     fn a_push_pull_is_a_header_and_one_record_per_member() {
         let m = WireModel::default();
-        let state: Vec<Update> = (0..16).map(|_| upd(UpdateKind::Alive, 0)).collect();
         let msg = SwimMsg {
-            state: Some(state.into()),
+            state: Some(std::sync::Arc::new(Snapshot::everyone_alive(16, 0))),
             ..SwimMsg::new(Kind::PushPull, 1, 0)
         };
         assert_eq!(m.bytes(&msg), 29 + 16 * 78);
