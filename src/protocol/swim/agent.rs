@@ -1071,9 +1071,8 @@ impl SwimAgent {
         // The members whose opinion may change or is not Alive: every
         // member after a join, with absent members, or from a private
         // view; otherwise those that differ from the base (an unchanged
-        // view is the base, every member Alive).
+        // view, and a first start's, is the base: every member Alive).
         let all = join
-            || !self.started
             || self.view.is_dense()
             || self.roster.as_ref().is_some_and(|r| r.absent_count() > 0);
         let mut changed = Vec::new();
