@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod clock;
 pub mod engine;
+pub mod prefetch;
 pub mod queue;
 pub mod rng;
 pub mod time;

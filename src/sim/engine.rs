@@ -635,6 +635,9 @@ impl<A: Agent> Sim<A> {
     /// Runs one agent callback and applies the effects it produced.
     #[inline]
     fn with_agent(&mut self, node: NodeId, f: impl FnOnce(&mut A, &mut Ctx<'_, A::Msg>)) {
+        // The node is about to send, most likely: its stream of the
+        // default link comes into the caches while its agent decides.
+        self.net.prefetch_sender(node);
         let mut effects = std::mem::take(&mut self.effects);
         effects.clear();
         let n = &mut self.nodes[node as usize];

@@ -17,6 +17,10 @@ use std::collections::VecDeque;
 /// Lanes a queue keeps; a delay that finds none free goes to the heap.
 const LANES: usize = 8;
 
+/// Slab size from which a pop prefetches the next event's slot: a
+/// quarter of a typical L2 cache.
+const PREFETCH_FROM_BYTES: usize = 256 << 10;
+
 /// Bits of [`Key::order`] that hold the payload's slab slot at first; the
 /// rest hold the insertion sequence number. The queue never refuses an
 /// event: when the slab outgrows the slot bits, or the sequence numbers
@@ -405,7 +409,26 @@ impl<E> EventQueue<E> {
         let slot = key.slot(self.slot_mask());
         let event = self.slab[slot].take().expect("queue slot holds an event");
         self.free.push(slot);
+        self.prefetch_next();
         (Nanos(key.time), event)
+    }
+
+    /// Asks the processor to fetch the slab slot of the event that is now
+    /// earliest, so that it arrives while the caller handles this one: with
+    /// tens of thousands of pending events the slot was written long ago
+    /// and is out of the caches, and its load was the dearest of a pop.
+    /// Only a hint; the order of events is untouched.
+    #[inline(always)]
+    fn prefetch_next(&self) {
+        // A slab of a few hundred kilobytes stays in the caches anyway, and
+        // the look for the earliest key is not free.
+        if self.slab.len() * std::mem::size_of::<Option<E>>() >= PREFETCH_FROM_BYTES {
+            if let Some((key, _)) = self.earliest() {
+                if let Some(event) = self.slab.get(key.slot(self.slot_mask())) {
+                    crate::sim::prefetch::prefetch(event);
+                }
+            }
+        }
     }
 
     /// The time of the earliest event, if any.
@@ -445,6 +468,35 @@ mod tests {
         q.push(Nanos(3), 'd');
         let order: Vec<char> = q.drain_ordered().into_iter().map(|(_, e)| e).collect();
         assert_eq!(order, vec!['b', 'd', 'a', 'c']);
+    }
+
+    /// A queue large enough to prefetch (see [`PREFETCH_FROM_BYTES`]) pops
+    /// in the same order: time, then insertion, with pushes and pops
+    /// interleaved the way a simulation makes them.
+    #[test]
+    fn a_queue_that_prefetches_pops_in_order() {
+        let mut q = EventQueue::new();
+        let n = 2 * PREFETCH_FROM_BYTES / std::mem::size_of::<Option<(u64, u64)>>();
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % 1_000
+        };
+        for i in 0..n as u64 {
+            let t = next();
+            q.push(Nanos(t), (t, i));
+        }
+        let mut last = (0, 0);
+        for i in n as u64..3 * n as u64 {
+            let (t, (time, seq)) = q.pop().unwrap();
+            assert_eq!(t.0, time);
+            assert!((time, seq) > last, "{last:?} then {:?}", (time, seq));
+            last = (time, seq);
+            let later = time + next();
+            q.push(Nanos(later), (later, i));
+        }
     }
 
     /// A queue whose keys hold only `bits` bits of slot, so that growing
