@@ -36,12 +36,32 @@ fn fdsim(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn temp_scenario(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fdsim-cost-{}", std::process::id()));
+/// A scenario file in a directory of its own, removed (with whatever a
+/// test wrote beside the file) when the value is dropped.
+struct TempScenario {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl std::ops::Deref for TempScenario {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempScenario {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn temp_scenario(name: &str, text: &str) -> TempScenario {
+    let dir = std::env::temp_dir().join(format!("fdsim-cost-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
-    path
+    TempScenario { dir, path }
 }
 
 const PAIR: &str = r#"
