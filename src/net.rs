@@ -24,6 +24,7 @@ use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 /// Senders over the default link from which [`Network::prefetch_sender`]
 /// hints anything.
 const PREFETCH_FROM_SENDERS: usize = 256;
+
 /// How one directed link behaves.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkModel {
