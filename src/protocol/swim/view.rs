@@ -139,12 +139,9 @@ impl View {
 
     #[inline]
     pub fn get(&self, m: NodeId) -> Entry {
-        if let Some(d) = &self.dense {
-            return d[m as usize];
-        }
-        match self.diff.binary_search_by_key(&m, |d| d.member) {
-            Ok(i) => self.diff[i].entry,
-            Err(_) => self.base.entry(m),
+        match &self.dense {
+            Some(d) => d[m as usize],
+            None => lookup(&self.diff, &self.base, m),
         }
     }
 
@@ -219,11 +216,8 @@ impl View {
                 })
                 .collect(),
         };
-        let known = self.base.known(self.n) + diff.iter().filter(|d| known(d.entry)).count()
-            - diff
-                .iter()
-                .filter(|d| known(self.base.entry(d.member)))
-                .count();
+        let known = known_outside(&self.base, &diff, self.n)
+            + diff.iter().filter(|d| known(d.entry)).count();
         Snapshot {
             from,
             n: self.n,
@@ -236,6 +230,20 @@ impl View {
 
 fn known(e: Entry) -> bool {
     e.state & UNKNOWN == 0
+}
+
+/// The record of `m`: its difference, or else the base's.
+#[inline]
+fn lookup(diff: &[Diff], base: &Base, m: NodeId) -> Entry {
+    match diff.binary_search_by_key(&m, |d| d.member) {
+        Ok(i) => diff[i].entry,
+        Err(_) => base.entry(m),
+    }
+}
+
+/// Members of `n` that `base` knows and `diff` does not override.
+fn known_outside(base: &Base, diff: &[Diff], n: usize) -> usize {
+    base.known(n) - diff.iter().filter(|d| known(base.entry(d.member))).count()
 }
 
 /// A member's whole view as a push-pull carries it (memberlist's
@@ -272,10 +280,7 @@ impl Snapshot {
     }
 
     fn entry(&self, m: NodeId) -> Entry {
-        match self.diff.binary_search_by_key(&m, |d| d.member) {
-            Ok(i) => self.diff[i].entry,
-            Err(_) => self.base.entry(m),
-        }
+        lookup(&self.diff, &self.base, m)
     }
 
     /// The sender's record of `m`, if it knows `m`: its verdict and
@@ -293,12 +298,7 @@ impl Snapshot {
 
     /// The sum of `f(incarnation)` over the records, saturating.
     pub fn sum_incarnations(&self, f: impl Fn(u32) -> u32) -> u32 {
-        let in_base = self.base.known(self.n)
-            - self
-                .diff
-                .iter()
-                .filter(|d| known(self.base.entry(d.member)))
-                .count();
+        let in_base = known_outside(&self.base, &self.diff, self.n);
         let base = f(0).saturating_mul(u32::try_from(in_base).unwrap_or(u32::MAX));
         self.diff
             .iter()
