@@ -23,7 +23,15 @@ impl Clock {
         if self.drift_ppm == 0.0 {
             return self.offset + t;
         }
-        self.offset + Nanos((t.0 as f64 * self.rate()).round() as u64)
+        self.offset + self.drifted(t)
+    }
+
+    // The drifting paths stay out of line: inlined, the compiler hoists
+    // their division and rounding call above the `drift_ppm == 0.0` test
+    // (both are free of side effects), and every perfect clock pays them.
+    #[inline(never)]
+    fn drifted(&self, t: Nanos) -> Nanos {
+        Nanos((t.0 as f64 * self.rate()).round() as u64)
     }
 
     /// The earliest true time whose local reading is at least `local`.
@@ -32,6 +40,11 @@ impl Clock {
         if self.drift_ppm == 0.0 {
             return since;
         }
+        self.true_time_drifting(local, since)
+    }
+
+    #[inline(never)]
+    fn true_time_drifting(&self, local: Nanos, since: Nanos) -> Nanos {
         let mut t = Nanos((since.0 as f64 / self.rate()).floor() as u64);
         while self.local(t) < local {
             t = Nanos(t.0 + 1);
@@ -47,6 +60,11 @@ impl Clock {
         if self.drift_ppm == 0.0 {
             return span;
         }
+        self.true_span_drifting(span)
+    }
+
+    #[inline(never)]
+    fn true_span_drifting(&self, span: Nanos) -> Nanos {
         Nanos((span.0 as f64 / self.rate()).round() as u64)
     }
 }
