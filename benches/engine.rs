@@ -102,18 +102,32 @@ fn pairwise_run(c: &mut Criterion) {
     group.finish();
 }
 
-/// The sampler `Stream::standard_normal` used until 2026-12-03, for
-/// comparison: Box–Muller keeping only the cosine output, so two uniform
-/// draws, a logarithm and a cosine per normal.
-fn box_muller_one_output(rng: &mut Stream) -> f64 {
-    let u1 = rng.unit_open();
-    let u2 = rng.unit_open();
-    (-2.0 * math::ln(u1)).sqrt() * math::cos(std::f64::consts::TAU * u2)
+/// The sampler `Stream::standard_normal` used until the ziggurat
+/// (2026-12-03), for comparison: Box–Muller pairs, two uniform draws, a
+/// logarithm and a `sincos` for every two normals, the second kept.
+struct BoxMuller {
+    spare: Option<f64>,
 }
 
-/// One standard normal draw from a component's stream, and one lognormal
-/// latency (a normal draw, an `exp` and a rounding): what every message
-/// over a `lognormal` link costs in randomness. Throughput is in draws.
+impl BoxMuller {
+    fn draw(&mut self, rng: &mut Stream) -> f64 {
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        let u1 = rng.unit_open();
+        let u2 = rng.unit_open();
+        let r = (-2.0 * math::ln(u1)).sqrt();
+        let (sin, cos) = math::sin_cos(std::f64::consts::TAU * u2);
+        self.spare = Some(r * sin);
+        r * cos
+    }
+}
+
+/// One standard normal draw from a component's stream (the ziggurat, and
+/// the Box–Muller pairs it replaced), one lognormal latency (a normal, an
+/// `exp` and a rounding: what every message over a `lognormal` link costs
+/// in randomness), and `exp` itself (`math::exp` against `libm::exp`, the
+/// one it replaced). Throughput is in draws or calls.
 fn normal_draws(c: &mut Criterion) {
     let mut group = c.benchmark_group("normal_draw");
     group.throughput(Throughput::Elements(1));
@@ -121,8 +135,9 @@ fn normal_draws(c: &mut Criterion) {
     group.bench_function("standard_normal", |b| {
         b.iter(|| black_box(rng.standard_normal()))
     });
-    group.bench_function("box_muller_one_output", |b| {
-        b.iter(|| black_box(box_muller_one_output(&mut rng)))
+    let mut pairs = BoxMuller { spare: None };
+    group.bench_function("box_muller_pairs", |b| {
+        b.iter(|| black_box(pairs.draw(&mut rng)))
     });
     let lat = Latency::LogNormal {
         median: 100_000.0,
@@ -131,6 +146,33 @@ fn normal_draws(c: &mut Criterion) {
     group.bench_function("lognormal_latency", |b| {
         b.iter(|| black_box(lat.sample(&mut rng)))
     });
+    group.finish();
+    // Independent calls (throughput) and calls each waiting for the last
+    // one's result (latency, as a draw's exp on the way to its event's
+    // time is), with the arguments of lognormal draws with σ 0.35.
+    let mut group = c.benchmark_group("exp");
+    group.throughput(Throughput::Elements(1));
+    let xs: Vec<f64> = (0..1024).map(|_| 0.35 * rng.standard_normal()).collect();
+    for (name, f) in [
+        ("math_exp", math::exp as fn(f64) -> f64),
+        ("libm_exp", libm::exp as fn(f64) -> f64),
+    ] {
+        let mut i = 0;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                i = (i + 1) & 1023;
+                black_box(f(black_box(xs[i])))
+            })
+        });
+        let mut y = 0.0;
+        group.bench_function(format!("{name}_chained"), |b| {
+            b.iter(|| {
+                i = (i + 1) & 1023;
+                y = f(xs[i] + y * 1e-300);
+                y
+            })
+        });
+    }
     group.finish();
 }
 

@@ -8,6 +8,7 @@ pub mod prefetch;
 pub mod queue;
 pub mod rng;
 pub mod time;
+pub mod ziggurat;
 
 pub use agent::{Agent, Ctx, Effect, NodeId, TimerKey};
 pub use clock::Clock;
