@@ -59,8 +59,8 @@ pub fn log2(x: f64) -> f64 {
 /// overflow or the subnormals, and NaN go to libm.
 #[inline]
 pub fn exp(x: f64) -> f64 {
-    // Not `x.abs() > 707.0`: a NaN must take the libm path too.
-    if !(x.abs() <= 707.0) {
+    // A NaN fails the first test and takes the libm path too.
+    if x.abs() > 707.0 || x.is_nan() {
         return libm::exp(x);
     }
     // 128 / ln 2, and ln 2 / 128 split Cody–Waite style: the high part has
