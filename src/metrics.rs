@@ -8,6 +8,7 @@ pub mod curve;
 pub mod decisions;
 pub mod interval;
 pub mod qos;
+pub mod radix;
 pub mod summary;
 pub mod survival;
 

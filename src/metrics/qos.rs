@@ -35,6 +35,7 @@
 //! ([`super::attribution`]), when the caller gives them.
 
 use super::attribution::{Cursor, FaultWindows, MistakeCauses, Windows};
+use super::radix;
 use crate::detector::{Detector, DetectorKind, Env, Params};
 use crate::fault::Outage;
 use crate::protocol::heartbeat::Logged;
@@ -530,7 +531,7 @@ impl Scorer<'_> {
             debug_assert_eq!(tr.qos.causes.total(), tr.qos.mistakes);
             // Sorted here, on the worker that ran the seed, rather than
             // when the report pools seeds on one thread.
-            tr.qos.mistake_durations.sort_unstable();
+            radix::sort_nanos(&mut tr.qos.mistake_durations);
         }
         self.tracks.into_iter().map(|t| t.qos).collect()
     }
