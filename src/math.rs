@@ -12,7 +12,9 @@
 //! musl's libm, compiled as ordinary Rust arithmetic, which gives the same
 //! bits wherever IEEE-754 `+ - * /` do. The version is pinned by
 //! `Cargo.lock`; the unit tests below and the pinned draws of
-//! [`crate::sim::rng`] catch a change of its results.
+//! [`crate::sim::rng`] catch a change of its results. [`exp`], on every
+//! message's lognormal delay, is our own table-driven one, built from the
+//! same operations (and from libm's `exp2` for its table).
 //!
 //! `sqrt`, `mul_add`, `abs`, `floor`, `ceil`, `round` and the basic
 //! operations are exactly rounded by IEEE-754 and stay the std methods.
