@@ -35,7 +35,7 @@ impl Latency {
     /// Draws one delay: no draw for `Constant`, one for `Uniform`,
     /// `Exponential`, `Pareto` and `Empirical`; `LogNormal` and each try of
     /// `Normal` (which redraws while negative) take one standard normal,
-    /// one draw 98.8 % of the time (see [`Stream::standard_normal`]).
+    /// one draw 98.5 % of the time (see [`Stream::standard_normal`]).
     #[inline]
     pub fn sample(&self, rng: &mut Stream) -> Nanos {
         match *self {

@@ -61,7 +61,7 @@ impl Stream {
     }
 
     /// A standard normal draw, by the ziggurat method
-    /// ([`super::ziggurat`]): one `u64` for 98.8 % of draws, and a few
+    /// ([`super::ziggurat`]): one `u64` for 98.5 % of draws, and a few
     /// more, with an `exp` or two logarithms, for the rest.
     pub fn standard_normal(&mut self) -> f64 {
         let t = ziggurat::tables();
@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn most_normals_cost_one_u64() {
-        // 98.8 % of ziggurat draws take the fast path (one u64); the rest
+        // 98.5 % of ziggurat draws take the fast path (one u64); the rest
         // take one more uniform, or two for the tail, and may start over.
         let n = 1_000_000u64;
         let mut s = Stream::new(9, "cost");
