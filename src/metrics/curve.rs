@@ -46,7 +46,8 @@ impl CurvePoint {
             mean_interval(&ms, CONFIDENCE).map(|m| (m.mean, m.lo, m.hi))
         } else {
             (summary.survival().mean(CONFIDENCE)).map(|m| (m.mean / 1e6, m.lo / 1e6, m.hi / 1e6))
-        };
+        }
+        .map(cut_at_zero);
         let hours = summary.up_time.as_hours_f64();
         let mistakes_per_hour = (hours > 0.0).then(|| {
             let (lo, hi) = poisson_interval(summary.mistakes, CONFIDENCE);
@@ -113,6 +114,20 @@ pub fn mark_pareto(points: &mut [CurvePoint]) {
     }
 }
 
+/// A detection time is never negative, and neither is the mean's interval:
+/// a Student-t interval from a few spread detections can reach below zero
+/// (three crashes detected 6.5 ± 1.5 s apart reach −0.08 s), so its lower
+/// end is cut at 0, which drops only impossible values and keeps the
+/// coverage. An unbounded end (a single detection) stays unbounded.
+fn cut_at_zero((mean, lo, hi): (f64, f64, f64)) -> (f64, f64, f64) {
+    let lo = if lo == f64::NEG_INFINITY {
+        lo
+    } else {
+        lo.max(0.0)
+    };
+    (mean, lo, hi)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +161,27 @@ mod tests {
         assert!((hi - 3.688_879_454).abs() < 1e-6, "{hi}");
         assert!(p.certified_within(4.0) && !p.certified_within(1.0));
         assert!(p.observed_within(0.0));
+    }
+
+    #[test]
+    fn the_mean_detection_interval_stops_at_zero() {
+        // Three spread detections: mean 6.47 s, Student-t half-width
+        // 4.30 × 1.56 s, so the raw lower end is about −0.26 s.
+        let run = RunQos {
+            detections: [4_000, 6_000, 9_400].map(Nanos::from_millis).to_vec(),
+            up_time: Nanos::from_secs(3600).into(),
+            ..RunQos::default()
+        };
+        let (mean, lo, hi) = CurvePoint::new(0, 0, 1.0, [&run]).detection_ms.unwrap();
+        assert!((mean - 6466.667).abs() < 1e-3, "{mean}");
+        assert_eq!(lo, 0.0);
+        assert!(hi > 13_000.0, "{hi}");
+        // One detection: no interval at all, not [0, ∞).
+        let one = RunQos {
+            detections: vec![Nanos::from_millis(50)],
+            ..run
+        };
+        let (_, lo, hi) = CurvePoint::new(0, 0, 1.0, [&one]).detection_ms.unwrap();
+        assert_eq!((lo, hi), (f64::NEG_INFINITY, f64::INFINITY));
     }
 }
