@@ -198,8 +198,9 @@ impl PhiAkka {
 impl Detector for PhiAkka {
     fn heartbeat(&mut self, arrival: &Arrival) {
         // Recorded unless the arrival ends a suspicion (Akka's
-        // `isAvailable(timestamp)` on the state before it).
-        let ends_suspicion = self.suspicion(arrival.at) >= self.threshold;
+        // `isAvailable(timestamp)` on the state before it). `below` answers
+        // as `suspicion < threshold` does, without the tail when it can.
+        let ends_suspicion = !self.below(arrival.at, self.threshold);
         self.arrive(arrival, !ends_suspicion);
     }
 
