@@ -192,9 +192,19 @@ mod tests {
         );
     }
 
-    /// Φ, the standard normal CDF.
-    fn phi(x: f64) -> f64 {
-        0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
+    use crate::metrics::interval::normal_cdf as phi;
+
+    /// The Kolmogorov–Smirnov distance between sorted draws and `cdf`.
+    fn ks_distance(sorted: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
+        let n = sorted.len() as f64;
+        let mut d: f64 = 0.0;
+        for (i, &x) in sorted.iter().enumerate() {
+            let p = cdf(x);
+            d = d
+                .max((p - i as f64 / n).abs())
+                .max(((i + 1) as f64 / n - p).abs());
+        }
+        d
     }
 
     #[test]
@@ -207,13 +217,7 @@ mod tests {
         let mut s = Stream::new(21, "ks");
         let mut xs: Vec<f64> = (0..n).map(|_| s.standard_normal()).collect();
         xs.sort_by(f64::total_cmp);
-        let mut d: f64 = 0.0;
-        for (i, &x) in xs.iter().enumerate() {
-            let p = phi(x);
-            d = d
-                .max((p - i as f64 / n as f64).abs())
-                .max(((i + 1) as f64 / n as f64 - p).abs());
-        }
+        let d = ks_distance(&xs, phi);
         // The 1 % critical value is 1.63 / √n.
         assert!(d < 1.63 / (n as f64).sqrt(), "KS distance {d}");
         let m = 4_000_000;
@@ -244,15 +248,9 @@ mod tests {
         let mut s = Stream::new(4, "tail");
         let mut xs: Vec<f64> = (0..n).map(|_| s.normal_tail()).collect();
         xs.sort_by(f64::total_cmp);
+        assert!(xs[0] >= ziggurat::R, "a tail draw below r: {}", xs[0]);
         let beyond_r = 1.0 - phi(ziggurat::R);
-        let mut d: f64 = 0.0;
-        for (i, &x) in xs.iter().enumerate() {
-            assert!(x >= ziggurat::R);
-            let p = 1.0 - (1.0 - phi(x)) / beyond_r;
-            d = d
-                .max((p - i as f64 / n as f64).abs())
-                .max(((i + 1) as f64 / n as f64 - p).abs());
-        }
+        let d = ks_distance(&xs, |x| 1.0 - (1.0 - phi(x)) / beyond_r);
         assert!(d < 1.63 / (n as f64).sqrt(), "KS distance {d}");
     }
 

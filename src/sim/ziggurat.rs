@@ -54,7 +54,7 @@ fn build() -> Tables {
     // The base layer's area: its rectangle plus the tail beyond r,
     // ∫_r^∞ e^(−x²/2) dx = √(π/2) erfc(r/√2).
     let v = R * bell(R)
-        + (std::f64::consts::PI / 2.0).sqrt() * libm::erfc(R / std::f64::consts::SQRT_2);
+        + (std::f64::consts::PI / 2.0).sqrt() * math::erfc(R / std::f64::consts::SQRT_2);
     let mut x = [0.0; LAYERS + 1];
     x[0] = v / bell(R);
     x[1] = R;
