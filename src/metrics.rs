@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod curve;
 pub mod decisions;
 pub mod interval;
+pub mod pooled;
 pub mod qos;
 pub mod radix;
 pub mod summary;

@@ -178,7 +178,7 @@ impl ClusterQos {
             mistakes: self.false_dead,
             mistake_time: self.false_dead_time,
             // Single false Dead periods are not kept: no duration figures.
-            mistake_durations: Vec::new(),
+            mistake_durations: Default::default(),
             mistake_censored: Vec::new(),
             up_time: self.member_up_time,
             suspect_time,

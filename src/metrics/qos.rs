@@ -35,6 +35,7 @@
 //! ([`super::attribution`]), when the caller gives them.
 
 use super::attribution::{Cursor, FaultWindows, MistakeCauses, Windows};
+use super::pooled::Durations;
 use super::radix;
 use crate::detector::{Detector, DetectorKind, Env, Params};
 use crate::fault::Outage;
@@ -60,8 +61,9 @@ pub struct RunQos {
     pub mistake_time: TotalNanos,
     /// The duration of every mistake that ended inside the run (at a trust
     /// transition, or cut short by a crash: from then on suspecting is
-    /// right), sorted (shortest first), so that pooling runs merges them.
-    pub mistake_durations: Vec<Nanos>,
+    /// right), sorted (shortest first), so that pooling runs can search
+    /// them side by side ([`super::pooled::Pooled`]).
+    pub mistake_durations: Durations,
     /// Mistakes still open when the run ended (right-censored): for each,
     /// the time from its start to the end, which its duration exceeds or
     /// equals. At most one per pair and threshold.
@@ -137,6 +139,9 @@ struct Track {
     /// [`super::attribution::LiveWindows`]).
     carried: u8,
     cursor: Cursor,
+    /// The durations of the mistakes ended so far, in ending order; sorted
+    /// into `qos.mistake_durations` at the end of the run.
+    ended: Vec<Nanos>,
     qos: RunQos,
 }
 
@@ -151,6 +156,7 @@ impl Track {
             open_from: Nanos::ZERO,
             carried: 0,
             cursor: Cursor::default(),
+            ended: Vec::new(),
             qos: RunQos::default(),
         }
     }
@@ -193,7 +199,7 @@ impl Track {
             if censored {
                 self.qos.mistake_censored.push(t - m);
             } else {
-                self.qos.mistake_durations.push(t - m);
+                self.ended.push(t - m);
             }
             let mask = windows.mask(&mut self.cursor, self.open_from, t) | self.carried;
             self.carried = 0;
@@ -531,7 +537,8 @@ impl Scorer<'_> {
             debug_assert_eq!(tr.qos.causes.total(), tr.qos.mistakes);
             // Sorted here, on the worker that ran the seed, rather than
             // when the report pools seeds on one thread.
-            radix::sort_nanos(&mut tr.qos.mistake_durations);
+            radix::sort_nanos(&mut tr.ended);
+            tr.qos.mistake_durations = Durations::from(std::mem::take(&mut tr.ended));
         }
         self.tracks.into_iter().map(|t| t.qos).collect()
     }
@@ -961,23 +968,25 @@ impl<'t, W: Windows + 't> DetectorScorer<'t, W> {
 }
 
 impl RunQos {
-    /// Sorts the mistake durations after [`RunQos::merge`]s: the stable
-    /// sort merges the merged runs' sorted stretches, O(n log runs).
+    /// Sorts the mistake durations after [`RunQos::merge`]s (if more
+    /// than one run brought some): the stable sort merges the merged runs'
+    /// sorted stretches, O(n log runs).
     pub fn settle(&mut self) {
-        self.mistake_durations.sort();
+        self.mistake_durations.settle();
     }
 
     /// Adds another pair's (or run's) QoS into this one. The mistake
     /// durations are appended: once every pair is in, [`RunQos::settle`]
     /// sorts them again (sorting after each merge would cost the square of
-    /// the number of pairs).
+    /// the number of pairs). Merged into an empty one, they are shared,
+    /// not copied.
     pub fn merge(&mut self, other: &RunQos) {
         self.detections.extend_from_slice(&other.detections);
         self.undetected += other.undetected;
         self.censored.extend_from_slice(&other.censored);
         self.mistakes += other.mistakes;
         self.mistake_time += other.mistake_time;
-        (self.mistake_durations).extend_from_slice(&other.mistake_durations);
+        self.mistake_durations.append(&other.mistake_durations);
         (self.mistake_censored).extend_from_slice(&other.mistake_censored);
         self.up_time += other.up_time;
         self.suspect_time += other.suspect_time;

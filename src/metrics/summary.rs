@@ -1,6 +1,7 @@
 //! Aggregation of per-run QoS over seeds.
 
 use super::attribution::MistakeCauses;
+use super::pooled::Pooled;
 use super::qos::RunQos;
 use super::survival::{mean_time, percentile_time, restricted, KaplanMeier};
 use crate::sim::time::{Nanos, TotalNanos};
@@ -36,8 +37,9 @@ pub struct Summary {
     pub censored: Vec<Nanos>,
     pub mistakes: u64,
     pub mistake_time: TotalNanos,
-    /// The durations of the mistakes that ended inside their run, sorted.
-    pub mistake_durations: Vec<Nanos>,
+    /// The durations of the mistakes that ended inside their run, as one
+    /// sorted sample over the runs.
+    pub mistake_durations: Pooled,
     /// The mistakes still open at the end of their run: the time from each
     /// start to that end (a lower bound of its duration), sorted.
     pub mistake_censored: Vec<Nanos>,
@@ -54,7 +56,7 @@ impl Summary {
         let mut s = Summary {
             detections: Vec::with_capacity(total(|r| r.detections.len())),
             censored: Vec::with_capacity(total(|r| r.censored.len())),
-            mistake_durations: Vec::with_capacity(total(|r| r.mistake_durations.len())),
+            mistake_durations: Pooled::new(runs.iter().map(|r| &r.mistake_durations)),
             mistake_censored: Vec::with_capacity(total(|r| r.mistake_censored.len())),
             ..Summary::default()
         };
@@ -66,19 +68,16 @@ impl Summary {
             s.censored.extend_from_slice(&r.censored);
             s.mistakes += r.mistakes;
             s.mistake_time += r.mistake_time;
-            (s.mistake_durations).extend_from_slice(&r.mistake_durations);
             (s.mistake_censored).extend_from_slice(&r.mistake_censored);
             s.up_time += r.up_time;
             s.suspect_time += r.suspect_time;
             s.causes.merge(&r.causes);
         }
-        // A run's mistake durations come sorted ([`RunQos::mistake_durations`]),
-        // and the stable sort merges sorted runs in O(n log runs): pooling
-        // millions of mistakes over a few seeds costs little more than
-        // copying them. The order is total, so any sort gives these bytes.
+        // A run's mistake durations come sorted ([`RunQos::mistake_durations`])
+        // and are shared, not copied: millions of them over a few seeds are
+        // searched side by side ([`Pooled`]).
         s.detections.sort_unstable();
         s.censored.sort_unstable();
-        s.mistake_durations.sort();
         s.mistake_censored.sort_unstable();
         s
     }
@@ -98,7 +97,15 @@ impl Summary {
         if !self.has_mistake_durations() {
             return None;
         }
-        percentile_time(&self.mistake_durations, &self.mistake_censored, p)
+        if self.mistake_censored.is_empty() {
+            self.mistake_durations.percentile(p)
+        } else {
+            percentile_time(
+                &self.mistake_durations.to_sorted_vec(),
+                &self.mistake_censored,
+                p,
+            )
+        }
     }
 
     /// The longest observed mistake, ended or censored (a censored one
@@ -108,7 +115,7 @@ impl Summary {
         if !self.has_mistake_durations() {
             return None;
         }
-        let ended = self.mistake_durations.last().copied();
+        let ended = self.mistake_durations.max();
         let open = self.mistake_censored.last().copied();
         ended.max(open)
     }
@@ -116,7 +123,7 @@ impl Summary {
     /// True when the longest observed mistake was still open at the end of
     /// its run, so that [`Summary::mistake_max`] is a lower bound.
     pub fn mistake_max_censored(&self) -> bool {
-        let ended = self.mistake_durations.last().copied();
+        let ended = self.mistake_durations.max();
         self.mistake_censored.last().copied() > ended
     }
 
@@ -130,8 +137,8 @@ impl Summary {
         if !self.has_mistake_durations() {
             return None;
         }
-        let longer = |v: &[Nanos]| (v.len() - v.partition_point(|&x| x <= d)) as u64;
-        Some(longer(&self.mistake_durations) + longer(&self.mistake_censored))
+        let open = self.mistake_censored.len() - self.mistake_censored.partition_point(|&x| x <= d);
+        Some((self.mistake_durations.count_longer(d) + open) as u64)
     }
 
     /// The Kaplan–Meier estimate of the detection-time distribution.
@@ -199,7 +206,7 @@ mod tests {
             mistakes: 2,
             censored: vec![Nanos(5)],
             mistake_time: TotalNanos(20),
-            mistake_durations: vec![Nanos(15)],
+            mistake_durations: vec![Nanos(15)].into(),
             mistake_censored: vec![Nanos(5)],
             up_time: TotalNanos(3_600_000_000_000),
             suspect_time: TotalNanos(20),

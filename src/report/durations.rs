@@ -114,7 +114,7 @@ fn line(label: String, series: usize, s: &Summary) -> Option<Line> {
     if s.mistakes == 0 || !s.has_mistake_durations() || hours <= 0.0 {
         return None;
     }
-    let mut all: Vec<Nanos> = s.mistake_durations.clone();
+    let mut all: Vec<Nanos> = s.mistake_durations.to_sorted_vec();
     all.extend_from_slice(&s.mistake_censored);
     all.sort_unstable();
     let mut steps: Vec<(f64, u64)> = Vec::new();
@@ -345,7 +345,7 @@ mod tests {
     fn a_line_steps_down_once_per_distinct_length() {
         let run = crate::metrics::RunQos {
             mistakes: 4,
-            mistake_durations: vec![Nanos::from_millis(5), Nanos::from_millis(5)],
+            mistake_durations: vec![Nanos::from_millis(5), Nanos::from_millis(5)].into(),
             mistake_censored: vec![Nanos::from_millis(9)],
             up_time: Nanos::from_secs(3600).into(),
             ..Default::default()
