@@ -336,6 +336,12 @@ impl<'t> TruthFeed<'t> {
     fn advance(&mut self) {
         self.next = self.pull();
     }
+
+    /// The time of the next truth event, `Nanos::MAX` without one.
+    #[inline(always)]
+    fn next_at(&self) -> Nanos {
+        self.next.map_or(Nanos::MAX, |(at, _)| at)
+    }
 }
 
 struct Scorer<'t> {
@@ -352,7 +358,17 @@ struct Scorer<'t> {
 }
 
 impl Scorer<'_> {
+    /// Applies the truth events at or before `t`. Nearly every call finds
+    /// none, which is answered inline.
+    #[inline(always)]
     fn apply_truth_until(&mut self, t: Nanos, w: &impl Windows) {
+        if self.truth.next_at() <= t {
+            self.apply_truth_events(t, w);
+        }
+    }
+
+    #[inline(never)]
+    fn apply_truth_events(&mut self, t: Nanos, w: &impl Windows) {
         while let Some((at, what)) = self.truth.next {
             if at > t {
                 break;
@@ -417,6 +433,28 @@ impl Scorer<'_> {
         if last < from {
             return;
         }
+        // Nearly always no segment reaches its next threshold in the gap,
+        // which is told inline; the crossings are found out of line.
+        let quiet = segs.iter().all(|seg| {
+            seg.suspecting == seg.hi // every threshold already suspects
+                || seg.det.get().below(last, self.thresholds[seg.suspecting])
+        });
+        if !quiet {
+            self.crossings(segs, clock, from, last, w);
+        }
+    }
+
+    /// The suspect transitions of a gap in which some segment reaches its
+    /// next threshold by local time `last` (see [`Scorer::gap`]).
+    #[inline(never)]
+    fn crossings<D: ?Sized + Instance>(
+        &mut self,
+        segs: &mut [Segment<'_, D>],
+        clock: Clock,
+        from: Nanos,
+        last: Nanos,
+        w: &impl Windows,
+    ) {
         self.pending.clear();
         for seg in segs.iter_mut() {
             if seg.suspecting == seg.hi {
@@ -508,22 +546,34 @@ impl Scorer<'_> {
         for seg in segs.iter_mut() {
             let det = seg.det.get();
             // Right after an arrival suspicion is nearly always below every
-            // threshold, which `below` may tell without computing it.
+            // threshold, which `below` may tell without computing it; and
+            // then usually no threshold was suspecting either.
             let now = if seg.lo == seg.hi || det.below(at, self.thresholds[seg.lo]) {
                 seg.lo
             } else {
                 self.reached(seg.lo, seg.hi, det.suspicion(at))
             };
-            if now < seg.suspecting {
-                for tr in &mut self.tracks[now..seg.suspecting] {
-                    tr.trust_at(t, self.phase, self.warmup, w);
-                }
-            } else {
-                for i in seg.suspecting..now {
-                    self.suspect(i, t, w);
-                }
+            if now != seg.suspecting {
+                self.transitions(seg.suspecting, now, t, w);
+                seg.suspecting = now;
             }
-            seg.suspecting = now;
+        }
+    }
+
+    /// Thresholds whose output changes at an evaluated instant, from the
+    /// suspect prefix ending at `was` to the one ending at `now`: those
+    /// from `now` up to `was` trust again, or those from `was` up to `now`
+    /// suspect.
+    #[inline(never)]
+    fn transitions(&mut self, was: usize, now: usize, t: Nanos, w: &impl Windows) {
+        if now < was {
+            for tr in &mut self.tracks[now..was] {
+                tr.trust_at(t, self.phase, self.warmup, w);
+            }
+        } else {
+            for i in was..now {
+                self.suspect(i, t, w);
+            }
         }
     }
 
