@@ -489,6 +489,7 @@ impl Scorer<'_> {
     /// the output (see [`Scorer::evaluate`]); `judged` splits
     /// threshold-dependent segments first, on the instance's own view of
     /// the instant, as the detector itself would see it.
+    #[inline(always)]
     fn update<D: ?Sized + Instance>(
         &mut self,
         segs: &mut Vec<Segment<'_, D>>,
@@ -497,10 +498,27 @@ impl Scorer<'_> {
         w: &impl Windows,
     ) {
         self.apply_truth_until(logged.true_at, w);
+        if judged {
+            self.update_judged(segs, logged);
+        } else {
+            for seg in segs.iter_mut() {
+                seg.det.get_mut().heartbeat(&logged.arrival);
+            }
+        }
+        self.newest_sent = self.newest_sent.max(logged.arrival.sent);
+    }
+
+    /// [`Scorer::update`] of threshold-dependent segments.
+    #[inline(never)]
+    fn update_judged<D: ?Sized + Instance>(
+        &mut self,
+        segs: &mut Vec<Segment<'_, D>>,
+        logged: &Logged,
+    ) {
         let at = logged.arrival.at;
         let mut k = 0;
         while k < segs.len() {
-            if judged {
+            {
                 let pre = segs[k].det.get().suspicion(at);
                 let split = self.reached(segs[k].lo, segs[k].hi, pre);
                 if split > segs[k].lo && split < segs[k].hi {
@@ -526,12 +544,9 @@ impl Scorer<'_> {
                     .det
                     .get_mut()
                     .heartbeat_judged(&logged.arrival, was_suspecting);
-            } else {
-                segs[k].det.get_mut().heartbeat(&logged.arrival);
             }
             k += 1;
         }
-        self.newest_sent = self.newest_sent.max(logged.arrival.sent);
     }
 
     /// Evaluates every threshold's output at local instant `at` (true time
@@ -697,6 +712,7 @@ impl<'d, 't, D: ?Sized + Instance> Live<'d, 't, D> {
         self.instant = Some((logged.arrival.at, logged.true_at));
     }
 
+    #[inline(always)]
     fn close_instant(&mut self, w: &impl Windows) {
         let Some((at, t)) = self.instant.take() else {
             return;
