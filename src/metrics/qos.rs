@@ -519,8 +519,16 @@ impl Scorer<'_> {
         let mut k = 0;
         while k < segs.len() {
             {
-                let pre = segs[k].det.get().suspicion(at);
-                let split = self.reached(segs[k].lo, segs[k].hi, pre);
+                // Where the segment's thresholds divide into suspecting and
+                // not just before the arrival; nearly always below the
+                // lowest, which `below` may tell without the suspicion.
+                let (lo, hi) = (segs[k].lo, segs[k].hi);
+                let det = segs[k].det.get();
+                let split = if lo == hi || det.below(at, self.thresholds[lo]) {
+                    lo
+                } else {
+                    self.reached(lo, hi, det.suspicion(at))
+                };
                 if split > segs[k].lo && split < segs[k].hi {
                     let copy = segs[k]
                         .det
