@@ -17,14 +17,30 @@ use std::sync::Arc;
 
 /// One run's mistake durations, sorted (shortest first), shared between
 /// the run's [`super::RunQos`] and the summaries that pool it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 #[serde(from = "Vec<Nanos>", into = "Vec<Nanos>")]
-pub struct Durations(Arc<Vec<Nanos>>);
+pub struct Durations {
+    list: Arc<Vec<Nanos>>,
+    /// Whether `list` may be out of order (after [`Durations::append`] or
+    /// [`Durations::make_mut`]), so that settling a sorted list costs
+    /// nothing.
+    unsorted: bool,
+}
 
 impl Durations {
+    /// Durations already sorted (checked in debug builds).
+    pub fn sorted(list: Vec<Nanos>) -> Durations {
+        debug_assert!(list.is_sorted());
+        Durations {
+            list: Arc::new(list),
+            unsorted: false,
+        }
+    }
+
     /// The durations for changing (copied first if shared).
     pub fn make_mut(&mut self) -> &mut Vec<Nanos> {
-        Arc::make_mut(&mut self.0)
+        self.unsorted = true;
+        Arc::make_mut(&mut self.list)
     }
 
     /// Appends `other`'s durations; the result is sorted again by
@@ -34,7 +50,7 @@ impl Durations {
             return;
         }
         if self.is_empty() {
-            self.0 = Arc::clone(&other.0);
+            *self = other.clone();
         } else {
             self.make_mut().extend_from_slice(other);
         }
@@ -42,16 +58,29 @@ impl Durations {
 
     /// Sorts the durations if they are not already.
     pub fn settle(&mut self) {
-        if !self.is_sorted() {
+        if self.unsorted {
             // Stable: appended sorted runs are merged in O(n log runs).
-            self.make_mut().sort();
+            Arc::make_mut(&mut self.list).sort();
+            self.unsorted = false;
         }
     }
 }
 
+/// Equal when the lists are.
+impl PartialEq for Durations {
+    fn eq(&self, other: &Durations) -> bool {
+        self.list == other.list
+    }
+}
+
+/// A list in any order.
 impl From<Vec<Nanos>> for Durations {
-    fn from(v: Vec<Nanos>) -> Durations {
-        Durations(Arc::new(v))
+    fn from(list: Vec<Nanos>) -> Durations {
+        let unsorted = !list.is_sorted();
+        Durations {
+            list: Arc::new(list),
+            unsorted,
+        }
     }
 }
 
@@ -63,14 +92,14 @@ impl FromIterator<Nanos> for Durations {
 
 impl From<Durations> for Vec<Nanos> {
     fn from(d: Durations) -> Vec<Nanos> {
-        Arc::unwrap_or_clone(d.0)
+        Arc::unwrap_or_clone(d.list)
     }
 }
 
 impl Deref for Durations {
     type Target = [Nanos];
     fn deref(&self) -> &[Nanos] {
-        &self.0
+        &self.list
     }
 }
 
@@ -213,7 +242,7 @@ mod tests {
         let a = durations(&[1, 2, 3]);
         let mut acc = Durations::default();
         acc.append(&a);
-        assert!(Arc::ptr_eq(&acc.0, &a.0));
+        assert!(Arc::ptr_eq(&acc.list, &a.list));
         acc.append(&durations(&[0, 9]));
         assert_eq!(a.len(), 3, "the shared list is copied before it changes");
         acc.settle();

@@ -611,7 +611,7 @@ impl Scorer<'_> {
             // Sorted here, on the worker that ran the seed, rather than
             // when the report pools seeds on one thread.
             radix::sort_nanos(&mut tr.ended);
-            tr.qos.mistake_durations = Durations::from(std::mem::take(&mut tr.ended));
+            tr.qos.mistake_durations = Durations::sorted(std::mem::take(&mut tr.ended));
         }
         self.tracks.into_iter().map(|t| t.qos).collect()
     }
