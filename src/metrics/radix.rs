@@ -14,37 +14,37 @@ use crate::sim::Nanos;
 
 const DIGIT_BITS: u32 = 11;
 const BUCKETS: usize = 1 << DIGIT_BITS;
-const DIGITS: usize = 64usize.div_ceil(DIGIT_BITS as usize);
 /// Below this length the standard sort is as fast and needs no buffer.
 const SMALL: usize = 1 << 10;
 
 /// Sorts `v` in increasing order.
 pub fn sort_nanos(v: &mut Vec<Nanos>) {
-    if v.len() < SMALL {
+    if v.len() < SMALL || v.len() > u32::MAX as usize {
         v.sort_unstable();
         return;
     }
     let n = v.len();
-    let mut counts = vec![[0usize; BUCKETS]; DIGITS];
-    let mut max = 0;
+    // The digits above the highest set bit of any value are all zero:
+    // counted nowhere, scattered never (durations of a second use three).
+    let max = v.iter().fold(0, |m, x| m | x.0);
+    let used = (64 - max.leading_zeros()).div_ceil(DIGIT_BITS) as usize;
+    let mut counts = vec![[0u32; BUCKETS]; used];
     for x in v.iter() {
-        max |= x.0;
         for (d, c) in counts.iter_mut().enumerate() {
             c[digit(x.0, d)] += 1;
         }
     }
-    let used = (64 - max.leading_zeros()).div_ceil(DIGIT_BITS) as usize;
     let mut src = std::mem::take(v);
     let mut dst = vec![Nanos::ZERO; n];
-    for (d, count) in counts.iter().enumerate().take(used) {
-        if count.contains(&n) {
+    for (d, count) in counts.iter().enumerate() {
+        if count.contains(&(n as u32)) {
             continue; // every value has the same digit here
         }
         let mut next = [0usize; BUCKETS];
         let mut at = 0;
         for (slot, &c) in next.iter_mut().zip(count) {
             *slot = at;
-            at += c;
+            at += c as usize;
         }
         for &x in &src {
             let b = digit(x.0, d);
