@@ -602,6 +602,7 @@ impl Scorer<'_> {
 
     fn finish(mut self, end: Nanos, w: &impl Windows) -> Vec<RunQos> {
         self.apply_truth_until(end, w);
+        let mut scratch = Vec::new();
         for tr in &mut self.tracks {
             match self.phase {
                 Phase::Up => tr.close_period(end, w, true),
@@ -610,7 +611,7 @@ impl Scorer<'_> {
             debug_assert_eq!(tr.qos.causes.total(), tr.qos.mistakes);
             // Sorted here, on the worker that ran the seed, rather than
             // when the report pools seeds on one thread.
-            radix::sort_nanos(&mut tr.ended);
+            radix::sort_nanos_with(&mut tr.ended, &mut scratch);
             tr.qos.mistake_durations = Durations::sorted(std::mem::take(&mut tr.ended));
         }
         self.tracks.into_iter().map(|t| t.qos).collect()

@@ -18,7 +18,14 @@ const BUCKETS: usize = 1 << DIGIT_BITS;
 const SMALL: usize = 1 << 10;
 
 /// Sorts `v` in increasing order.
-pub fn sort_nanos(v: &mut Vec<Nanos>) {
+pub fn sort_nanos(v: &mut [Nanos]) {
+    sort_nanos_with(v, &mut Vec::new());
+}
+
+/// Sorts `v` in increasing order, using `scratch` (any content) as the
+/// second buffer: a caller sorting many lists keeps one, so that the
+/// buffer's pages are faulted in once rather than for every list.
+pub fn sort_nanos_with(v: &mut [Nanos], scratch: &mut Vec<Nanos>) {
     if v.len() < SMALL || v.len() > u32::MAX as usize {
         v.sort_unstable();
         return;
@@ -34,8 +41,10 @@ pub fn sort_nanos(v: &mut Vec<Nanos>) {
             c[digit(x.0, d)] += 1;
         }
     }
-    let mut src = std::mem::take(v);
-    let mut dst = vec![Nanos::ZERO; n];
+    scratch.clear();
+    scratch.resize(n, Nanos::ZERO);
+    let (mut src, mut dst): (&mut [Nanos], &mut [Nanos]) = (v, &mut scratch[..]);
+    let mut in_scratch = false;
     for (d, count) in counts.iter().enumerate() {
         if count.contains(&(n as u32)) {
             continue; // every value has the same digit here
@@ -46,14 +55,17 @@ pub fn sort_nanos(v: &mut Vec<Nanos>) {
             *slot = at;
             at += c as usize;
         }
-        for &x in &src {
+        for &x in src.iter() {
             let b = digit(x.0, d);
             dst[next[b]] = x;
             next[b] += 1;
         }
         std::mem::swap(&mut src, &mut dst);
+        in_scratch = !in_scratch;
     }
-    *v = src;
+    if in_scratch {
+        dst.copy_from_slice(src);
+    }
 }
 
 #[inline]
