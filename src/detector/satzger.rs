@@ -317,6 +317,17 @@ impl OrderStatistics {
 
     pub fn select(&self, mut k: usize) -> u64 {
         assert!(k >= 1 && k <= self.len, "rank {k} out of range");
+        if k > self.len / 2 {
+            // High ranks (thresholds near 1) are nearer the end.
+            let mut r = self.len - k;
+            for b in self.blocks.iter().rev() {
+                if r < b.len() {
+                    return b[b.len() - 1 - r];
+                }
+                r -= b.len();
+            }
+            unreachable!("k is within len")
+        }
         for b in &self.blocks {
             if k <= b.len() {
                 return b[k - 1];
