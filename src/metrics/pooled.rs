@@ -159,18 +159,42 @@ impl Pooled {
     /// durations at or below it, found by bisecting the values between
     /// the runs' smallest and largest (at most 64 steps, each a binary
     /// search per run).
+    ///
+    /// Each run's part still in play narrows with the bisection (what lies
+    /// above a value known to be past the answer, or at or below one known
+    /// to be short of it, is out), so the binary searches shrink to a few
+    /// cache-resident steps.
     pub fn nth(&self, k: usize) -> Option<Nanos> {
         if k >= self.len {
             return None;
         }
         let mut lo = self.runs.iter().map(|r| r[0]).min()?.0;
         let mut hi = self.max()?.0;
+        // Per run, the range [a, b) of indices not yet decided; `below`
+        // counts the values left of every range (all at or below the
+        // last value found short of the answer).
+        let mut span: Vec<(usize, usize)> = self.runs.iter().map(|r| (0, r.len())).collect();
+        let mut below = 0;
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if self.count_at_most(Nanos(mid)) > k {
+            let cut: Vec<usize> = (self.runs.iter().zip(&span))
+                .map(|(r, &(a, b))| a + r[a..b].partition_point(|&x| x.0 <= mid))
+                .collect();
+            let at_most = below
+                + (cut.iter().zip(&span))
+                    .map(|(&c, &(a, _))| c - a)
+                    .sum::<usize>();
+            if at_most > k {
                 hi = mid;
+                for (s, &c) in span.iter_mut().zip(&cut) {
+                    s.1 = c;
+                }
             } else {
                 lo = mid + 1;
+                below = at_most;
+                for (s, &c) in span.iter_mut().zip(&cut) {
+                    s.0 = c;
+                }
             }
         }
         Some(Nanos(lo))
