@@ -347,8 +347,16 @@ impl OrderStatistics {
     fn insert(&mut self, value: u64) {
         let i = self.block_for(value);
         let b = &mut self.blocks[i];
-        let at = count_below(b, |v| v <= value);
-        b.insert(at, value);
+        // Shifted up from the end to its place in one pass (after any
+        // equal values): the block is short, and the loop reads and moves
+        // only the values above it.
+        b.push(value);
+        let mut j = b.len() - 1;
+        while j > 0 && b[j - 1] > value {
+            b[j] = b[j - 1];
+            j -= 1;
+        }
+        b[j] = value;
         self.len += 1;
         if b.len() > BLOCK {
             let upper = b.split_off(BLOCK / 2);
@@ -364,9 +372,16 @@ impl OrderStatistics {
     fn remove(&mut self, value: u64) {
         let i = self.block_for(value);
         let b = &mut self.blocks[i];
-        let at = count_below(b, |v| v < value);
-        debug_assert!(b.get(at) == Some(&value), "{value} is not in the set");
-        b.remove(at);
+        debug_assert!(b.contains(&value), "{value} is not in the set");
+        // The values above one copy of `value` move down one place, from
+        // the end, in one pass: removing any copy of equal values leaves
+        // the same block.
+        let mut carry = b.pop().expect("the block holds the value");
+        let mut j = b.len();
+        while carry != value {
+            j -= 1;
+            carry = std::mem::replace(&mut b[j], carry);
+        }
         self.len -= 1;
         if let Some(&max) = b.last() {
             self.maxes[i] = max;
