@@ -456,6 +456,7 @@ impl Scorer<'_> {
         w: &impl Windows,
     ) {
         self.pending.clear();
+        let single = segs.len() == 1;
         for seg in segs.iter_mut() {
             if seg.suspecting == seg.hi {
                 continue; // every threshold already suspects
@@ -471,7 +472,15 @@ impl Scorer<'_> {
                 let c = det.crossing(self.thresholds[i]).unwrap_or(last);
                 let c = c.max(floor).min(last);
                 floor = c;
-                self.pending.push((clock.true_time(c), i));
+                let at = clock.true_time(c);
+                if single {
+                    // One segment's crossings come in time order (each at
+                    // or after the previous): applied as they are found.
+                    self.apply_truth_until(at, w);
+                    self.suspect(i, at, w);
+                } else {
+                    self.pending.push((at, i));
+                }
             }
             seg.suspecting = seg.suspecting.max(reached);
         }
