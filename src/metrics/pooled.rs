@@ -168,6 +168,9 @@ impl Pooled {
         if k >= self.len {
             return None;
         }
+        if let [run] = &self.runs[..] {
+            return Some(run[k]);
+        }
         let mut lo = self.runs.iter().map(|r| r[0]).min()?.0;
         let mut hi = self.max()?.0;
         // Per run, the range [a, b) of indices not yet decided; `below`

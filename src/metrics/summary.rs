@@ -5,6 +5,7 @@ use super::pooled::Pooled;
 use super::qos::RunQos;
 use super::survival::{mean_time, percentile_time, restricted, KaplanMeier};
 use crate::sim::time::{Nanos, TotalNanos};
+use std::sync::OnceLock;
 
 /// The `p`-th percentile (0 < p ≤ 100) of sorted `values` by the
 /// nearest-rank method: the smallest value with at least p % of the values
@@ -47,6 +48,24 @@ pub struct Summary {
     pub suspect_time: TotalNanos,
     /// The mistakes broken down by cause.
     pub causes: MistakeCauses,
+    /// The mistake-duration percentiles the report shows
+    /// ([`STANDARD_PERCENTILES`]), computed once on first use.
+    standard: Standard,
+}
+
+/// The mistake-duration percentiles every report shows, each asked for
+/// twice (`curve.csv`, the report's table): remembered by [`Summary`].
+pub const STANDARD_PERCENTILES: [f64; 3] = [50.0, 90.0, 99.0];
+
+/// A remembered answer, derived from the rest of the summary, so it takes
+/// no part in comparing summaries.
+#[derive(Clone, Debug, Default)]
+struct Standard(OnceLock<[Option<Nanos>; 3]>);
+
+impl PartialEq for Standard {
+    fn eq(&self, _: &Standard) -> bool {
+        true
+    }
 }
 
 impl Summary {
@@ -94,6 +113,17 @@ impl Summary {
     /// without mistakes, without recorded durations, or when censoring
     /// leaves the quantile beyond the observed durations.
     pub fn mistake_percentile(&self, p: f64) -> Option<Nanos> {
+        if let Some(k) = STANDARD_PERCENTILES.iter().position(|&q| q == p) {
+            let standard = self
+                .standard
+                .0
+                .get_or_init(|| STANDARD_PERCENTILES.map(|q| self.compute_mistake_percentile(q)));
+            return standard[k];
+        }
+        self.compute_mistake_percentile(p)
+    }
+
+    fn compute_mistake_percentile(&self, p: f64) -> Option<Nanos> {
         if !self.has_mistake_durations() {
             return None;
         }
