@@ -417,10 +417,10 @@ impl OrderStatistics {
     }
 }
 
-/// `sorted.partition_point(pred)` for a short sorted slice (a block, or
-/// the blocks' maxima), by counting: a binary search waits on each load
-/// before choosing the next, while a count reads the few cache lines
-/// side by side with no branch to mispredict.
+/// `sorted.partition_point(pred)` for the blocks' maxima (a few dozen),
+/// by counting: a binary search waits on each load before choosing the
+/// next, while a count reads the few cache lines side by side with no
+/// branch to mispredict.
 #[inline]
 fn count_below(sorted: &[u64], pred: impl Fn(u64) -> bool) -> usize {
     sorted.iter().map(|&v| usize::from(pred(v))).sum()

@@ -411,6 +411,25 @@ impl Scorer<'_> {
         lo + self.thresholds[lo..hi].partition_point(|&x| x <= level)
     }
 
+    /// [`Scorer::reached`] at `det`'s suspicion at local `at`. Right after
+    /// an arrival the suspicion is nearly always below every threshold,
+    /// which `below` may tell without computing it.
+    #[inline(always)]
+    fn reached_at<D: ?Sized + Detector>(&self, det: &D, lo: usize, hi: usize, at: Nanos) -> usize {
+        if lo == hi || det.below(at, self.thresholds[lo]) {
+            lo
+        } else {
+            self.reached(lo, hi, det.suspicion(at))
+        }
+    }
+
+    /// Whether `seg` reaches no further threshold by local `last`: every
+    /// threshold already suspects, or the next is not reached.
+    #[inline(always)]
+    fn quiet<D: ?Sized + Detector>(&self, seg: &Segment<'_, D>, last: Nanos) -> bool {
+        seg.suspecting == seg.hi || seg.det.get().below(last, self.thresholds[seg.suspecting])
+    }
+
     /// The silence from local `from` up to (excluding) true time `until`,
     /// the next arrival instant or the end of the run. The monitor's clock
     /// reads at most `clock.local(until - 1)` in it: a fast clock skips
@@ -435,11 +454,7 @@ impl Scorer<'_> {
         }
         // Nearly always no segment reaches its next threshold in the gap,
         // which is told inline; the crossings are found out of line.
-        let quiet = segs.iter().all(|seg| {
-            seg.suspecting == seg.hi // every threshold already suspects
-                || seg.det.get().below(last, self.thresholds[seg.suspecting])
-        });
-        if !quiet {
+        if !segs.iter().all(|seg| self.quiet(seg, last)) {
             self.crossings(segs, clock, from, last, w);
         }
     }
@@ -458,13 +473,10 @@ impl Scorer<'_> {
         self.pending.clear();
         let single = segs.len() == 1;
         for seg in segs.iter_mut() {
-            if seg.suspecting == seg.hi {
-                continue; // every threshold already suspects
+            if self.quiet(seg, last) {
+                continue;
             }
             let det = seg.det.get();
-            if det.below(last, self.thresholds[seg.suspecting]) {
-                continue; // the next threshold is not reached: no crossing
-            }
             let level = det.suspicion(last);
             let reached = self.reached(seg.lo, seg.hi, level);
             let mut floor = from;
@@ -527,41 +539,32 @@ impl Scorer<'_> {
         let at = logged.arrival.at;
         let mut k = 0;
         while k < segs.len() {
-            {
-                // Where the segment's thresholds divide into suspecting and
-                // not just before the arrival; nearly always below the
-                // lowest, which `below` may tell without the suspicion.
-                let (lo, hi) = (segs[k].lo, segs[k].hi);
-                let det = segs[k].det.get();
-                let split = if lo == hi || det.below(at, self.thresholds[lo]) {
-                    lo
-                } else {
-                    self.reached(lo, hi, det.suspicion(at))
-                };
-                if split > segs[k].lo && split < segs[k].hi {
-                    let copy = segs[k]
-                        .det
-                        .get()
-                        .split()
-                        .expect("threshold-dependent detectors can be cloned");
-                    // The output prefix `lo..suspecting` is split with the
-                    // range; outputs change only in `evaluate`.
-                    let upper = Segment {
-                        det: Det::Owned(copy),
-                        lo: split,
-                        hi: segs[k].hi,
-                        suspecting: segs[k].suspecting.max(split),
-                    };
-                    segs[k].hi = split;
-                    segs[k].suspecting = segs[k].suspecting.min(split);
-                    segs.insert(k + 1, upper);
-                }
-                let was_suspecting = split == segs[k].hi;
-                segs[k]
+            // Where the segment's thresholds divide into suspecting and
+            // not just before the arrival.
+            let split = self.reached_at(segs[k].det.get(), segs[k].lo, segs[k].hi, at);
+            if split > segs[k].lo && split < segs[k].hi {
+                let copy = segs[k]
                     .det
-                    .get_mut()
-                    .heartbeat_judged(&logged.arrival, was_suspecting);
+                    .get()
+                    .split()
+                    .expect("threshold-dependent detectors can be cloned");
+                // The output prefix `lo..suspecting` is split with the
+                // range; outputs change only in `evaluate`.
+                let upper = Segment {
+                    det: Det::Owned(copy),
+                    lo: split,
+                    hi: segs[k].hi,
+                    suspecting: segs[k].suspecting.max(split),
+                };
+                segs[k].hi = split;
+                segs[k].suspecting = segs[k].suspecting.min(split);
+                segs.insert(k + 1, upper);
             }
+            let was_suspecting = split == segs[k].hi;
+            segs[k]
+                .det
+                .get_mut()
+                .heartbeat_judged(&logged.arrival, was_suspecting);
             k += 1;
         }
     }
@@ -576,15 +579,8 @@ impl Scorer<'_> {
         w: &impl Windows,
     ) {
         for seg in segs.iter_mut() {
-            let det = seg.det.get();
-            // Right after an arrival suspicion is nearly always below every
-            // threshold, which `below` may tell without computing it; and
-            // then usually no threshold was suspecting either.
-            let now = if seg.lo == seg.hi || det.below(at, self.thresholds[seg.lo]) {
-                seg.lo
-            } else {
-                self.reached(seg.lo, seg.hi, det.suspicion(at))
-            };
+            // Usually no threshold suspects at an arrival, and none did.
+            let now = self.reached_at(seg.det.get(), seg.lo, seg.hi, at);
             if now != seg.suspecting {
                 self.transitions(seg.suspecting, now, t, w);
                 seg.suspecting = now;
