@@ -225,6 +225,18 @@ impl Estimate {
     /// `sum/den + offset` nanoseconds; `den` must be positive.
     pub fn ratio(sum: i128, den: i128, offset: i128) -> Estimate {
         debug_assert!(den > 0);
+        if den == 1 {
+            // A window of one (two-window's short window by default): no
+            // division, and the same fields the general path gives.
+            let whole = sum.wrapping_add(offset);
+            return Estimate {
+                whole,
+                num: 0,
+                den,
+                whole64: whole.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+                frac: 0.0,
+            };
+        }
         if let (Ok(s), Ok(d)) = (i64::try_from(sum), i64::try_from(den)) {
             // The same quotient, remainder and fraction with hardware
             // 64-bit division (the 128-bit one is a software routine).
