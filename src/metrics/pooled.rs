@@ -178,11 +178,12 @@ impl Pooled {
         // last value found short of the answer).
         let mut span: Vec<(usize, usize)> = self.runs.iter().map(|r| (0, r.len())).collect();
         let mut below = 0;
+        let mut cut = vec![0; self.runs.len()];
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let cut: Vec<usize> = (self.runs.iter().zip(&span))
-                .map(|(r, &(a, b))| a + r[a..b].partition_point(|&x| x.0 <= mid))
-                .collect();
+            for ((c, r), &(a, b)) in cut.iter_mut().zip(&self.runs).zip(&span) {
+                *c = a + r[a..b].partition_point(|&x| x.0 <= mid);
+            }
             let at_most = below
                 + (cut.iter().zip(&span))
                     .map(|(&c, &(a, _))| c - a)
