@@ -23,6 +23,23 @@
 //! use a product or [`powf`]. `clippy.toml` forbids the std methods this
 //! module replaces, so `cargo clippy` rejects a new `x.ln()`.
 
+/// `x.round() as u64`, without the call: x86-64's baseline has no
+/// rounding instruction, so `f64::round` is a call into the C library,
+/// and a latency draw pays one per message. Below 2^52 the fraction
+/// `x − ⌊x⌋` is exact, so rounding half away from zero is "up when the
+/// fraction is at least ½"; anything else (negative, NaN, huge) takes
+/// `round` and the saturating cast, as before.
+#[inline]
+pub fn round_u64(x: f64) -> u64 {
+    const EXACT: f64 = 4_503_599_627_370_496.0; // 2^52
+    if (0.0..EXACT).contains(&x) {
+        let whole = x as u64;
+        whole + u64::from(x - whole as f64 >= 0.5)
+    } else {
+        x.round() as u64
+    }
+}
+
 /// The natural logarithm.
 #[inline]
 pub fn ln(x: f64) -> f64 {
@@ -140,6 +157,45 @@ pub fn erfc(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn round_u64_is_round_then_cast() {
+        let edge = [
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.499_999_999_999_999_94,
+            1.0 - f64::EPSILON / 2.0,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            4_503_599_627_370_497.0,
+            9_007_199_254_740_993.0,
+            1e19,
+            1.9e19,
+            1e300,
+            -0.5,
+            -1.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE,
+            2_000_000.499_999_9,
+            2_000_000.5,
+        ];
+        for x in edge {
+            assert_eq!(round_u64(x), x.round() as u64, "{x:e}");
+        }
+        let mut s = crate::sim::Stream::new(9, "round");
+        for _ in 0..100_000 {
+            let bits = s.next_u64();
+            let x = f64::from_bits(bits);
+            assert_eq!(round_u64(x), x.round() as u64, "{x:e}");
+            let y = (bits >> 11) as f64 / 1024.0; // halves and quarters
+            assert_eq!(round_u64(y), y.round() as u64, "{y:e}");
+        }
+    }
     use super::*;
     use std::f64::consts::{E, LN_10, LN_2, PI};
 

@@ -48,21 +48,21 @@ impl Latency {
                 for _ in 0..64 {
                     let x = mean + std * rng.standard_normal();
                     if x >= 0.0 {
-                        return Nanos(x.round() as u64);
+                        return Nanos(math::round_u64(x));
                     }
                 }
                 Nanos(0)
             }
-            Latency::LogNormal { median, sigma } => {
-                Nanos((median * math::exp(sigma * rng.standard_normal())).round() as u64)
-            }
+            Latency::LogNormal { median, sigma } => Nanos(math::round_u64(
+                median * math::exp(sigma * rng.standard_normal()),
+            )),
             Latency::Exponential { shift, mean } => {
                 let excess = mean - shift.0 as f64;
-                shift + Nanos(rng.exponential(excess).round() as u64)
+                shift + Nanos(math::round_u64(rng.exponential(excess)))
             }
             Latency::Pareto { scale, shape } => {
                 let x = scale * math::powf(rng.unit_open(), -1.0 / shape);
-                Nanos(x.min(u64::MAX as f64 / 4.0).round() as u64)
+                Nanos(math::round_u64(x.min(u64::MAX as f64 / 4.0)))
             }
             // An empty sample set (which validation never builds) is a
             // zero delay and draws nothing.
