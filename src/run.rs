@@ -472,7 +472,6 @@ pub fn logged_pairwise(sc: &Scenario, seed: u64) -> (Vec<Vec<RunQos>>, NetStats)
             }
         }
     }
-    qos.iter_mut().flatten().for_each(RunQos::settle);
     (qos, stats)
 }
 
@@ -575,7 +574,6 @@ pub fn stream_pairwise(
             }
         }
     }
-    qos.iter_mut().flatten().for_each(RunQos::settle);
     (qos, sim.stats())
 }
 

@@ -39,9 +39,6 @@ impl CurvePoint {
         runs: impl IntoIterator<Item = &'a RunQos>,
     ) -> CurvePoint {
         let summary = Summary::pool(runs);
-        // Worked out here, where points are pooled in parallel, rather
-        // than when the report's writer first asks.
-        let _ = summary.mistake_percentile(50.0);
         let detection_ms = if summary.censored.is_empty() {
             let ms: Vec<f64> = (summary.detections.iter())
                 .map(|d| d.as_millis_f64())

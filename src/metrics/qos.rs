@@ -36,7 +36,6 @@
 
 use super::attribution::{Cursor, FaultWindows, MistakeCauses, Windows};
 use super::pooled::Durations;
-use super::radix;
 use crate::detector::{Detector, DetectorKind, Env, Params};
 use crate::fault::Outage;
 use crate::protocol::heartbeat::Logged;
@@ -61,8 +60,9 @@ pub struct RunQos {
     pub mistake_time: TotalNanos,
     /// The duration of every mistake that ended inside the run (at a trust
     /// transition, or cut short by a crash: from then on suspecting is
-    /// right), sorted (shortest first), so that pooling runs can search
-    /// them side by side ([`super::pooled::Pooled`]).
+    /// right), in the order they ended: pooling runs answers percentiles
+    /// by selection over the runs side by side, with no sorting
+    /// ([`super::pooled::Pooled`]).
     pub mistake_durations: Durations,
     /// Mistakes still open when the run ended (right-censored): for each,
     /// the time from its start to the end, which its duration exceeds or
@@ -607,17 +607,13 @@ impl Scorer<'_> {
 
     fn finish(mut self, end: Nanos, w: &impl Windows) -> Vec<RunQos> {
         self.apply_truth_until(end, w);
-        let mut scratch = Vec::new();
         for tr in &mut self.tracks {
             match self.phase {
                 Phase::Up => tr.close_period(end, w, true),
                 Phase::Down { crash } => tr.judge_crash(crash, Some(end)),
             }
             debug_assert_eq!(tr.qos.causes.total(), tr.qos.mistakes);
-            // Sorted here, on the worker that ran the seed, rather than
-            // when the report pools seeds on one thread.
-            radix::sort_nanos_with(&mut tr.ended, &mut scratch);
-            tr.qos.mistake_durations = Durations::sorted(std::mem::take(&mut tr.ended));
+            tr.qos.mistake_durations = Durations::from(std::mem::take(&mut tr.ended));
         }
         self.tracks.into_iter().map(|t| t.qos).collect()
     }
@@ -1048,17 +1044,8 @@ impl<'t, W: Windows + 't> DetectorScorer<'t, W> {
 }
 
 impl RunQos {
-    /// Sorts the mistake durations after [`RunQos::merge`]s (if more
-    /// than one run brought some): the stable sort merges the merged runs'
-    /// sorted stretches, O(n log runs).
-    pub fn settle(&mut self) {
-        self.mistake_durations.settle();
-    }
-
     /// Adds another pair's (or run's) QoS into this one. The mistake
-    /// durations are appended: once every pair is in, [`RunQos::settle`]
-    /// sorts them again (sorting after each merge would cost the square of
-    /// the number of pairs). Merged into an empty one, they are shared,
+    /// durations are appended; merged into an empty one, they are shared,
     /// not copied.
     pub fn merge(&mut self, other: &RunQos) {
         self.detections.extend_from_slice(&other.detections);

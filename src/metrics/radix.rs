@@ -1,8 +1,8 @@
 //! Sorting many durations: a least-significant-digit radix sort.
 //!
-//! A run of a busy detector can end with hundreds of thousands of mistake
-//! durations, and a report of many settings sorts tens of millions of them
-//! (9 detectors × 32 values × 10 seeds of a cloud network: 35 million).
+//! A setting of a busy detector can pool millions of mistake durations;
+//! its percentiles are found by selection ([`super::pooled`]), but the
+//! durations plot and a Kaplan–Meier quantile sort the merged sample.
 //! A comparison sort pays about log₂ n comparisons, mostly mispredicted,
 //! per element; counting 11-bit digits pays a few sequential passes: one
 //! to count every digit, then one scatter per digit that is not the same

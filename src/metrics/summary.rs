@@ -92,9 +92,8 @@ impl Summary {
             s.suspect_time += r.suspect_time;
             s.causes.merge(&r.causes);
         }
-        // A run's mistake durations come sorted ([`RunQos::mistake_durations`])
-        // and are shared, not copied: millions of them over a few seeds are
-        // searched side by side ([`Pooled`]).
+        // A run's mistake durations are shared, not copied: millions of
+        // them over a few seeds are searched side by side ([`Pooled`]).
         s.detections.sort_unstable();
         s.censored.sort_unstable();
         s.mistake_censored.sort_unstable();
@@ -114,27 +113,43 @@ impl Summary {
     /// leaves the quantile beyond the observed durations.
     pub fn mistake_percentile(&self, p: f64) -> Option<Nanos> {
         if let Some(k) = STANDARD_PERCENTILES.iter().position(|&q| q == p) {
-            let standard = self
-                .standard
-                .0
-                .get_or_init(|| STANDARD_PERCENTILES.map(|q| self.compute_mistake_percentile(q)));
+            let standard = (self.standard.0).get_or_init(|| {
+                let found = self.compute_mistake_percentiles(&STANDARD_PERCENTILES);
+                [found[0], found[1], found[2]]
+            });
             return standard[k];
         }
-        self.compute_mistake_percentile(p)
+        self.compute_mistake_percentiles(&[p])[0]
     }
 
-    fn compute_mistake_percentile(&self, p: f64) -> Option<Nanos> {
+    /// Works out, in one pass over the pooled mistake durations, the
+    /// standard percentiles and the counts of mistakes longer than each of
+    /// `ds`, which the report's tables ask later.
+    pub fn prepare_mistakes(&self, ds: &[Nanos]) {
         if !self.has_mistake_durations() {
-            return None;
+            return;
         }
         if self.mistake_censored.is_empty() {
-            self.mistake_durations.percentile(p)
+            (self.mistake_durations).prepare_percentiles(&STANDARD_PERCENTILES, ds);
         } else {
-            percentile_time(
-                &self.mistake_durations.to_sorted_vec(),
-                &self.mistake_censored,
-                p,
-            )
+            self.mistake_durations.prepare(&[], ds);
+        }
+        let _ = self.mistake_percentile(STANDARD_PERCENTILES[0]);
+    }
+
+    /// [`Summary::mistake_percentile`] of each of `ps`, found together
+    /// (one selection, or one merged sample for Kaplan–Meier).
+    fn compute_mistake_percentiles(&self, ps: &[f64]) -> Vec<Option<Nanos>> {
+        if !self.has_mistake_durations() {
+            return vec![None; ps.len()];
+        }
+        if self.mistake_censored.is_empty() {
+            self.mistake_durations.percentiles(ps)
+        } else {
+            let ended = self.mistake_durations.to_sorted_vec();
+            (ps.iter())
+                .map(|&p| percentile_time(&ended, &self.mistake_censored, p))
+                .collect()
         }
     }
 

@@ -124,7 +124,14 @@ pub fn curve_points(res: &ScenarioResult) -> Vec<CurvePoint> {
         .into_par_iter()
         .map(|(d, v, value)| {
             let runs = res.seeds.iter().map(|s| &s.qos[d][v]);
-            CurvePoint::new(d, v, value, runs)
+            let point = CurvePoint::new(d, v, value, runs);
+            // Worked out here, in parallel, in one pass over the point's
+            // mistakes: the tables ask them later, one setting after
+            // another.
+            point
+                .summary
+                .prepare_mistakes(&res.scenario.report.mistake_longer_than);
+            point
         })
         .collect();
     mark_pareto(&mut points);

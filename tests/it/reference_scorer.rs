@@ -45,13 +45,17 @@ pub struct Scored {
 
 impl From<&RunQos> for Scored {
     fn from(q: &RunQos) -> Scored {
+        // A run keeps its mistake durations in the order they ended; the
+        // figures compared are the multiset, sorted as the reference's.
+        let mut mistake_durations: Vec<u64> = q.mistake_durations.iter().map(|d| d.0).collect();
+        mistake_durations.sort_unstable();
         Scored {
             detections: q.detections.iter().map(|d| d.0).collect(),
             undetected: q.undetected,
             censored: q.censored.iter().map(|c| c.0).collect(),
             mistakes: q.mistakes,
             mistake_time: q.mistake_time.0,
-            mistake_durations: q.mistake_durations.iter().map(|d| d.0).collect(),
+            mistake_durations,
             mistake_censored: q.mistake_censored.iter().map(|d| d.0).collect(),
             up_time: q.up_time.0,
             suspect_time: q.suspect_time.0,
