@@ -40,6 +40,21 @@ pub fn round_u64(x: f64) -> u64 {
     }
 }
 
+/// `x.ceil() as u64`, without the call (see [`round_u64`]): below 2^52
+/// the whole part is exact, so the ceiling is one more when the whole
+/// part falls short of `x`; anything else takes `ceil` and the saturating
+/// cast, as before.
+#[inline]
+pub fn ceil_u64(x: f64) -> u64 {
+    const EXACT: f64 = 4_503_599_627_370_496.0; // 2^52
+    if (0.0..EXACT).contains(&x) {
+        let whole = x as u64;
+        whole + u64::from((whole as f64) < x)
+    } else {
+        x.ceil() as u64
+    }
+}
+
 /// The natural logarithm.
 #[inline]
 pub fn ln(x: f64) -> f64 {
@@ -159,7 +174,7 @@ pub fn erfc(x: f64) -> f64 {
 mod tests {
 
     #[test]
-    fn round_u64_is_round_then_cast() {
+    fn round_u64_and_ceil_u64_are_round_or_ceil_then_cast() {
         let edge = [
             0.0,
             -0.0,
@@ -186,14 +201,18 @@ mod tests {
         ];
         for x in edge {
             assert_eq!(round_u64(x), x.round() as u64, "{x:e}");
+            assert_eq!(ceil_u64(x), x.ceil() as u64, "{x:e}");
+            assert_eq!(ceil_u64(-x), (-x).ceil() as u64, "{x:e}");
         }
         let mut s = crate::sim::Stream::new(9, "round");
         for _ in 0..100_000 {
             let bits = s.next_u64();
             let x = f64::from_bits(bits);
             assert_eq!(round_u64(x), x.round() as u64, "{x:e}");
+            assert_eq!(ceil_u64(x), x.ceil() as u64, "{x:e}");
             let y = (bits >> 11) as f64 / 1024.0; // halves and quarters
             assert_eq!(round_u64(y), y.round() as u64, "{y:e}");
+            assert_eq!(ceil_u64(y), y.ceil() as u64, "{y:e}");
         }
     }
     use super::*;

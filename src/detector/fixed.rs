@@ -70,7 +70,7 @@ impl Detector for Fixed {
             return None;
         }
         // Smallest whole number of nanoseconds n with n as f64 >= level.
-        Some(last + Nanos(level.ceil() as u64))
+        Some(last + Nanos(crate::math::ceil_u64(level)))
     }
 }
 

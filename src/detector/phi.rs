@@ -352,7 +352,7 @@ impl Detector for Phi {
         // With y to full precision the guess nearly always rounds up to the
         // answer c itself: check φ(c − 1) < level ≤ φ(c) with both values
         // computed at once. Otherwise (or before a silence of 1 ns) search.
-        let g = last.0.saturating_add(guess.ceil() as u64);
+        let g = last.0.saturating_add(math::ceil_u64(guess));
         if g > last.0 {
             let silence = g - last.0;
             let [before, at] =
@@ -667,7 +667,7 @@ fn quantile_within(t: f64, tol: f64) -> f64 {
 /// a nanosecond costs two evaluations.
 pub fn first_reaching(from: Nanos, guess: f64, reached: impl Fn(Nanos) -> bool) -> Option<Nanos> {
     // `f64 as u64` saturates and maps NaN to 0.
-    let g = from.0.saturating_add(guess.ceil() as u64);
+    let g = from.0.saturating_add(math::ceil_u64(guess));
     // Invariant once found: `lo` < answer ≤ `hi`, with `lo` known not
     // reached (or `lo + 1 == from`, nothing known) and `hi` reached.
     let (mut lo, mut hi);

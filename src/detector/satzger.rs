@@ -231,7 +231,7 @@ impl Detector for Satzger {
         // converts exactly, so the first such Δ is ⌈S₍ₖ₎·a⌉, and no search
         // is needed.
         if scaled <= EXACT_SILENCE {
-            if let Some(c) = last.0.checked_add(scaled.ceil() as u64) {
+            if let Some(c) = last.0.checked_add(crate::math::ceil_u64(scaled)) {
                 return Some(Nanos(c));
             }
         }
