@@ -84,6 +84,23 @@ impl PartialEq for Durations {
     }
 }
 
+impl Durations {
+    /// `list` with its smallest and largest values, known to the caller
+    /// (checked in debug builds); any bounds for an empty list.
+    pub fn with_bounds(list: Vec<Nanos>, (min, max): (Nanos, Nanos)) -> Durations {
+        if list.is_empty() {
+            return Durations::default();
+        }
+        debug_assert_eq!(Some(min), list.iter().copied().min());
+        debug_assert_eq!(Some(max), list.iter().copied().max());
+        Durations {
+            list: Arc::new(list),
+            min,
+            max,
+        }
+    }
+}
+
 impl From<Vec<Nanos>> for Durations {
     fn from(list: Vec<Nanos>) -> Durations {
         let (min, max) = (list.iter()).fold((Nanos(u64::MAX), Nanos::ZERO), |(lo, hi), &x| {

@@ -139,9 +139,11 @@ struct Track {
     /// [`super::attribution::LiveWindows`]).
     carried: u8,
     cursor: Cursor,
-    /// The durations of the mistakes ended so far, in ending order; sorted
-    /// into `qos.mistake_durations` at the end of the run.
+    /// The durations of the mistakes ended so far, in ending order, and
+    /// the smallest and largest of them (kept as they come, rather than
+    /// read again from memory at the end of the run).
     ended: Vec<Nanos>,
+    ended_bounds: (Nanos, Nanos),
     qos: RunQos,
 }
 
@@ -157,6 +159,7 @@ impl Track {
             carried: 0,
             cursor: Cursor::default(),
             ended: Vec::new(),
+            ended_bounds: (Nanos::MAX, Nanos::ZERO),
             qos: RunQos::default(),
         }
     }
@@ -199,7 +202,9 @@ impl Track {
             if censored {
                 self.qos.mistake_censored.push(t - m);
             } else {
-                self.ended.push(t - m);
+                let d = t - m;
+                self.ended.push(d);
+                self.ended_bounds = (self.ended_bounds.0.min(d), self.ended_bounds.1.max(d));
             }
             let mask = windows.mask(&mut self.cursor, self.open_from, t) | self.carried;
             self.carried = 0;
@@ -613,7 +618,8 @@ impl Scorer<'_> {
                 Phase::Down { crash } => tr.judge_crash(crash, Some(end)),
             }
             debug_assert_eq!(tr.qos.causes.total(), tr.qos.mistakes);
-            tr.qos.mistake_durations = Durations::from(std::mem::take(&mut tr.ended));
+            let ended = std::mem::take(&mut tr.ended);
+            tr.qos.mistake_durations = Durations::with_bounds(ended, tr.ended_bounds);
         }
         self.tracks.into_iter().map(|t| t.qos).collect()
     }
