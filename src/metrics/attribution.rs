@@ -340,14 +340,24 @@ impl Windows for LiveWindows {
         self.stamp_clock.true_time(local)
     }
 
+    /// Nothing to overlap is answered inline (most runs, at every
+    /// mistake); the overlaps are found out of line.
+    #[inline]
     fn mask(&self, _: &mut Cursor, from: Nanos, to: Nanos) -> u8 {
         if self.partitions.is_empty()
             && self.fixed.is_empty()
             && self.recorded.is_empty()
             && self.open.iter().all(Option::is_none)
         {
-            return 0; // nothing to overlap (most runs, at every mistake)
+            return 0;
         }
+        self.overlaps(from, to)
+    }
+}
+
+impl LiveWindows {
+    #[inline(never)]
+    fn overlaps(&self, from: Nanos, to: Nanos) -> u8 {
         let to = to.max(Nanos(from.0.saturating_add(1)));
         let hit = |&(_, s, e): &(u8, Nanos, Nanos)| s < to && e > from;
         let mut mask = 0u8;
