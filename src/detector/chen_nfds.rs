@@ -78,6 +78,12 @@ impl ChenNfds {
         }
     }
 
+    fn crossing_by_search(&self, due: Nanos, level: f64) -> Option<Nanos> {
+        first_reaching(self.fresh.last_at, level, due.0 as f64 + level, |t| {
+            Self::since_due(due, t)
+        })
+    }
+
     /// `t − due` in nanoseconds, exactly rounded to `f64`. Rounding to
     /// nearest is symmetric in sign, so the magnitude is converted as a
     /// `u64` (a few instructions) and negated: the same value a 128-bit
@@ -109,13 +115,28 @@ impl Detector for ChenNfds {
             .map_or(f64::INFINITY, |due| Self::since_due(due, now))
     }
 
+    /// In closed form: `t − due` converts to `f64` exactly below 2^53,
+    /// so it reaches a level |x| < 2^52 first at `t = due + ⌈x⌉` (or at
+    /// the last arrival, if that is later: the suspicion only grows). A
+    /// search is left for other levels (and checks the closed form in
+    /// tests).
     fn crossing(&self, level: f64) -> Option<Nanos> {
         let Some(due) = self.due else {
             return Some(Nanos::ZERO);
         };
-        first_reaching(self.fresh.last_at, level, due.0 as f64 + level, |t| {
-            Self::since_due(due, t)
-        })
+        const EXACT: f64 = 4_503_599_627_370_496.0; // 2^52
+        if level.abs() < EXACT {
+            let up = if level >= 0.0 {
+                crate::math::ceil_u64(level) as i128
+            } else {
+                -((-level) as u64 as i128) // ⌈x⌉ = −⌊−x⌋
+            };
+            let t = (i128::from(due.0) + up).max(i128::from(self.fresh.last_at.0));
+            if let Ok(t) = u64::try_from(t) {
+                return Some(Nanos(t));
+            }
+        }
+        self.crossing_by_search(due, level)
     }
 }
 
@@ -134,6 +155,39 @@ mod tests {
 
     /// The difference rounds exactly as the 128-bit one, either sign,
     /// near and far (beyond 2^53 the `f64` steps are coarse).
+    /// The closed-form crossing is the one the search finds, for levels
+    /// of either sign, fractional or whole, near and far, and arrivals
+    /// before and after `due`.
+    #[test]
+    fn closed_form_crossing_matches_the_search() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..20_000 {
+            let mut d = ChenNfds::new(Nanos(100_000_000));
+            let at = next() >> (i % 40 + 1);
+            let sent = at.saturating_sub(next() % 1_000_000_000);
+            d.heartbeat(&hb(at, 1, sent, 0));
+            let due = d.due.unwrap();
+            let level = match i % 5 {
+                0 => (next() % 2_000_000_000) as f64 / 7.0,
+                1 => -((next() % 2_000_000_000) as f64) / 3.0,
+                2 => (next() % 1_000) as f64,
+                3 => f64::from_bits(next()) % 1e17,
+                _ => 0.5 - (next() % 3) as f64,
+            };
+            assert_eq!(
+                d.crossing(level),
+                d.crossing_by_search(due, level),
+                "at {at}, due {due:?}, level {level}"
+            );
+        }
+    }
+
     #[test]
     fn since_due_rounds_as_the_exact_difference() {
         let mut x: u64 = 0x2545_F491_4F6C_DD1D;
