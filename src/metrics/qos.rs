@@ -35,7 +35,7 @@
 //! ([`super::attribution`]), when the caller gives them.
 
 use super::attribution::{Cursor, FaultWindows, MistakeCauses, Windows};
-use super::pooled::Durations;
+use super::pooled::{Durations, Ended};
 use crate::detector::{Detector, DetectorKind, Env, Params};
 use crate::fault::Outage;
 use crate::protocol::heartbeat::Logged;
@@ -139,11 +139,8 @@ struct Track {
     /// [`super::attribution::LiveWindows`]).
     carried: u8,
     cursor: Cursor,
-    /// The durations of the mistakes ended so far, in ending order, and
-    /// the smallest and largest of them (kept as they come, rather than
-    /// read again from memory at the end of the run).
-    ended: Vec<Nanos>,
-    ended_bounds: (Nanos, Nanos),
+    /// The durations of the mistakes ended so far.
+    ended: Ended,
     qos: RunQos,
 }
 
@@ -158,8 +155,7 @@ impl Track {
             open_from: Nanos::ZERO,
             carried: 0,
             cursor: Cursor::default(),
-            ended: Vec::new(),
-            ended_bounds: (Nanos::MAX, Nanos::ZERO),
+            ended: Ended::default(),
             qos: RunQos::default(),
         }
     }
@@ -202,9 +198,7 @@ impl Track {
             if censored {
                 self.qos.mistake_censored.push(t - m);
             } else {
-                let d = t - m;
-                self.ended.push(d);
-                self.ended_bounds = (self.ended_bounds.0.min(d), self.ended_bounds.1.max(d));
+                self.ended.push(t - m);
             }
             let mask = windows.mask(&mut self.cursor, self.open_from, t) | self.carried;
             self.carried = 0;
@@ -618,8 +612,7 @@ impl Scorer<'_> {
                 Phase::Down { crash } => tr.judge_crash(crash, Some(end)),
             }
             debug_assert_eq!(tr.qos.causes.total(), tr.qos.mistakes);
-            let ended = std::mem::take(&mut tr.ended);
-            tr.qos.mistake_durations = Durations::with_bounds(ended, tr.ended_bounds);
+            tr.qos.mistake_durations = Durations::from(std::mem::take(&mut tr.ended));
         }
         self.tracks.into_iter().map(|t| t.qos).collect()
     }
