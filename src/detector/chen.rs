@@ -442,13 +442,8 @@ mod tests {
     /// window sizes from 1 to past 2^32, sums near 2^64).
     #[test]
     fn division_by_a_window_size_matches_the_hardware_division() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut s = crate::sim::Stream::new(5, "divisor");
+        let mut next = || s.next_u64();
         for i in 0..200_000u64 {
             let d = match i % 4 {
                 0 => 1 + next() % 2_000,

@@ -160,13 +160,8 @@ mod tests {
     /// before and after `due`.
     #[test]
     fn closed_form_crossing_matches_the_search() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut s = crate::sim::Stream::new(7, "nfds-crossing");
+        let mut next = || s.next_u64();
         for i in 0..20_000 {
             let mut d = ChenNfds::new(Nanos(100_000_000));
             let at = next() >> (i % 40 + 1);

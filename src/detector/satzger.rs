@@ -557,19 +557,14 @@ mod tests {
 
     /// Blocks thinned by removals are joined: a window of spread values
     /// replaced mostly by values in a narrow range leaves each old block
-    /// with a few values, which would stay as many small blocks (20 here
+    /// with a few values, which would stay as many small blocks (21 here
     /// instead of 12), lengthening every walk over them.
     #[test]
     fn thinned_blocks_are_joined() {
         let cap = 8 * BLOCK;
         let mut o = OrderStatistics::with_capacity(cap);
-        let mut x: u64 = 12345;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut s = crate::sim::Stream::new(3, "thinned");
+        let mut next = || s.next_u64();
         for _ in 0..cap {
             o.push(next() % 1_000_000_000);
         }

@@ -122,9 +122,9 @@ impl Summary {
         self.compute_mistake_percentiles(&[p])[0]
     }
 
-    /// Works out, in one pass over the pooled mistake durations, the
-    /// standard percentiles and the counts of mistakes longer than each of
-    /// `ds`, which the report's tables ask later.
+    /// Works out together (the same passes over the pooled mistake
+    /// durations) the standard percentiles and the counts of mistakes
+    /// longer than each of `ds`, which the report's tables ask later.
     pub fn prepare_mistakes(&self, ds: &[Nanos]) {
         if !self.has_mistake_durations() {
             return;

@@ -125,9 +125,8 @@ pub fn curve_points(res: &ScenarioResult) -> Vec<CurvePoint> {
         .map(|(d, v, value)| {
             let runs = res.seeds.iter().map(|s| &s.qos[d][v]);
             let point = CurvePoint::new(d, v, value, runs);
-            // Worked out here, in parallel, in one pass over the point's
-            // mistakes: the tables ask them later, one setting after
-            // another.
+            // Worked out here, in parallel, together: the tables ask them
+            // later, one setting after another.
             point
                 .summary
                 .prepare_mistakes(&res.scenario.report.mistake_longer_than);
