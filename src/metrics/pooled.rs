@@ -620,7 +620,24 @@ mod tests {
                 .map(|r| (0..3_000 * r).map(|_| Nanos(shape(&mut s))).collect())
                 .collect();
             check_against_merged(&runs, &ps, &ds);
+            many_questions_at_once(&runs);
         }
+    }
+
+    /// More ranks and lengths than one selection marks (they are asked in
+    /// groups), against the merged sample.
+    fn many_questions_at_once(runs: &[Durations]) {
+        let pooled = Pooled::new(runs);
+        let mut all: Vec<Nanos> = runs.iter().flat_map(|r| r.iter()).collect();
+        all.sort_unstable();
+        let ks: Vec<usize> = (0..300).map(|i| i * all.len() / 300).collect();
+        let want: Vec<Option<Nanos>> = ks.iter().map(|&k| Some(all[k])).collect();
+        assert_eq!(pooled.nth_each(&ks), want);
+        let ds: Vec<Nanos> = (0..250).map(|i| all[i * all.len() / 250]).collect();
+        let at_most: Vec<usize> = (ds.iter())
+            .map(|&d| all.partition_point(|&x| x <= d))
+            .collect();
+        assert_eq!(pooled.count_at_most_each(&ds), at_most);
     }
 
     proptest! {
