@@ -19,13 +19,6 @@ const SMALL: usize = 1 << 10;
 
 /// Sorts `v` in increasing order.
 pub fn sort_nanos(v: &mut [Nanos]) {
-    sort_nanos_with(v, &mut Vec::new());
-}
-
-/// Sorts `v` in increasing order, using `scratch` (any content) as the
-/// second buffer: a caller sorting many lists keeps one, so that the
-/// buffer's pages are faulted in once rather than for every list.
-pub fn sort_nanos_with(v: &mut [Nanos], scratch: &mut Vec<Nanos>) {
     if v.len() < SMALL || v.len() > u32::MAX as usize {
         v.sort_unstable();
         return;
@@ -41,8 +34,7 @@ pub fn sort_nanos_with(v: &mut [Nanos], scratch: &mut Vec<Nanos>) {
             c[digit(x.0, d)] += 1;
         }
     }
-    scratch.clear();
-    scratch.resize(n, Nanos::ZERO);
+    let mut scratch = vec![Nanos::ZERO; n];
     let (mut src, mut dst): (&mut [Nanos], &mut [Nanos]) = (v, &mut scratch[..]);
     let mut in_scratch = false;
     for (d, count) in counts.iter().enumerate() {
